@@ -1,0 +1,239 @@
+"""``adaptive_warmup``: a warmup that ends once Adam's second moments are stable.
+
+The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t; L, T)`` where, with ``M`` the
+largest warmup length (``max_warmup_steps``) and ``s`` the ``start_factor``::
+
+    ramp(t) = s + (1 - s) · min(1, (t + 1) / M)              while the second moments are not yet stable
+    ω(t)    = ramp(D) + (1 - ramp(D)) · (t - D) / (L - D)     hand-off, for D <= t < L
+    ω(t)    = 1                                               for t >= L
+
+``D`` is the step at which the monitor declared stability, ``L = min(D + handoff_steps, M)`` the step at which
+the decay begins (``warmup_end_step``). If stability never comes, ``ω`` reaches 1 at ``t = M - 1`` and
+``L = M``: the schedule is then exactly ``linear_warmup`` over ``M`` steps. The LR never exceeds the peak and
+never decreases during warmup (the hand-off is at least as steep as the ramp).
+
+Stability: every ``check_interval`` real optimizer steps the :class:`~hf_warmup.monitor.SecondMomentMonitor`
+computes ``S`` (see its docstring). After ``patience`` consecutive checks with ``S <= threshold``, and not
+before ``min_warmup_steps``, the ramp ends. Every rank reduces ``S`` the same way, so every rank ends together.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from torch.optim import Optimizer
+
+from .decays import Decay
+from .monitor import SecondMomentMonitor
+from .options import DECAY_OPTIONS, START_FACTOR, Option, ScheduleConfigError, parse_kwargs
+from .optim_state import beta2_hint
+from .schedules import SCHEDULES, ScheduleSpec, check_room, check_steps, make_decay
+from .scheduler import PlainStateLR
+from .warmups import untuned_length
+
+NAME = "adaptive_warmup"
+
+#: Defaults chosen on ``scripts/benchmark_warmup.py`` (see the README, "How the defaults were chosen").
+DEFAULT_THRESHOLD = 0.05
+DEFAULT_CHECK_INTERVAL = 10
+DEFAULT_PATIENCE = 2
+DEFAULT_MAX_FRACTION = 0.2
+MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
+
+ADAPTIVE_OPTIONS: dict[str, Option] = {
+    "threshold": Option("float", DEFAULT_THRESHOLD, "a float > 0", lambda v: v > 0),
+    "min_warmup_steps": Option("int", 0, "an int >= 0", lambda v: v >= 0),
+    "max_warmup_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
+    "check_interval": Option("int", DEFAULT_CHECK_INTERVAL, "an int >= 1", lambda v: v >= 1),
+    "patience": Option("int", DEFAULT_PATIENCE, "an int >= 1", lambda v: v >= 1),
+    "handoff_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
+    "start_factor": START_FACTOR,
+    "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
+}
+
+
+def default_max_warmup(num_warmup_steps: int, num_training_steps: int | None, beta2: float | None) -> int:
+    """``M`` when ``max_warmup_steps`` is not given.
+
+    ``num_warmup_steps`` if > 0; otherwise ``min(round(2 / (1 - β2)), round(0.2 · T))`` (at least 1), the
+    untuned warmup length capped at the longest fixed warmup of the benchmark grid. Without β2 (Adafactor)
+    or without ``T``, whichever of the two is known.
+    """
+    if num_warmup_steps > 0:
+        return num_warmup_steps
+    candidates = []
+    if beta2 is not None:
+        candidates.append(untuned_length(beta2))
+    if num_training_steps is not None:
+        candidates.append(max(1, round(DEFAULT_MAX_FRACTION * num_training_steps)))
+    if not candidates:
+        raise ScheduleConfigError(
+            f"{NAME}: cannot derive max_warmup_steps without β2 or num_training_steps; pass "
+            f"lr_scheduler_kwargs={{'max_warmup_steps': N}}."
+        )
+    return min(candidates)
+
+
+class AdaptiveWarmupLR(PlainStateLR):
+    """Variance-aware warmup; see the module docstring for the formula and the stability rule.
+
+    Public diagnostics: ``warmup_end_step`` (None while warming up, then the step ``L`` at which the decay
+    began), ``last_statistic`` (the latest ``S``), ``end_reason`` (``"stable"`` or ``"max_warmup_steps"``)
+    and ``statistic_at_end``.
+    """
+
+    extra_state_keys = (
+        "decision_step",
+        "warmup_end_step",
+        "end_reason",
+        "last_statistic",
+        "statistic_at_end",
+        "stable_checks",
+        "max_warmup_steps",
+    )
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        decay: Decay,
+        num_training_steps: int | None,
+        max_warmup_steps: int,
+        min_warmup_steps: int = 0,
+        threshold: float = DEFAULT_THRESHOLD,
+        check_interval: int = DEFAULT_CHECK_INTERVAL,
+        patience: int = DEFAULT_PATIENCE,
+        handoff_steps: int | None = None,
+        start_factor: float = 0.0,
+        sample_size: int = 4096,
+        monitor: SecondMomentMonitor | None = None,
+    ) -> None:
+        self.monitor = monitor or SecondMomentMonitor(optimizer, check_interval, sample_size)
+        self.decay = decay
+        self.num_training_steps = num_training_steps
+        self.max_warmup_steps = int(max_warmup_steps)
+        self.min_warmup_steps = int(min_warmup_steps)
+        self.threshold = float(threshold)
+        self.patience = int(patience)
+        self.handoff_steps = int(handoff_steps if handoff_steps is not None else check_interval)
+        self.start_factor = float(start_factor)
+        self.decision_step: int | None = None
+        self.warmup_end_step: int | None = None
+        self.end_reason: str | None = None
+        self.last_statistic: float | None = None
+        self.statistic_at_end: float | None = None
+        self.stable_checks = 0
+        self.name = NAME
+        super().__init__(optimizer)
+
+    # -- the pure part: LR factor given the decision --------------------------------------------------------
+    def ramp(self, t: int) -> float:
+        return self.start_factor + (1.0 - self.start_factor) * min(1.0, (t + 1) / self.max_warmup_steps)
+
+    def warmup_factor(self, t: int) -> float:
+        """``ω(t)`` given the decision taken so far (pure in ``t``, ``D`` and ``L``)."""
+        if self.decision_step is None:
+            return self.ramp(t)
+        d, end = self.decision_step, self.warmup_end_step
+        assert end is not None
+        if t >= end:
+            return 1.0
+        if t < d:
+            return self.ramp(t)
+        base = self.ramp(d)
+        return base + (1.0 - base) * (t - d) / max(end - d, 1)
+
+    def factor(self, t: int, group: int = 0) -> float:
+        end = self.warmup_end_step if self.decision_step is not None else self.max_warmup_steps
+        total = self.num_training_steps if self.num_training_steps is not None else 0
+        return self.warmup_factor(t) * self.decay(t, end, total)
+
+    def get_lr(self) -> list[float]:
+        t = max(self.last_epoch, 0)
+        return [base * self.factor(t, g) for g, base in enumerate(self.base_lrs)]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return self.get_lr()
+
+    # -- the stateful part: one check per check_interval real optimizer steps ---------------------------------
+    def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
+        if getattr(self, "_step_count", 0) > 0:  # not the initial step() made by LRScheduler.__init__
+            self._observe(self.last_epoch + 1)
+        super().step()
+
+    def _observe(self, t: int) -> None:
+        if self.warmup_end_step is not None:
+            return
+        if t >= self.max_warmup_steps:
+            self._end(t, self.max_warmup_steps, "max_warmup_steps")
+            return
+        if not self.monitor.due:
+            return
+        stat = self.monitor.check()
+        if stat is None:
+            return
+        self.last_statistic = stat
+        self.stable_checks = self.stable_checks + 1 if (math.isfinite(stat) and stat <= self.threshold) else 0
+        if self.stable_checks >= self.patience and t >= self.min_warmup_steps:
+            self._end(t, min(t + self.handoff_steps, self.max_warmup_steps), "stable")
+
+    def _end(self, t: int, end: int, reason: str) -> None:
+        self.decision_step = min(t, end)
+        self.warmup_end_step = end
+        self.end_reason = reason
+        self.statistic_at_end = self.last_statistic
+
+    # -- checkpoints ------------------------------------------------------------------------------------------
+    def _extra_state(self) -> dict[str, Any]:
+        state = super()._extra_state()
+        state["monitor"] = self.monitor.state_dict()
+        return state
+
+    def _load_extra_state(self, state_dict: dict[str, Any]) -> None:
+        super()._load_extra_state(state_dict)
+        if "monitor" in state_dict:
+            self.monitor.load_state_dict(state_dict["monitor"])
+
+
+def get_adaptive_warmup_schedule(
+    optimizer: Optimizer,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    **kwargs: Any,
+) -> AdaptiveWarmupLR:
+    """Build ``adaptive_warmup`` with validated kwargs; see :class:`AdaptiveWarmupLR` for the formula."""
+    opts = parse_kwargs(NAME, kwargs, {**DECAY_OPTIONS, **ADAPTIVE_OPTIONS})
+    warmup_steps, total = check_steps(NAME, num_warmup_steps, num_training_steps, opts["decay"], False)
+    monitor = SecondMomentMonitor(optimizer, opts["check_interval"], opts["sample_size"])
+    max_warmup = opts["max_warmup_steps"]
+    if max_warmup is None:
+        max_warmup = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
+    if opts["min_warmup_steps"] > max_warmup:
+        raise ScheduleConfigError(
+            f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={opts['min_warmup_steps']} is not allowed; "
+            f"expected an int <= max_warmup_steps={max_warmup}."
+        )
+    check_room(NAME, opts["decay"], total, max_warmup, "max_warmup_steps")
+    return AdaptiveWarmupLR(
+        optimizer,
+        make_decay(opts),
+        total,
+        max_warmup_steps=max_warmup,
+        min_warmup_steps=opts["min_warmup_steps"],
+        threshold=opts["threshold"],
+        check_interval=opts["check_interval"],
+        patience=opts["patience"],
+        handoff_steps=opts["handoff_steps"],
+        start_factor=opts["start_factor"],
+        sample_size=opts["sample_size"],
+        monitor=monitor,
+    )
+
+
+SCHEDULES[NAME] = ScheduleSpec(
+    NAME,
+    "ω ramps linearly toward 1 over M until Adam's second moments are stable (S <= threshold), then hands off "
+    "to 1; decay from there",
+    ADAPTIVE_OPTIONS,
+    get_adaptive_warmup_schedule,
+)

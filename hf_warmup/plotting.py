@@ -1,0 +1,131 @@
+"""Plots: a Trainer run's LR and second-moment statistic, and previews of fixed schedules (matplotlib)."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from typing import Any
+
+import torch
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:  # pragma: no cover - matplotlib is in the dev and plot extras
+        raise ImportError("plotting needs matplotlib: pip install 'hf_warmup[plot]'") from err
+    return plt
+
+
+def find_trainer_state(path: str) -> str:
+    """``trainer_state.json`` in ``path``, or in its newest ``checkpoint-*``, or ``path`` itself."""
+    if os.path.isfile(path):
+        return path
+    direct = os.path.join(path, "trainer_state.json")
+    if os.path.isfile(direct):
+        return direct
+    found = sorted(glob.glob(os.path.join(path, "checkpoint-*", "trainer_state.json")),
+                   key=lambda p: int(p.split("checkpoint-")[-1].split(os.sep)[0]))
+    if not found:
+        raise FileNotFoundError(f"no trainer_state.json in {path!r} or its checkpoint-* folders")
+    return found[-1]
+
+
+def read_run(path: str) -> dict[str, Any]:
+    """Steps, LRs, statistics, losses and the warmup end from a ``trainer_state.json``."""
+    with open(find_trainer_state(path)) as f:
+        history = json.load(f)["log_history"]
+    run: dict[str, Any] = {"lr": [], "stat": [], "loss": [], "eval_loss": [], "warmup_end_step": None}
+    for entry in history:
+        step = entry.get("step")
+        if "learning_rate" in entry:
+            run["lr"].append((step, entry["learning_rate"]))
+        if "warmup_statistic" in entry:
+            run["stat"].append((step, entry["warmup_statistic"]))
+        if "loss" in entry:
+            run["loss"].append((step, entry["loss"]))
+        if "eval_loss" in entry:
+            run["eval_loss"].append((step, entry["eval_loss"]))
+        if "warmup_end_step" in entry:
+            run["warmup_end_step"] = entry["warmup_end_step"]
+    return run
+
+
+def plot_run(path: str, output: str) -> str:
+    """Draw LR (left axis), the warmup statistic S (right axis, symlog) and the warmup end; save to ``output``."""
+    plt = _pyplot()
+    run = read_run(path)
+    if not run["lr"]:
+        raise ValueError(f"{path!r} has no logged learning_rate; was logging_steps larger than the run?")
+    fig, (ax, ax_loss) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    steps, lrs = zip(*run["lr"])
+    ax.plot(steps, lrs, color="tab:blue", label="learning rate")
+    ax.set_ylabel("learning rate")
+    if run["stat"]:
+        ax2 = ax.twinx()
+        s_steps, stats = zip(*run["stat"])
+        ax2.plot(s_steps, stats, color="tab:orange", marker=".", label="second-moment statistic S")
+        ax2.set_yscale("symlog", linthresh=1e-2)
+        ax2.set_ylabel("S (innovation of v̂)")
+        ax2.legend(loc="lower right")
+    if run["warmup_end_step"] is not None:
+        for a in (ax, ax_loss):
+            a.axvline(run["warmup_end_step"], color="tab:red", linestyle="--",
+                      label=f"warmup end (step {run['warmup_end_step']})")
+    ax.legend(loc="upper right")
+    ax.set_title("hf_warmup: learning rate and second-moment drift")
+    if run["loss"]:
+        ax_loss.plot(*zip(*run["loss"]), label="train loss")
+    if run["eval_loss"]:
+        ax_loss.plot(*zip(*run["eval_loss"]), marker="o", label="eval loss")
+    ax_loss.set_xlabel("optimizer step")
+    ax_loss.set_ylabel("loss")
+    ax_loss.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(output, dpi=110)
+    plt.close(fig)
+    return output
+
+
+def schedule_curve(
+    name: str, num_training_steps: int, num_warmup_steps: int, beta2: float, kwargs: dict[str, Any]
+) -> list[float]:
+    """The LR factor ``f(t)`` for ``t = 0..T-1`` of a fixed schedule, through ``transformers.get_scheduler``."""
+    from transformers import get_scheduler
+
+    import hf_warmup  # noqa: F401
+
+    if name == "adaptive_warmup":
+        raise ValueError("adaptive_warmup depends on the training run; plot a run with `hf-warmup plot RUN_DIR`")
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.AdamW([param], lr=1.0, betas=(0.9, beta2))
+    sched = get_scheduler(name, opt, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps,
+                          scheduler_specific_kwargs=kwargs)
+    out = []
+    for _ in range(num_training_steps):
+        out.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    return out
+
+
+def plot_preview(
+    names: list[str], num_training_steps: int, num_warmup_steps: int, beta2: float,
+    kwargs: dict[str, Any], output: str,
+) -> str:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name in names:
+        ax.plot(schedule_curve(name, num_training_steps, num_warmup_steps, beta2, kwargs), label=name)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("f(t) = lr / peak")
+    ax.set_title(f"W={num_warmup_steps}, T={num_training_steps}, β2={beta2}, kwargs={kwargs}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(output, dpi=110)
+    plt.close(fig)
+    return output
