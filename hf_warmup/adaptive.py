@@ -13,8 +13,9 @@ the decay begins (``warmup_end_step``). If stability never comes, ``ω`` reaches
 never decreases during warmup (the hand-off is at least as steep as the ramp).
 
 Stability: every ``check_interval`` real optimizer steps the :class:`~hf_warmup.monitor.SecondMomentMonitor`
-computes ``S`` (see its docstring). After ``patience`` consecutive checks with ``S <= threshold``, and not
-before ``min_warmup_steps``, the ramp ends. Every rank reduces ``S`` the same way, so every rank ends together.
+computes ``S`` (see its docstring). Once the mean of the last ``patience`` values of ``S`` is ``<= threshold``
+(averaging damps the batch-to-batch noise of a short window), and not before ``min_warmup_steps``, the ramp
+ends. Any NaN among them (non-finite optimizer state) keeps the warmup going. Every rank reduces ``S`` the same way, so every rank ends together.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ NAME = "adaptive_warmup"
 #: Defaults chosen on ``scripts/benchmark_warmup.py`` (see the README, "How the defaults were chosen").
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_CHECK_INTERVAL = 10
-DEFAULT_PATIENCE = 2
+DEFAULT_PATIENCE = 3
 DEFAULT_MAX_FRACTION = 0.2
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
 
@@ -89,7 +90,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         "end_reason",
         "last_statistic",
         "statistic_at_end",
-        "stable_checks",
+        "recent_statistics",
         "max_warmup_steps",
     )
 
@@ -122,7 +123,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.end_reason: str | None = None
         self.last_statistic: float | None = None
         self.statistic_at_end: float | None = None
-        self.stable_checks = 0
+        self.recent_statistics: list[float] = []
         self.name = NAME
         super().__init__(optimizer)
 
@@ -173,9 +174,17 @@ class AdaptiveWarmupLR(PlainStateLR):
         if stat is None:
             return
         self.last_statistic = stat
-        self.stable_checks = self.stable_checks + 1 if (math.isfinite(stat) and stat <= self.threshold) else 0
-        if self.stable_checks >= self.patience and t >= self.min_warmup_steps:
+        self.recent_statistics = [*self.recent_statistics, float(stat)][-self.patience :]
+        if self.is_stable() and t >= self.min_warmup_steps:
             self._end(t, min(t + self.handoff_steps, self.max_warmup_steps), "stable")
+
+    def is_stable(self) -> bool:
+        """The mean of the last ``patience`` statistics is finite and ``<= threshold``."""
+        recent = self.recent_statistics
+        if len(recent) < self.patience:
+            return False
+        mean = sum(recent) / len(recent)
+        return math.isfinite(mean) and mean <= self.threshold
 
     def _end(self, t: int, end: int, reason: str) -> None:
         self.decision_step = min(t, end)
