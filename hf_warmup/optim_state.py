@@ -87,6 +87,8 @@ def locate_state(optimizer: Any) -> StateLocation:
         raise _refuse(f"{module}.{name}", tuple(wrappers))
     if rule == "ema" and not all("alpha" in g for g in groups):
         raise _refuse(name, tuple(wrappers))
+    # FSDP2 parameters (and so their optimizer state) are DTensor shards.
+    sharded = sharded or any(callable(getattr(p, "to_local", None)) for g in groups for p in g["params"])
     return StateLocation(current, rule, sharded, tuple(wrappers))
 
 
