@@ -106,7 +106,8 @@ def test_training_arguments_kwargs_as_json_string(tmp_path):
         lr_scheduler_type="linear_warmup",
         lr_scheduler_kwargs='{"decay": "wsd", "min_lr_ratio": "0.1"}',
     )
-    assert args.lr_scheduler_kwargs == {"decay": "wsd", "min_lr_ratio": "0.1"}
+    assert args.lr_scheduler_kwargs["decay"] == "wsd"
+    assert float(args.lr_scheduler_kwargs["min_lr_ratio"]) == 0.1
     sched = get_scheduler(
         args.lr_scheduler_type, adamw(), num_warmup_steps=10, num_training_steps=100,
         scheduler_specific_kwargs=args.lr_scheduler_kwargs,
@@ -254,15 +255,16 @@ def test_cli_list(tmp_path):
     assert "min_lr_ratio" in proc.stdout and "threshold" in proc.stdout
 
 
-def test_cli_preview_writes_png(tmp_path):
-    """The command as documented, with the default --num-training-steps / --beta2."""
-    proc = run_cli(["preview", "linear_warmup", "radam_warmup", "-o", "x.png"], cwd=tmp_path)
-    assert proc.returncode == 0, (
+def test_cli_preview_writes_png(tmp_path, capsys):
+    """The command as documented, with the default --num-training-steps / --beta2 (in process: same ``main``)."""
+    out = tmp_path / "x.png"
+    rc = cli.main(["preview", "linear_warmup", "radam_warmup", "-o", str(out)])
+    assert rc == 0, (
         "`hf-warmup preview linear_warmup radam_warmup -o x.png` failed with the default options "
-        f"(--num-training-steps 1000, --beta2 0.999 gives radam_warmup L=2000 >= T): {proc.stderr.strip()}"
+        "(--num-training-steps 1000, --beta2 0.999 gives radam_warmup L=2000 >= T=1000, so the default "
+        f"linear decay has no room): {capsys.readouterr().err.strip()}"
     )
-    png = tmp_path / "x.png"
-    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert out.read_bytes()[:8] == PNG_MAGIC
 
 
 def test_cli_preview_in_process(tmp_path, capsys):
@@ -305,10 +307,11 @@ def write_trainer_state(run_dir: Path) -> Path:
     return path
 
 
-def test_cli_plot_writes_png(tmp_path):
+def test_cli_plot_writes_png(tmp_path, capsys, monkeypatch):
     write_trainer_state(tmp_path / "run")
-    proc = run_cli(["plot", "run", "-o", "plot.png"], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["plot", "run", "-o", "plot.png"]) == 0, capsys.readouterr().err
+    assert "plot.png" in capsys.readouterr().out
     assert (tmp_path / "plot.png").read_bytes()[:8] == PNG_MAGIC
 
 
@@ -329,13 +332,14 @@ def test_plot_reads_checkpoint_dirs_and_state_file(tmp_path, capsys):
         assert out.read_bytes()[:8] == PNG_MAGIC
 
 
-def test_cli_plot_without_state_fails_clearly(tmp_path):
+def test_cli_plot_without_state_fails_clearly(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    proc = run_cli(["plot", "empty", "-o", "plot.png"], cwd=tmp_path)
-    assert proc.returncode != 0
-    assert "trainer_state.json" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "plot.png").exists()
+    out = tmp_path / "plot.png"
+    rc = cli.main(["plot", str(tmp_path / "empty"), "-o", str(out)])
+    assert rc != 0
+    err = capsys.readouterr().err
+    assert "trainer_state.json" in err and "empty" in err
+    assert not out.exists()
 
 
 def test_plot_without_learning_rate_fails_clearly(tmp_path, capsys):
