@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_plot)
     p = sub.add_parser("preview", help="draw one or more fixed schedules")
     p.add_argument("names", nargs="+")
-    p.add_argument("--num-training-steps", type=int, default=1000)
+    p.add_argument("--num-training-steps", type=int, default=None,
+                   help="T (default: max(1000, 2 x the longest warmup length))")
     p.add_argument("--num-warmup-steps", type=int, default=100)
     p.add_argument("--beta2", type=float, default=0.999)
     p.add_argument("--kwargs", default="", help="lr_scheduler_kwargs as JSON")

@@ -91,16 +91,32 @@ def plot_run(path: str, output: str) -> str:
     return output
 
 
+BETA2_SCHEDULES = ("untuned_linear_warmup", "untuned_exponential_warmup", "radam_warmup")
+
+
+def preview_steps(names: list[str], num_warmup_steps: int, beta2: float) -> int:
+    """A ``T`` that leaves room for every previewed warmup: ``max(1000, 2·L)`` over the names."""
+    from .warmups import untuned_length
+
+    longest = max(untuned_length(beta2) if n in BETA2_SCHEDULES else num_warmup_steps for n in names)
+    return max(1000, 2 * longest)
+
+
 def schedule_curve(
     name: str, num_training_steps: int, num_warmup_steps: int, beta2: float, kwargs: dict[str, Any]
 ) -> list[float]:
-    """The LR factor ``f(t)`` for ``t = 0..T-1`` of a fixed schedule, through ``transformers.get_scheduler``."""
+    """The LR factor ``f(t)`` for ``t = 0..T-1`` of a fixed schedule, through ``transformers.get_scheduler``.
+
+    β2-derived schedules ignore ``num_warmup_steps``; it is passed as 0 to them.
+    """
     from transformers import get_scheduler
 
     import hf_warmup  # noqa: F401
 
     if name == "adaptive_warmup":
         raise ValueError("adaptive_warmup depends on the training run; plot a run with `hf-warmup plot RUN_DIR`")
+    if name in BETA2_SCHEDULES:
+        num_warmup_steps = 0
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.AdamW([param], lr=1.0, betas=(0.9, beta2))
     sched = get_scheduler(name, opt, num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps,
@@ -114,10 +130,13 @@ def schedule_curve(
 
 
 def plot_preview(
-    names: list[str], num_training_steps: int, num_warmup_steps: int, beta2: float,
+    names: list[str], num_training_steps: int | None, num_warmup_steps: int, beta2: float,
     kwargs: dict[str, Any], output: str,
 ) -> str:
+    """Draw ``f(t)`` of each named fixed schedule; ``T`` defaults to :func:`preview_steps`."""
     plt = _pyplot()
+    if num_training_steps is None:
+        num_training_steps = preview_steps(names, num_warmup_steps, beta2)
     fig, ax = plt.subplots(figsize=(8, 4))
     for name in names:
         ax.plot(schedule_curve(name, num_training_steps, num_warmup_steps, beta2, kwargs), label=name)

@@ -58,7 +58,9 @@ def test_logs_carry_the_statistic_and_the_warmup_end(full_run: tuple[Trainer, Pa
     # learning rates: ramp, peak at the end of warmup, then linear decay to 0 at T
     lrs = logged(trainer)
     end = sched.warmup_end_step
-    assert lrs[end + 1] == pytest.approx(3e-3)
+    # (transformers >= 5 logs the LR an update used, older versions the LR after the scheduler step)
+    peak_step = max(lrs, key=lambda s: lrs[s])
+    assert lrs[peak_step] == pytest.approx(3e-3) and peak_step in (end - 1, end, end + 1)
     assert all(lrs[s + 1] >= lrs[s] for s in range(1, end))
     assert all(lrs[s + 1] <= lrs[s] for s in range(end + 1, STEPS))
 

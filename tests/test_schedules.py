@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from itertools import pairwise
 
 import pytest
 import torch
@@ -179,8 +180,8 @@ def test_radam_warmup_values():
     f = [sched.factor(t) for t in range(30000)]
     assert f[0] > 0
     assert all(0 < x <= 1 for x in f)
-    assert all(b > a for a, b in zip(f[:5000], f[1:5001])), "radam_warmup must increase during warmup"
-    assert all(b >= a for a, b in zip(f, f[1:]))
+    assert all(b > a for a, b in pairwise(f[:5001])), "radam_warmup must increase during warmup"
+    assert all(b >= a for a, b in pairwise(f))
     assert f[-1] > 0.9999
     assert f[2000] < f[10000] < 1.0
 
@@ -250,13 +251,13 @@ def test_invariants(case):
         assert 0.0 < omega[t] <= 1.0
         assert f[t] == pytest.approx(omega[t] * d[t], rel=1e-12, abs=1e-300)
     # omega never decreases
-    assert all(b >= a for a, b in zip(omega, omega[1:]))
+    assert all(b >= a for a, b in pairwise(omega))
     # no decay before / at L: f continuous at L
     assert all(x == 1.0 for x in d[: length + 1])
     assert f[length] == omega[length]
     assert f[: length + 1] == omega[: length + 1]
     # every decay here is non-increasing from L on (cosine with the default half wave)
-    assert all(b <= a + 1e-15 for a, b in zip(d[length:], d[length + 1 :])), kwargs["decay"]
+    assert all(b <= a + 1e-15 for a, b in pairwise(d[length:])), kwargs["decay"]
     if kwargs["decay"] in ("linear", "polynomial", "wsd", "cosine"):
         # reaches the floor at T and stays there
         for t in range(total, total + 6):
@@ -272,7 +273,7 @@ def test_invariants(case):
     if name in ("linear_warmup", "constant_warmup", "untuned_linear_warmup"):
         # omega is 1 from L on, so f itself never increases after L
         assert all(x == 1.0 for x in omega[length:])
-        assert all(b <= a + 1e-15 for a, b in zip(f[length:], f[length + 1 :]))
+        assert all(b <= a + 1e-15 for a, b in pairwise(f[length:]))
 
 
 @pytest.mark.parametrize("name", FIXED)
