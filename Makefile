@@ -9,7 +9,13 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
 
-.PHONY: install demo test lint bench clean
+# The lowest versions pyproject.toml claims, tested by `make test-min` (CI runs it after `make test`).
+MIN_VENV ?= .venv-min
+MIN_PINS ?= "transformers==4.51.3" "accelerate==1.0.1" "datasets==3.0.2" "evaluate==0.4.3"
+MIN_TESTS ?= tests/test_schedules.py tests/test_registry_cli.py tests/test_trainer_fixed.py \
+	tests/test_adaptive.py tests/test_adaptive_trainer.py tests/test_distributed.py
+
+.PHONY: install demo test test-min lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +39,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
+$(MIN_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(MIN_VENV)
+	@if command -v nvidia-smi >/dev/null 2>&1; then $(MIN_VENV)/bin/pip install -q torch; \
+	  else $(MIN_VENV)/bin/pip install -q "$(TORCH_CPU_SPEC)"; fi
+	$(MIN_VENV)/bin/pip install -q $(MIN_PINS) pytest hypothesis matplotlib pyyaml
+	$(MIN_VENV)/bin/pip install -q --no-deps -e .
+	touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider $(MIN_TESTS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check hf_warmup tests scripts
 
@@ -41,4 +58,4 @@ bench: $(STAMP)
 	$(PY) scripts/bench_overhead.py --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(MIN_VENV) build *.egg-info
