@@ -27,10 +27,10 @@ from torch.optim import Optimizer
 
 from .decays import Decay
 from .monitor import SecondMomentMonitor
-from .options import DECAY_OPTIONS, START_FACTOR, Option, ScheduleConfigError, parse_kwargs
 from .optim_state import beta2_hint
-from .schedules import SCHEDULES, ScheduleSpec, check_room, check_steps, make_decay
+from .options import DECAY_OPTIONS, START_FACTOR, Option, ScheduleConfigError, parse_kwargs
 from .scheduler import PlainStateLR
+from .schedules import SCHEDULES, ScheduleSpec, check_room, check_steps, make_decay
 from .warmups import untuned_length
 
 NAME = "adaptive_warmup"
