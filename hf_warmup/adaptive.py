@@ -191,6 +191,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.warmup_end_step = end
         self.end_reason = reason
         self.statistic_at_end = self.last_statistic
+        self.monitor.close()  # nothing more to watch
 
     # -- checkpoints ------------------------------------------------------------------------------------------
     def _extra_state(self) -> dict[str, Any]:
@@ -202,6 +203,8 @@ class AdaptiveWarmupLR(PlainStateLR):
         super()._load_extra_state(state_dict)
         if "monitor" in state_dict:
             self.monitor.load_state_dict(state_dict["monitor"])
+        if self.warmup_end_step is not None:
+            self.monitor.close()
 
 
 def get_adaptive_warmup_schedule(

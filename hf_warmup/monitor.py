@@ -71,7 +71,7 @@ class SecondMomentMonitor:
         self.real_steps += 1
 
     def close(self) -> None:
-        """Stop counting steps (once warmup has ended nothing more is needed)."""
+        """Stop counting steps (once warmup has ended nothing more is needed). Idempotent."""
         self._hook.remove()
 
     @property
@@ -161,8 +161,12 @@ class SecondMomentMonitor:
             ]
         ).double()
         if _distributed():
-            op = dist.ReduceOp.SUM if self.location.sharded else dist.ReduceOp.MAX
-            dist.all_reduce(stats, op=op)
+            if self.location.sharded:  # each rank holds part of the model: add the parts up
+                dist.all_reduce(stats, op=dist.ReduceOp.SUM)
+            else:  # replicated state: reduce the per-rank mean, so every rank takes the most cautious one
+                mean = stats[0] / stats[1].clamp(min=1.0)
+                stats = torch.stack([mean, stats[1].clamp(max=1.0), stats[2], stats[3]])
+                dist.all_reduce(stats, op=dist.ReduceOp.MAX)
         total, valid_count, non_finite, layout_changed = stats.tolist()  # the one host-device sync
         if non_finite > 0 or layout_changed > 0 or valid_count == 0 or not math.isfinite(total):
             return float("nan")
