@@ -39,7 +39,7 @@ NAME = "adaptive_warmup"
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_CHECK_INTERVAL = 10
 DEFAULT_PATIENCE = 3
-DEFAULT_MAX_FRACTION = 0.2
+DEFAULT_MAX_FRACTION = 0.5
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
 
 ADAPTIVE_OPTIONS: dict[str, Option] = {
@@ -57,9 +57,11 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
 def default_max_warmup(num_warmup_steps: int, num_training_steps: int | None, beta2: float | None) -> int:
     """``M`` when ``max_warmup_steps`` is not given.
 
-    ``num_warmup_steps`` if > 0; otherwise ``min(round(2 / (1 - β2)), round(0.2 · T))`` (at least 1), the
-    untuned warmup length capped at the longest fixed warmup of the benchmark grid. Without β2 (Adafactor)
-    or without ``T``, whichever of the two is known.
+    ``num_warmup_steps`` if > 0; otherwise ``min(round(2 / (1 - β2)), round(0.5 · T))`` (at least 1): the
+    untuned warmup length (Ma & Yarats 2019), capped at half the run. The cap was chosen on
+    ``scripts/benchmark_warmup.py``: with 0.2 · T the bound, not the statistic, ended most warmups and the
+    longest warmups won; with 0.5 · T the statistic ends them, earlier at higher LRs (README, "Benchmark").
+    Without β2 (Adafactor) or without ``T``, whichever of the two is known.
     """
     if num_warmup_steps > 0:
         return num_warmup_steps

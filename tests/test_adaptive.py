@@ -266,5 +266,9 @@ def test_public_surface() -> None:
     sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=1000)
     assert isinstance(sched, AdaptiveWarmupLR) and isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
     assert sched.warmup_end_step is None and sched.last_statistic is None
-    assert sched.max_warmup_steps == 200  # min(round(2 / (1 - 0.99)), 0.2 * 1000)
+    assert sched.max_warmup_steps == 200  # min(round(2 / (1 - 0.99)), 0.5 * 1000)
+    short = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=300)
+    assert short.max_warmup_steps == 150  # min(200, 0.5 * 300)
+    given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=40, num_training_steps=300)
+    assert given.max_warmup_steps == 40
     assert 0 < sched.get_last_lr()[0] < 1e-3
