@@ -58,6 +58,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lm_task  # noqa: E402
 
 RESULTS_VERSION = 1
+TASK = "KJV character-level causal LM (scripts/lm_task.py)"
 DEFAULT_FRACTIONS = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2)
 BASE_SCHEDULES = (
     "linear_warmup",  # the W grid; W=0 is reported as no_warmup
@@ -934,6 +935,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         steps = sum(r["setup"]["max_steps"] for r in done)
         return {
             "mode": args.mode,
+            "task": TASK,
             "command": command,
             "config": {k: v for k, v in vars(args).items() if k not in ("quick", "smoke")},
             "setup": asdict(plan.setup),
@@ -998,9 +1000,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             src = out / f"results.{ext}"
             if src.is_file():
                 shutil.copyfile(src, f"{prefix}_results.{ext}")
-        # the committed JSON: every number of the tables, without the per-step curves (kept in output_dir)
-        slim = {**result, "runs": {k: {f: v for f, v in r.items() if f not in ("curve", "statistics")}
-                                   for k, r in result["runs"].items()}}
+        # the committed JSON: every number of the tables, without per-step curves and S traces (in output_dir)
+        planned = {run_key(sch, lr, seed, b, plan.setup) for sch, b, lr, seed in plan.cells}
+        slim = {**result, "runs": {k: {f: v for f, v in r.items() if f not in ("curve", "statistics", "s_trace")}
+                                   for k, r in result["runs"].items() if k in planned}}
         _write_json(f"{prefix}_results.json", slim)
     m = result["meta"]
     print(f"[benchmark] done: {m['n_runs_done']} runs, {m['run_time_s'] / 60:.1f} min of runs, "

@@ -128,6 +128,20 @@ def schedule_name(training_args: Any) -> str:
     return str(getattr(kind, "value", kind))
 
 
+def train_and_evaluate(trainer: Any, resume_from_checkpoint: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train, save the model, evaluate, and save metrics and ``trainer_state.json`` (read by the plot)."""
+    train_result = trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+    trainer.save_model()
+    train_metrics = dict(train_result.metrics)
+    trainer.log_metrics("train", train_metrics)
+    trainer.save_metrics("train", train_metrics)
+    eval_metrics = trainer.evaluate()
+    trainer.log_metrics("eval", eval_metrics)
+    trainer.save_metrics("eval", eval_metrics)
+    trainer.save_state()  # trainer_state.json (with the final evaluation) for the plot
+    return train_metrics, eval_metrics
+
+
 def warmup_report(trainer: Any) -> dict[str, Any]:
     """Schedule name and kwargs, and when/why the warmup ended, from ``trainer.lr_scheduler`` after training."""
     from hf_warmup import AdaptiveWarmupLR, WarmupDecayLR

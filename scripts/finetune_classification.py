@@ -286,15 +286,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=compute_metrics,
     )
-    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model()
-    train_metrics = dict(train_result.metrics)
-    trainer.log_metrics("train", train_metrics)
-    trainer.save_metrics("train", train_metrics)
-    eval_metrics = trainer.evaluate()
-    trainer.log_metrics("eval", eval_metrics)
-    trainer.save_metrics("eval", eval_metrics)
-    trainer.save_state()  # trainer_state.json (with the final evaluation) for the plot
+    train_metrics, eval_metrics = common.train_and_evaluate(trainer, training_args.resume_from_checkpoint)
 
     warmup = common.warmup_report(trainer)
     is_default_model = model_args.model_name_or_path is None and not model_args.tiny

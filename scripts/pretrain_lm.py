@@ -115,17 +115,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         eval_dataset=data.eval,
         data_collator=default_data_collator,
     )
-    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model()
+    train_metrics, eval_metrics = common.train_and_evaluate(trainer, training_args.resume_from_checkpoint)
     if trainer.is_world_process_zero():
         tok.save(os.path.join(training_args.output_dir, "char_tokenizer.json"))
-    train_metrics = dict(train_result.metrics)
-    trainer.log_metrics("train", train_metrics)
-    trainer.save_metrics("train", train_metrics)
-    eval_metrics = trainer.evaluate()
-    trainer.log_metrics("eval", eval_metrics)
-    trainer.save_metrics("eval", eval_metrics)
-    trainer.save_state()  # trainer_state.json (with the final evaluation) for the plot
 
     warmup = common.warmup_report(trainer)
     n_params = sum(p.numel() for p in trainer.model.parameters())
