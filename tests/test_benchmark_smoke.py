@@ -108,12 +108,22 @@ def test_outputs_have_expected_keys(smoke_run: tuple[Path, subprocess.CompletedP
 
 def test_rerun_skips_finished_runs(smoke_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, _ = smoke_run
-    before = json.loads((out / "results.json").read_text())["runs"]
+    path = out / "results.json"
+    data = json.loads(path.read_text())
+    before = data["runs"]
+    # pretend one adaptive run was made with other settings (e.g. older hf_warmup defaults): only it is re-run
+    stale = next(k for k, r in before.items() if r["schedule"] == "adaptive(threshold=0.1)")
+    data["runs"][stale] = {**before[stale], "adaptive_config": {**before[stale]["adaptive_config"], "threshold": 0.3}}
+    path.write_text(json.dumps(data))
     proc = _run(out, "--no_plot")
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "5 finished or n/a (skipped), 0 to run" in proc.stdout
-    after = json.loads((out / "results.json").read_text())["runs"]
-    assert after == before  # nothing re-trained: every record (timings included) is unchanged
+    assert "4 finished or n/a (skipped), 1 to run (1 of them cached with other adaptive settings)" in proc.stdout
+    after = json.loads(path.read_text())["runs"]
+    assert after.keys() == before.keys()
+    for key in before:  # nothing else re-trained: every other record (timings included) is unchanged
+        assert (after[key] == before[key]) == (key != stale)
+    assert after[stale]["adaptive_config"]["threshold"] == 0.1
+    assert after[stale]["eval_loss"] == before[stale]["eval_loss"]  # deterministic: same seed, same result
 
 
 # -- lm_task ------------------------------------------------------------------------------------------------------
