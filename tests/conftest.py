@@ -88,3 +88,20 @@ def tiny_lm_dataset():
 def tiny_lm_dataset_factory() -> Callable[..., object]:
     """``tiny_lm_dataset_factory(rows=64, seq_len=16, seed=0)`` builds a fresh dataset."""
     return make_tiny_lm_dataset
+
+
+def accelerate_launch_2proc() -> list[str]:
+    """``accelerate launch`` of 2 CPU (gloo) processes on a free port, from this interpreter's venv.
+
+    A fixed port (29500) can still be in TIME_WAIT from the previous launch, so each launch gets its own.
+    """
+    import socket
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+            "--main_process_port", str(port)]

