@@ -69,7 +69,10 @@ def plot_run(path: str, output: str) -> str:
         ax2 = ax.twinx()
         s_steps, stats = zip(*run["stat"])
         ax2.plot(s_steps, stats, color="tab:orange", marker=".", label="second-moment statistic S")
-        ax2.set_yscale("symlog", linthresh=1e-2)
+        spread = max(abs(v) for v in stats) / max(min(abs(v) for v in stats), 1e-12)
+        if spread > 100:  # values over several decades (or crossing 0 near 0): symmetric log scale
+            ax2.set_yscale("symlog", linthresh=1e-2)
+        ax2.axhline(0.0, color="tab:orange", linewidth=0.5, alpha=0.5)
         ax2.set_ylabel("S (innovation of v̂)")
         ax2.legend(loc="lower right")
     if run["warmup_end_step"] is not None:
