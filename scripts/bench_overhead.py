@@ -1045,19 +1045,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     except OSError:
         pass
     res["wall_s"] = time.perf_counter() - t_start
-    md = to_markdown(res)
-    print()
-    print(md)
-    if args.output_dir:
-        out = Path(args.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        stem = args.name or ("cpu_results" if mode == "full" else f"cpu_{mode}_results")
-        (out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
-        (out / f"{stem}.md").write_text(md)
-        print(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
+    write_report(res, to_markdown(res), args.output_dir,
+                 args.name or ("cpu_results" if mode == "full" else f"cpu_{mode}_results"))
     print(f"total {res['wall_s']:.1f} s")
     return res
 
+
+
+def write_report(res: dict, md: str, output_dir: str | None, stem: str) -> None:
+    """Print the markdown report; with ``output_dir``, also write ``STEM.json`` and ``STEM.md`` there."""
+    print()
+    print(md)
+    if output_dir:
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
+        (out / f"{stem}.md").write_text(md)
+        print(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
 
 if __name__ == "__main__":
     main()

@@ -142,6 +142,25 @@ def train_and_evaluate(trainer: Any, resume_from_checkpoint: Any = None) -> tupl
     return train_metrics, eval_metrics
 
 
+def shutdown_distributed() -> None:
+    """Tear the process group down before exit (left to interpreter exit, gloo can abort a rank)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def print_run_end(headline: str, warmup: dict[str, Any], paths: dict[str, Any]) -> None:
+    """The closing lines of a script: the headline metric, when warmup ended, and the output paths."""
+    print()
+    print(headline)
+    print(describe_warmup_end(warmup))
+    print(f"plot:       {paths['plot']}")
+    print(f"model card: {paths['card']}")
+    print(f"summary:    {paths['summary']}")
+
+
 def warmup_report(trainer: Any) -> dict[str, Any]:
     """Schedule name and kwargs, and when/why the warmup ended, from ``trainer.lr_scheduler`` after training."""
     from hf_warmup import AdaptiveWarmupLR, WarmupDecayLR

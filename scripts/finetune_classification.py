@@ -317,13 +317,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     paths = common.finish_run(trainer, out_args, summary, card)
     if trainer.is_world_process_zero():
         acc, f1 = eval_metrics.get("eval_accuracy"), eval_metrics.get("eval_f1")
-        print()
-        print(f"accuracy: {acc:.4f}  macro-F1: {f1:.4f}  on {len(data['eval'])} held-out examples "
-              f"({data['dataset_name']})")
-        print(common.describe_warmup_end(warmup))
-        print(f"plot:       {paths['plot']}")
-        print(f"model card: {paths['card']}")
-        print(f"summary:    {paths['summary']}")
+        common.print_run_end(f"accuracy: {acc:.4f}  macro-F1: {f1:.4f}  on {len(data['eval'])} held-out examples "
+                             f"({data['dataset_name']})", warmup, paths)
     return {**summary, "paths": paths}
 
 
@@ -408,3 +403,4 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
 
 if __name__ == "__main__":
     main()
+    common.shutdown_distributed()

@@ -456,16 +456,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     if res.get("ranks"):
         v["ranks_identical_lr"] = bool(res["ranks"].get("ok"))
     res["verdicts"] = v
-    md = to_markdown(res)
-    print()
-    print(md)
-    if args.output_dir:
-        out = Path(args.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        stem = args.name or ("gpu_check" if cuda else "gpu_check_cpu")
-        (out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
-        (out / f"{stem}.md").write_text(md)
-        print(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
+    bo.write_report(res, to_markdown(res), args.output_dir, args.name or ("gpu_check" if cuda else "gpu_check_cpu"))
     if res.get("ranks") and not res["ranks"].get("ok"):
         sys.exit(1)
     return res

@@ -150,13 +150,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         card = make_card(trainer, model_args, data_args, out_args, data, warmup, summary, n_params)
     paths = common.finish_run(trainer, out_args, summary, card)
     if trainer.is_world_process_zero():
-        print()
-        print(f"eval loss: {eval_loss:.4f}  perplexity (per character): {ppl:.3f}  on {len(data.eval)} held-out "
-              f"blocks of {model_args.block_size} characters")
-        print(common.describe_warmup_end(warmup))
-        print(f"plot:       {paths['plot']}")
-        print(f"model card: {paths['card']}")
-        print(f"summary:    {paths['summary']}")
+        common.print_run_end(f"eval loss: {eval_loss:.4f}  perplexity (per character): {ppl:.3f}  on "
+                             f"{len(data.eval)} held-out blocks of {model_args.block_size} characters", warmup, paths)
     return {**summary, "paths": paths}
 
 
@@ -233,3 +228,4 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
 
 if __name__ == "__main__":
     main()
+    common.shutdown_distributed()
