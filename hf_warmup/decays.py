@@ -24,8 +24,6 @@ DECAYS: tuple[str, ...] = ("linear", "cosine", "constant", "inverse_sqrt", "poly
 WSD_SHAPES: tuple[str, ...] = ("linear", "cosine", "sqrt")
 #: Decays that need ``T > L`` to have room to decay.
 DECAYS_NEEDING_ROOM: frozenset[str] = frozenset({"linear", "cosine", "polynomial", "wsd"})
-#: Decays that reach the floor ``min_lr_ratio`` at ``t = T``.
-DECAYS_REACHING_FLOOR: frozenset[str] = frozenset({"linear", "polynomial", "wsd"})
 
 
 def _progress(t: int, start: int, end: int) -> float:

@@ -25,16 +25,13 @@ import torch
 
 from .options import ScheduleConfigError
 
-#: How each rule turns two snapshots into the window's fresh-data weight; see :func:`window_coefficients`.
-RULES = ("adam", "ema", "adafactor")
-
 
 @dataclass(frozen=True)
 class StateLocation:
     """The innermost optimizer holding the state, its rule, and whether the state is sharded across ranks."""
 
     optimizer: torch.optim.Optimizer
-    rule: str
+    rule: str  # "adam", "ema" (RMSprop) or "adafactor": see window_coefficients
     sharded: bool
     wrappers: tuple[str, ...]
 

@@ -94,14 +94,18 @@ def plot_run(path: str, output: str) -> str:
     return output
 
 
-BETA2_SCHEDULES = ("untuned_linear_warmup", "untuned_exponential_warmup", "radam_warmup")
+def _uses_beta2(name: str) -> bool:
+    from .schedules import SCHEDULES
+
+    spec = SCHEDULES.get(name)
+    return spec is not None and spec.uses_beta2
 
 
 def preview_steps(names: list[str], num_warmup_steps: int, beta2: float) -> int:
     """A ``T`` that leaves room for every previewed warmup: ``max(1000, 2·L)`` over the names."""
     from .warmups import untuned_length
 
-    longest = max(untuned_length(beta2) if n in BETA2_SCHEDULES else num_warmup_steps for n in names)
+    longest = max(untuned_length(beta2) if _uses_beta2(n) else num_warmup_steps for n in names)
     return max(1000, 2 * longest)
 
 
@@ -118,7 +122,7 @@ def schedule_curve(
 
     if name == "adaptive_warmup":
         raise ValueError("adaptive_warmup depends on the training run; plot a run with `hf-warmup plot RUN_DIR`")
-    if name in BETA2_SCHEDULES:
+    if _uses_beta2(name):
         num_warmup_steps = 0
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.AdamW([param], lr=1.0, betas=(0.9, beta2))

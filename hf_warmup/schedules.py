@@ -95,6 +95,7 @@ class ScheduleSpec:
     formula: str
     options: Mapping[str, Option]
     builder: Callable[..., LRScheduler]
+    uses_beta2: bool = False  # the warmup length comes from β2; num_warmup_steps is ignored
 
     @property
     def all_options(self) -> dict[str, Option]:
@@ -130,7 +131,7 @@ def _fixed(
 
         build.__name__ = f"get_{name}_schedule"
         build.__doc__ = f"``{name}``: {formula}\n\n{make_warmups.__doc__ or ''}"
-        SCHEDULES[name] = ScheduleSpec(name, formula, options, build)
+        SCHEDULES[name] = ScheduleSpec(name, formula, options, build, uses_beta2)
         return build
 
     return wrap
