@@ -85,7 +85,7 @@ class SecondMomentMonitor:
         return 0, 1
 
     def _local_samples(self, budget: int) -> tuple[list[torch.Tensor], list[tuple[int, int]], torch.device]:
-        """Per group: concatenated samples; and (group, count) runs, in a stable order."""
+        """One sample tensor per source, the (group, count) runs they form, and their device; stable order."""
         sources = list(iter_sources(self.location))
         per_source = max(1, budget // max(1, len(sources))) if sources else 0
         chunks: list[torch.Tensor] = []
