@@ -30,7 +30,6 @@ once (one ``.tolist()``).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -44,9 +43,8 @@ from .optim_state import (
     sample,
     window_coefficients,
 )
+from .statistic import NUM_SUMS, coordinate_sums, finish
 
-#: Innovations are capped at this value so that a few coordinates that were ~0 cannot dominate the mean.
-INNOVATION_CAP = 9.0
 _HEADER = 2  # each rank's block starts with [number of samples, number of sources]
 
 
@@ -148,29 +146,30 @@ class SecondMomentMonitor:
             ca, cb, cc = window_coefficients(self.location.rule, groups[group], step, window)
             a[start : start + n], b[start : start + n], c[start : start + n] = ca, cb, cc
             start += n
-        valid = torch.isfinite(old) & (old > 0)
-        ratio = torch.where(valid, new / torch.where(valid, old, torch.ones_like(old)), torch.zeros_like(new))
-        innovation = ((a * ratio - b) / c).clamp(min=-1.0, max=INNOVATION_CAP)
-        stats = torch.stack(
+        local = coordinate_sums(old, new, a, b, c)
+        stats = torch.cat(
             [
-                torch.where(valid, innovation, torch.zeros_like(innovation)).sum(),
-                valid.sum().float(),
-                (~torch.isfinite(new)).sum().float(),
-                # a layout change (state created for more params) makes old and new samples incomparable
-                (previous[0] != float(count)).float() + (previous[1] != float(len(runs))).float(),
+                local,
+                torch.stack(
+                    [
+                        (~torch.isfinite(new)).sum().double(),
+                        # a layout change (state created for more params) makes old and new samples incomparable
+                        ((previous[0] != float(count)).double() + (previous[1] != float(len(runs))).double()),
+                    ]
+                ),
             ]
-        ).double()
+        )
         if _distributed():
             if self.location.sharded:  # each rank holds part of the model: add the parts up
                 dist.all_reduce(stats, op=dist.ReduceOp.SUM)
-            else:  # replicated state: reduce the per-rank mean, so every rank takes the most cautious one
-                mean = stats[0] / stats[1].clamp(min=1.0)
-                stats = torch.stack([mean, stats[1].clamp(max=1.0), stats[2], stats[3]])
-                dist.all_reduce(stats, op=dist.ReduceOp.MAX)
-        total, valid_count, non_finite, layout_changed = stats.tolist()  # the one host-device sync
-        if non_finite > 0 or layout_changed > 0 or valid_count == 0 or not math.isfinite(total):
+            else:  # replicated state: every rank holds the same numbers; take rank 0's
+                dist.broadcast(stats, src=0)
+        values = stats.tolist()  # the one host-device sync
+        window = finish(values[:NUM_SUMS])
+        non_finite, layout_changed = values[NUM_SUMS:]
+        if non_finite > 0 or layout_changed > 0:
             return float("nan")
-        return total / valid_count
+        return window.S
 
     # -- checkpointing --------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
