@@ -1,21 +1,29 @@
-"""``adaptive_warmup``: a warmup that ends once Adam's second moments are stable.
+"""``adaptive_warmup``: the LR rises only as fast as Adam's second moments keep up with it.
 
-The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t; L, T)`` where, with ``M`` the
-largest warmup length (``max_warmup_steps``) and ``s`` the ``start_factor``::
+The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t; L, T)`` with, for a start factor
+``s``, ``ω(t) = s + (1 - s) · r(t)``. The ramp's progress ``r`` is piecewise linear in ``t``::
 
-    ramp(t) = s + (1 - s) · min(1, (t + 1) / M)              while the second moments are not yet stable
-    ω(t)    = ramp(D) + (1 - ramp(D)) · (t - D) / (L - D)     hand-off, for D <= t < L
-    ω(t)    = 1                                               for t >= L
+    r(0) = 1 / R,   slope of r between two checks:   max( g(Ŝ) / R ,  (1 - r) / (M - 1 - t) )
+    g(Ŝ) = clip(1 - Ŝ / τ, 0, 1)                        (1 while Ŝ <= 0, 0 once Ŝ >= τ)
 
-``D`` is the step at which the monitor declared stability, ``L = min(D + handoff_steps, M)`` the step at which
-the decay begins (``warmup_end_step``). If stability never comes, ``ω`` reaches 1 at ``t = M - 1`` and
-``L = M``: the schedule is then exactly ``linear_warmup`` over ``M`` steps. The LR never exceeds the peak and
-never decreases during warmup (the hand-off is at least as steep as the ramp).
+* ``R`` = ``min_warmup_steps``: the fastest ramp, taken while the second moments keep up (``Ŝ <= 0``).
+* ``Ŝ`` = the **excess innovation** of the latest check (:mod:`hf_warmup.statistic`): how much the mean squared
+  gradient of the last ``k`` real optimizer steps exceeded what ``v̂`` predicted, with the part that estimation
+  noise explains taken out. When raising the LR makes the gradients grow faster than the EMA follows, ``Ŝ``
+  rises and the ramp slows down, down to a hold at ``Ŝ >= τ`` (``threshold``); it resumes once ``v̂`` has
+  caught up. The ramp never goes down, so the LR never decreases during warmup and never exceeds the peak.
+* ``M`` = ``max_warmup_steps``: the bound. The second term of the slope makes ``r`` reach 1 at ``t = M - 1``
+  at the latest, without a jump.
 
-Stability: every ``check_interval`` real optimizer steps the :class:`~hf_warmup.monitor.SecondMomentMonitor`
-computes ``S`` (see its docstring). Once the mean of the last ``patience`` values of ``S`` is ``<= threshold``
-(averaging damps the batch-to-batch noise of a short window), and not before ``min_warmup_steps``, the ramp
-ends. Any NaN among them (non-finite optimizer state) keeps the warmup going. Every rank reduces ``S`` the same way, so every rank ends together.
+**The end** ``L`` (``warmup_end_step``, where the decay begins): the first check at which ``r = 1`` *and* the
+mean ``Ŝ`` of the last ``patience`` checks is ``<= τ``, i.e. the second moments are stable **at the peak LR**
+(``end_reason = "stable"``); otherwise ``M`` (``"bound"``). Stability at a small LR never ends the warmup,
+since the ramp must have reached the peak first. If ``Ŝ`` never leaves ``[-∞, 0]``, the schedule is
+``linear_warmup`` over ``R``; if it always sits above ``τ``, ``ω`` climbs to 1 at ``M - 1``.
+
+Checks happen every ``check_interval`` *real* optimizer steps (skipped fp16 steps and repeated
+``scheduler.step()`` calls do not count); every rank computes the same ``Ŝ`` (the monitor reduces over ranks),
+so every rank takes the same decisions. A NaN ``Ŝ`` (non-finite optimizer state) counts as ``Ŝ >= τ``.
 """
 
 from __future__ import annotations
@@ -30,70 +38,78 @@ from .monitor import SecondMomentMonitor
 from .optim_state import beta2_hint
 from .options import DECAY_OPTIONS, START_FACTOR, Option, ScheduleConfigError, parse_kwargs
 from .scheduler import PlainStateLR
-from .schedules import SCHEDULES, ScheduleSpec, check_room, check_steps, make_decay
+from .schedules import DECAYS_NEEDING_ROOM, SCHEDULES, ScheduleSpec, check_steps, make_decay
+from .statistic import Window, effective_samples, excess
 from .warmups import untuned_length
 
 NAME = "adaptive_warmup"
 
-#: Defaults chosen on ``scripts/benchmark_warmup.py`` (see the README, "How the defaults were chosen").
-DEFAULT_THRESHOLD = 0.05
+#: Defaults chosen on the benchmark suite ``scripts/benchmark_warmup.py`` (README, "How the defaults were chosen").
+DEFAULT_THRESHOLD = 0.25
 DEFAULT_CHECK_INTERVAL = 10
-DEFAULT_PATIENCE = 3
-DEFAULT_MAX_FRACTION = 0.5
+DEFAULT_PATIENCE = 2
+DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
+DEFAULT_MIN_FRACTION = 0.2  # R = 0.2 · M
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
+MAX_HISTORY = 512  # check_history keeps at most this many entries (halved in resolution when full)
 
 ADAPTIVE_OPTIONS: dict[str, Option] = {
     "threshold": Option("float", DEFAULT_THRESHOLD, "a float > 0", lambda v: v > 0),
-    "min_warmup_steps": Option("int", 0, "an int >= 0", lambda v: v >= 0),
+    "min_warmup_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "max_warmup_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "check_interval": Option("int", DEFAULT_CHECK_INTERVAL, "an int >= 1", lambda v: v >= 1),
     "patience": Option("int", DEFAULT_PATIENCE, "an int >= 1", lambda v: v >= 1),
-    "handoff_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "start_factor": START_FACTOR,
     "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
 }
 
 
-def default_max_warmup(num_warmup_steps: int, num_training_steps: int | None, beta2: float | None) -> int:
-    """``M`` when ``max_warmup_steps`` is not given.
+def default_max_warmup(
+    num_warmup_steps: int, num_training_steps: int | None, beta2: float | None
+) -> tuple[int, str]:
+    """``M`` when ``max_warmup_steps`` is not given, and where it came from.
 
-    ``num_warmup_steps`` if > 0; otherwise ``min(round(2 / (1 - β2)), round(0.5 · T))`` (at least 1): the
-    untuned warmup length (Ma & Yarats 2019), capped at half the run. The cap was chosen on
-    ``scripts/benchmark_warmup.py``: with 0.2 · T the bound, not the statistic, ended most warmups and the
-    longest warmups won; with 0.5 · T the statistic ends them, earlier at higher LRs (README, "Benchmark").
-    Without β2 (Adafactor) or without ``T``, whichever of the two is known.
+    ``num_warmup_steps`` if > 0; else ``round(0.5 · T)``; without ``T``, ``2 · round(2 / (1 - β2))`` (twice the
+    untuned warmup of Ma & Yarats 2019). The bound is not tied to β2 when ``T`` is known: with β2 = 0.95 the
+    untuned length is 40 steps, where tasks that need warmup want hundreds (README, "Benchmark").
     """
     if num_warmup_steps > 0:
-        return num_warmup_steps
-    candidates = []
-    if beta2 is not None:
-        candidates.append(untuned_length(beta2))
+        return num_warmup_steps, f"num_warmup_steps={num_warmup_steps}"
     if num_training_steps is not None:
-        candidates.append(max(1, round(DEFAULT_MAX_FRACTION * num_training_steps)))
-    if not candidates:
-        raise ScheduleConfigError(
-            f"{NAME}: cannot derive max_warmup_steps without β2 or num_training_steps; pass "
-            f"lr_scheduler_kwargs={{'max_warmup_steps': N}}."
+        return max(1, round(DEFAULT_MAX_FRACTION * num_training_steps)), (
+            f"{DEFAULT_MAX_FRACTION:g} × num_training_steps={num_training_steps}"
         )
-    return min(candidates)
+    if beta2 is not None:
+        return 2 * untuned_length(beta2), f"2 × 2/(1-β2) with β2={beta2:g}"
+    raise ScheduleConfigError(
+        f"{NAME}: cannot derive max_warmup_steps without num_training_steps or β2; pass "
+        f"lr_scheduler_kwargs={{'max_warmup_steps': N}}."
+    )
 
 
 class AdaptiveWarmupLR(PlainStateLR):
-    """Variance-aware warmup; see the module docstring for the formula and the stability rule.
+    """Variance-aware warmup; see the module docstring for the formula.
 
-    Public diagnostics: ``warmup_end_step`` (None while warming up, then the step ``L`` at which the decay
-    began), ``last_statistic`` (the latest ``S``), ``end_reason`` (``"stable"`` or ``"max_warmup_steps"``)
-    and ``statistic_at_end``.
+    Public diagnostics: ``warmup_end_step`` (None while warming up, then ``L``), ``end_reason`` (``"stable"`` or
+    ``"bound"``), ``last_statistic`` (the latest ``Ŝ``), ``statistic_at_end``, ``last_window`` (the latest raw
+    :class:`~hf_warmup.statistic.Window`), ``check_history`` (``[scheduler step, Ŝ, ω]`` per check, at most
+    ``MAX_HISTORY`` entries) and :meth:`describe_config`.
     """
 
     extra_state_keys = (
-        "decision_step",
+        "anchor_step",
+        "anchor_progress",
+        "slope",
         "warmup_end_step",
         "end_reason",
         "last_statistic",
         "statistic_at_end",
         "recent_statistics",
+        "check_history",
+        "history_stride",
+        "checks_done",
         "max_warmup_steps",
+        "min_warmup_steps",
     )
 
     def __init__(
@@ -102,52 +118,64 @@ class AdaptiveWarmupLR(PlainStateLR):
         decay: Decay,
         num_training_steps: int | None,
         max_warmup_steps: int,
-        min_warmup_steps: int = 0,
+        min_warmup_steps: int | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         check_interval: int = DEFAULT_CHECK_INTERVAL,
         patience: int = DEFAULT_PATIENCE,
-        handoff_steps: int | None = None,
         start_factor: float = 0.0,
         sample_size: int = 4096,
         monitor: SecondMomentMonitor | None = None,
+        provenance: dict[str, str] | None = None,
     ) -> None:
         self.monitor = monitor or SecondMomentMonitor(optimizer, check_interval, sample_size)
         self.decay = decay
         self.num_training_steps = num_training_steps
-        self.max_warmup_steps = int(max_warmup_steps)
-        self.min_warmup_steps = int(min_warmup_steps)
+        self.max_warmup_steps = max(0, int(max_warmup_steps))
+        if min_warmup_steps is None:
+            min_warmup_steps = round(DEFAULT_MIN_FRACTION * self.max_warmup_steps)
+        self.min_warmup_steps = min(max(1, int(min_warmup_steps)), max(self.max_warmup_steps, 1))
         self.threshold = float(threshold)
+        self.check_interval = int(check_interval)
         self.patience = int(patience)
-        self.handoff_steps = int(handoff_steps if handoff_steps is not None else check_interval)
         self.start_factor = float(start_factor)
-        self.decision_step: int | None = None
-        self.warmup_end_step: int | None = None
-        self.end_reason: str | None = None
+        self.sample_size = int(sample_size)
+        self.provenance = dict(provenance or {})
+        # the ramp r(t) = min(1, anchor_progress + slope · (t - anchor_step)); see the module docstring
+        self.anchor_step = 0
+        self.anchor_progress = 1.0 / self.min_warmup_steps if self.max_warmup_steps > 0 else 1.0
+        self.slope = 1.0 / self.min_warmup_steps
+        self.warmup_end_step: int | None = 0 if self.max_warmup_steps == 0 else None
+        self.end_reason: str | None = "bound" if self.max_warmup_steps == 0 else None
         self.last_statistic: float | None = None
         self.statistic_at_end: float | None = None
+        self.last_window: Window | None = None
         self.recent_statistics: list[float] = []
+        self.check_history: list[list[float]] = []
+        self.history_stride = 1
+        self.checks_done = 0
         self.name = NAME
         super().__init__(optimizer)
+        if self.warmup_end_step is not None:
+            self.monitor.close()
 
-    # -- the pure part: LR factor given the decision --------------------------------------------------------
-    def ramp(self, t: int) -> float:
-        return self.start_factor + (1.0 - self.start_factor) * min(1.0, (t + 1) / self.max_warmup_steps)
+    # -- the pure part: the LR given the ramp's current segment -----------------------------------------------
+    @property
+    def decision_step(self) -> int | None:
+        """The step of the end decision (same as ``warmup_end_step``: the decay starts where the ramp ended)."""
+        return self.warmup_end_step
+
+    def progress(self, t: int) -> float:
+        """``r(t)`` on the current segment (for ``t >= anchor_step``; earlier segments are not kept)."""
+        if self.warmup_end_step is not None and t >= self.warmup_end_step:
+            return 1.0
+        return min(1.0, self.anchor_progress + self.slope * (t - self.anchor_step))
 
     def warmup_factor(self, t: int) -> float:
-        """``ω(t)`` given the decision taken so far (pure in ``t``, ``D`` and ``L``)."""
-        if self.decision_step is None:
-            return self.ramp(t)
-        d, end = self.decision_step, self.warmup_end_step
-        assert end is not None
-        if t >= end:
-            return 1.0
-        if t < d:
-            return self.ramp(t)
-        base = self.ramp(d)
-        return base + (1.0 - base) * (t - d) / max(end - d, 1)
+        """``ω(t) = s + (1 - s) · r(t)``."""
+        return self.start_factor + (1.0 - self.start_factor) * self.progress(t)
 
     def factor(self, t: int, group: int = 0) -> float:
-        end = self.warmup_end_step if self.decision_step is not None else self.max_warmup_steps
+        end = self.warmup_end_step if self.warmup_end_step is not None else self.max_warmup_steps
         total = self.num_training_steps if self.num_training_steps is not None else 0
         return self.warmup_factor(t) * self.decay(t, end, total)
 
@@ -168,32 +196,86 @@ class AdaptiveWarmupLR(PlainStateLR):
         if self.warmup_end_step is not None:
             return
         if t >= self.max_warmup_steps:
-            self._end(t, self.max_warmup_steps, "max_warmup_steps")
+            self._end(self.max_warmup_steps, "bound")
             return
         if not self.monitor.due:
             return
-        stat = self.monitor.check()
-        if stat is None:
+        window = self.monitor.check()
+        if window is None:
             return
+        stat = self._excess(window)
+        self.last_window = window
         self.last_statistic = stat
-        self.recent_statistics = [*self.recent_statistics, float(stat)][-self.patience :]
-        if self.is_stable() and t >= self.min_warmup_steps:
-            self._end(t, min(t + self.handoff_steps, self.max_warmup_steps), "stable")
+        self.recent_statistics = [*self.recent_statistics, stat][-self.patience :]
+        self._record(t, stat)
+        if self.progress(t) >= 1.0 and self.is_stable():
+            self._end(t, "stable")
+            return
+        self._reanchor(t, stat)
+
+    def _excess(self, window: Window) -> float:
+        location = self.monitor.location
+        old_steps = max(self.monitor.real_steps - self.check_interval, 1)
+        n_eff = effective_samples(location.rule, beta2_hint(location), old_steps)
+        value = excess(window, self.check_interval, n_eff)
+        return float(value) if math.isfinite(value) else float("nan")
+
+    def pace(self, stat: float) -> float:
+        """``g(Ŝ) = clip(1 - Ŝ/τ, 0, 1)``; NaN gives 0 (hold)."""
+        if not math.isfinite(stat):
+            return 0.0
+        return min(1.0, max(0.0, 1.0 - stat / self.threshold))
+
+    def _reanchor(self, t: int, stat: float) -> None:
+        progress = self.progress(t)
+        left = self.max_warmup_steps - 1 - t
+        catch_up = (1.0 - progress) / left if left > 0 else 1.0
+        self.anchor_step, self.anchor_progress = t, progress
+        self.slope = max(self.pace(stat) / self.min_warmup_steps, catch_up)
 
     def is_stable(self) -> bool:
-        """The mean of the last ``patience`` statistics is finite and ``<= threshold``."""
+        """The mean ``Ŝ`` of the last ``patience`` checks is finite and ``<= threshold``."""
         recent = self.recent_statistics
         if len(recent) < self.patience:
             return False
         mean = sum(recent) / len(recent)
         return math.isfinite(mean) and mean <= self.threshold
 
-    def _end(self, t: int, end: int, reason: str) -> None:
-        self.decision_step = min(t, end)
-        self.warmup_end_step = end
+    def _record(self, t: int, stat: float) -> None:
+        """Keep ``[t, Ŝ, ω(t)]`` of every ``history_stride``-th check; halve the resolution when full."""
+        self.checks_done += 1
+        if self.checks_done % self.history_stride:
+            return
+        self.check_history.append([float(t), stat, self.warmup_factor(t)])
+        if len(self.check_history) > MAX_HISTORY:
+            self.check_history = self.check_history[1::2]
+            self.history_stride *= 2
+
+    def _end(self, end: int, reason: str) -> None:
+        self.anchor_step, self.anchor_progress, self.slope = end, 1.0, 0.0
+        self.warmup_end_step = int(end)
         self.end_reason = reason
         self.statistic_at_end = self.last_statistic
         self.monitor.close()  # nothing more to watch
+
+    def describe_config(self) -> dict[str, Any]:
+        """The resolved settings, with where the derived ones came from (for logs, reports and cards)."""
+        return {
+            "schedule": NAME,
+            "max_warmup_steps": self.max_warmup_steps,
+            "min_warmup_steps": self.min_warmup_steps,
+            "threshold": self.threshold,
+            "check_interval": self.check_interval,
+            "patience": self.patience,
+            "start_factor": self.start_factor,
+            "sample_size": self.sample_size,
+            "decay": self.decay.kind,
+            "min_lr_ratio": self.decay.min_lr_ratio,
+            "num_training_steps": self.num_training_steps,
+            "optimizer_rule": self.monitor.location.rule,
+            "beta2": beta2_hint(self.monitor.location),
+            "sources": dict(self.provenance),
+        }
 
     # -- checkpoints ------------------------------------------------------------------------------------------
     def _extra_state(self) -> dict[str, Any]:
@@ -215,39 +297,54 @@ def get_adaptive_warmup_schedule(
     num_training_steps: int | None = None,
     **kwargs: Any,
 ) -> AdaptiveWarmupLR:
-    """Build ``adaptive_warmup`` with validated kwargs; see :class:`AdaptiveWarmupLR` for the formula."""
+    """Build ``adaptive_warmup`` with validated kwargs; see :class:`AdaptiveWarmupLR` for the formula.
+
+    ``num_warmup_steps`` (HF's ``warmup_steps``), if > 0, is the bound ``M``: the warmup is never longer.
+    """
     opts = parse_kwargs(NAME, kwargs, {**DECAY_OPTIONS, **ADAPTIVE_OPTIONS})
     warmup_steps, total = check_steps(NAME, num_warmup_steps, num_training_steps, opts["decay"], False)
     monitor = SecondMomentMonitor(optimizer, opts["check_interval"], opts["sample_size"])
+    provenance: dict[str, str] = {}
     max_warmup = opts["max_warmup_steps"]
     if max_warmup is None:
-        max_warmup = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
-    if opts["min_warmup_steps"] > max_warmup:
+        max_warmup, provenance["max_warmup_steps"] = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
+    else:
+        provenance["max_warmup_steps"] = "lr_scheduler_kwargs"
+    min_warmup = opts["min_warmup_steps"]
+    if min_warmup is not None and min_warmup > max_warmup:
         raise ScheduleConfigError(
-            f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={opts['min_warmup_steps']} is not allowed; "
+            f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={min_warmup} is not allowed; "
             f"expected an int <= max_warmup_steps={max_warmup}."
         )
-    check_room(NAME, opts["decay"], total, max_warmup, "max_warmup_steps")
+    if opts["decay"] in DECAYS_NEEDING_ROOM and total is not None and max_warmup >= total:
+        max_warmup = total - 1  # leave the decay at least one step, as HF's linear does with warmup >= T
+        provenance["max_warmup_steps"] += f", shortened to num_training_steps - 1 = {max_warmup}"
+    if min_warmup is None:
+        provenance["min_warmup_steps"] = f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps"
+    else:
+        provenance["min_warmup_steps"] = "lr_scheduler_kwargs"
+        min_warmup = min(min_warmup, max(max_warmup, 1))
     return AdaptiveWarmupLR(
         optimizer,
         make_decay(opts),
         total,
         max_warmup_steps=max_warmup,
-        min_warmup_steps=opts["min_warmup_steps"],
+        min_warmup_steps=min_warmup,
         threshold=opts["threshold"],
         check_interval=opts["check_interval"],
         patience=opts["patience"],
-        handoff_steps=opts["handoff_steps"],
         start_factor=opts["start_factor"],
         sample_size=opts["sample_size"],
         monitor=monitor,
+        provenance=provenance,
     )
 
 
 SCHEDULES[NAME] = ScheduleSpec(
     NAME,
-    "ω ramps linearly toward 1 over M until Adam's second moments are stable (S <= threshold), then hands off "
-    "to 1; decay from there",
+    "ω ramps toward 1 no faster than over min_warmup_steps, slowing down (down to a hold) while the excess "
+    "innovation of Adam's second moments is > 0 (>= threshold), reaching 1 by max_warmup_steps; the decay "
+    "starts once the second moments are stable at the peak LR",
     ADAPTIVE_OPTIONS,
     get_adaptive_warmup_schedule,
 )

@@ -43,7 +43,7 @@ from .optim_state import (
     sample,
     window_coefficients,
 )
-from .statistic import NUM_SUMS, coordinate_sums, finish
+from .statistic import NUM_SUMS, Window, coordinate_sums, finish
 
 _HEADER = 2  # each rank's block starts with [number of samples, number of sources]
 
@@ -99,8 +99,9 @@ class SecondMomentMonitor:
                 runs.append((src.group, values.numel()))
         return chunks, runs, device
 
-    def check(self) -> float | None:
-        """Take a snapshot; return ``S`` against the previous one, ``None`` on the first, NaN if unusable."""
+    def check(self) -> Window | None:
+        """Take a snapshot; return the :class:`Window` against the previous one (``None`` on the first; its ``S``
+        is NaN if the state was unusable)."""
         rank, world = self._world()
         budget = max(1, self.sample_size // world)
         chunks, runs, device = self._local_samples(budget)
@@ -110,7 +111,7 @@ class SecondMomentMonitor:
         block[0], block[1] = float(count), float(len(runs))
         block[_HEADER : _HEADER + count] = current
 
-        stat: float | None = None
+        stat: Window | None = None
         previous = self._previous_block(rank, budget, device)
         if previous is not None:
             stat = self._statistic(previous, block, runs, count, device)
@@ -132,7 +133,7 @@ class SecondMomentMonitor:
 
     def _statistic(
         self, previous: torch.Tensor, block: torch.Tensor, runs: list[tuple[int, int]], count: int, device: torch.device
-    ) -> float:
+    ) -> Window:
         step, window = self.real_steps, self.real_steps - self.snapshot_step
         old = previous[_HEADER : _HEADER + count]
         new = block[_HEADER : _HEADER + count]
@@ -168,8 +169,8 @@ class SecondMomentMonitor:
         window = finish(values[:NUM_SUMS])
         non_finite, layout_changed = values[NUM_SUMS:]
         if non_finite > 0 or layout_changed > 0:
-            return float("nan")
-        return window.S
+            return Window.invalid(window.count)
+        return window
 
     # -- checkpointing --------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

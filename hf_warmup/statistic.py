@@ -5,12 +5,26 @@ and new second-moment samples and the EMA-window coefficients ``(a, b, c)`` (see
 :func:`hf_warmup.optim_state.window_coefficients`). :func:`coordinate_sums` turns them into a short vector of
 *sums over coordinates*. Sums over disjoint sets of coordinates add up, so the monitor reduces them with one
 ``SUM`` across the ranks that hold disjoint parts of the state, and :func:`finish` turns the reduced sums into
-the statistic. Whatever the layout (one rank, ZeRO partitions, FSDP2 shards), the same coordinates give the
-same numbers, up to float rounding.
+a :class:`Window`. Whatever the layout (one rank, ZeRO partitions, FSDP2 shards), the same coordinates give the
+same numbers, up to float rounding. Every coordinate weighs the same.
 
 Per coordinate ``i`` the *innovation* is ``e_i = (a · v_t,i / v_{t-k},i - b) / c = m_i / v̂_{t-k},i - 1``,
-clamped to ``[-1, INNOVATION_CAP]``: how far the old estimate was from the mean squared gradient ``m_i`` of the
-``k`` steps that followed.
+clamped to ``[-1, INNOVATION_CAP]``: how far the estimate ``v̂`` at ``t - k`` was from ``m_i``, the mean squared
+gradient of the ``k`` steps that followed. The window reports its mean ``S`` and its variance ``V`` over
+coordinates.
+
+**Noise and drift.** ``m`` is new data, independent of ``v̂_{t-k}``. If gradients were stationary with kurtosis
+``κ``, then ``Var(m_i)/E[m]² = (κ-1)/k`` and ``Var(v̂)/E[v̂]² = (κ-1)/n_eff`` (``n_eff`` the effective number
+of gradients in the EMA), so, to first order,
+
+    E[e] ≈ (κ-1) / n_eff            (Jensen: pure estimation noise, no change at all)
+    Var(e) ≈ (κ-1) · (1/k + 1/n_eff)
+
+and the noise part of ``S`` can be estimated from the data itself: ``floor = V · k / (k + n_eff)``. The
+**excess innovation** :func:`excess` ``Ŝ = S - floor`` is then ≈ 0 for stationary gradients whatever ``n_eff``
+(a fixed threshold on the raw ``S`` would be a fixed warmup length in disguise, since ``S ≈ 2/n_eff`` for
+Gaussian noise), > 0 when the second moments grow faster than the EMA follows, and < 0 when they shrink.
+Every term is a ratio, so scaling the loss changes nothing.
 """
 
 from __future__ import annotations
@@ -24,36 +38,70 @@ import torch
 #: Innovations are capped at this value so that a few coordinates that were ~0 cannot dominate the mean.
 INNOVATION_CAP = 9.0
 
-#: Number of entries :func:`coordinate_sums` returns.
-NUM_SUMS = 2
+#: Number of entries :func:`coordinate_sums` returns: ``[Σ e_i, Σ e_i², n]``.
+NUM_SUMS = 3
 
 
 @dataclass(frozen=True)
 class Window:
-    """What one check measured, on every rank the same.
+    """What one check measured, the same on every rank.
 
-    ``S``: the mean capped innovation over the valid sampled coordinates (NaN if none); ``count``: how many.
+    ``S``: mean capped innovation over the valid sampled coordinates (NaN if none or if the state was not
+    finite); ``variance``: its variance over those coordinates; ``count``: how many coordinates.
     """
 
     S: float
+    variance: float
     count: int
+
+    @classmethod
+    def invalid(cls, count: int = 0) -> Window:
+        return cls(float("nan"), float("nan"), count)
 
 
 def coordinate_sums(
     old: torch.Tensor, new: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor
 ) -> torch.Tensor:
-    """``[Σ e_i, n]`` over the coordinates with a finite, positive old value, as float64 on ``old``'s device."""
+    """``[Σ e_i, Σ e_i², n]`` over coordinates with a finite, positive old value, float64 on ``old``'s device."""
     valid = torch.isfinite(old) & (old > 0)
     ratio = torch.where(valid, new / torch.where(valid, old, torch.ones_like(old)), torch.zeros_like(new))
     innovation = ((a * ratio - b) / c).clamp(min=-1.0, max=INNOVATION_CAP)
-    return torch.stack(
-        [torch.where(valid, innovation, torch.zeros_like(innovation)).sum(), valid.sum().float()]
-    ).double()
+    e = torch.where(valid, innovation, torch.zeros_like(innovation)).double()
+    return torch.stack([e.sum(), (e * e).sum(), valid.sum().double()])
 
 
 def finish(sums: Sequence[float]) -> Window:
-    """The statistic from the sums of :func:`coordinate_sums` reduced over all coordinates."""
-    total, count = float(sums[0]), float(sums[1])
-    if count <= 0 or not math.isfinite(total):
-        return Window(float("nan"), int(count))
-    return Window(total / count, int(count))
+    """The :class:`Window` from the sums of :func:`coordinate_sums` reduced over all coordinates."""
+    total, squares, count = float(sums[0]), float(sums[1]), float(sums[2])
+    if count <= 0 or not (math.isfinite(total) and math.isfinite(squares)):
+        return Window.invalid(int(count))
+    mean = total / count
+    return Window(mean, max(squares / count - mean * mean, 0.0), int(count))
+
+
+def effective_samples(rule: str, rate: float | None, steps: int) -> float:
+    """``n_eff = (Σ w_j)² / Σ w_j²`` of the EMA weights after ``steps`` gradients.
+
+    * ``"adam"``/``"ema"`` with rate ``β``: ``(1-β^n)² (1+β) / ((1-β)(1-β^{2n}))`` (→ ``n`` for small ``n``,
+      → ``(1+β)/(1-β)`` for large);
+    * ``"adafactor"`` (``rate`` None; the step-dependent ``ρ_n = 1 - n^{-0.8}``): ``min(n, 2 n^{0.8})``.
+    """
+    n = max(int(steps), 1)
+    if rate is None:
+        return float(min(n, 2.0 * n**0.8))
+    beta = float(rate)
+    if beta <= 0.0:
+        return 1.0
+    if beta >= 1.0:
+        return float(n)
+    return (1.0 - beta**n) ** 2 * (1.0 + beta) / ((1.0 - beta) * (1.0 - beta ** (2 * n)))
+
+
+def noise_floor(window: Window, interval: int, n_eff: float) -> float:
+    """The part of ``S`` that estimation noise alone explains: ``V · k / (k + n_eff)``."""
+    return window.variance * interval / (interval + n_eff)
+
+
+def excess(window: Window, interval: int, n_eff: float) -> float:
+    """``Ŝ = S - V · k / (k + n_eff)``: the innovation left once estimation noise is taken out (NaN stays NaN)."""
+    return window.S - noise_floor(window, interval, n_eff)
