@@ -3,23 +3,27 @@
 The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t; L, T)`` with, for a start factor
 ``s``, ``ω(t) = s + (1 - s) · r(t)``. The ramp's progress ``r`` is piecewise linear in ``t``::
 
-    r(0) = 1 / R,   slope of r between two checks:   max( g(Ŝ) / R ,  (1 - r) / (M - 1 - t) )
-    g(Ŝ) = clip(1 - Ŝ / τ, 0, 1)                        (1 while Ŝ <= 0, 0 once Ŝ >= τ)
+    r(0) = 1 / R,   slope of r between two checks:   max( g / R + (1 - g) / M ,  (1 - r) / (M - 1 - t) )
+    g = g(Ŝ) = clip(1 - (max(Ŝ, 0) + λ · max(-Ŝ, 0)) / τ, 0, 1)
 
-* ``R`` = ``min_warmup_steps``: the fastest ramp, taken while the second moments keep up (``Ŝ <= 0``).
+* ``R`` = ``min_warmup_steps``: the fastest ramp, taken while the second moments keep up (``g = 1``); the
+  slowest is the linear ramp over ``M`` (``g = 0``), so the LR keeps rising and never stalls at a small value.
 * ``Ŝ`` = the **excess innovation** of the latest check (:mod:`hf_warmup.statistic`): how much the mean squared
   gradient of the last ``k`` real optimizer steps exceeded what ``v̂`` predicted, with the part that estimation
   noise explains taken out. When raising the LR makes the gradients grow faster than the EMA follows, ``Ŝ``
-  rises and the ramp slows down, down to a hold at ``Ŝ >= τ`` (``threshold``); it resumes once ``v̂`` has
-  caught up. The ramp never goes down, so the LR never decreases during warmup and never exceeds the peak.
+  rises and the ramp slows down, down to its slowest pace at ``Ŝ >= τ`` (``threshold``); it speeds up again
+  once ``v̂`` has caught up. Second moments that *shrink* faster than the EMA follows (``Ŝ < 0``: the fast early phase of
+  training) slow it down too, weighted by ``λ`` (``decrease_weight``): ``v̂`` is then not stable either, and
+  Adam's steps grow as it catches up. The ramp never goes down, so the LR never decreases during warmup and
+  never exceeds the peak.
 * ``M`` = ``max_warmup_steps``: the bound. The second term of the slope makes ``r`` reach 1 at ``t = M - 1``
   at the latest, without a jump.
 
-**The end** ``L`` (``warmup_end_step``, where the decay begins): the first check at which ``r = 1`` *and* the
-mean ``Ŝ`` of the last ``patience`` checks is ``<= τ``, i.e. the second moments are stable **at the peak LR**
+**The end** ``L`` (``warmup_end_step``, where the decay begins): the first check at which ``r = 1`` *and* each
+of the last ``patience`` checks had ``g(Ŝ) > 0``, i.e. the second moments keep up **at the peak LR**
 (``end_reason = "stable"``); otherwise ``M`` (``"bound"``). Stability at a small LR never ends the warmup,
-since the ramp must have reached the peak first. If ``Ŝ`` never leaves ``[-∞, 0]``, the schedule is
-``linear_warmup`` over ``R``; if it always sits above ``τ``, ``ω`` climbs to 1 at ``M - 1``.
+since the ramp must have reached the peak first. If ``g`` stays 1, the schedule is ``linear_warmup`` over
+``R``; if it stays 0, the ramp is (about) linear over ``M``.
 
 Checks happen every ``check_interval`` *real* optimizer steps (skipped fp16 steps and repeated
 ``scheduler.step()`` calls do not count); every rank computes the same ``Ŝ`` (the monitor reduces over ranks),
@@ -48,6 +52,7 @@ NAME = "adaptive_warmup"
 DEFAULT_THRESHOLD = 0.25
 DEFAULT_CHECK_INTERVAL = 10
 DEFAULT_PATIENCE = 2
+DEFAULT_DECREASE_WEIGHT = 1.0
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
 DEFAULT_MIN_FRACTION = 0.2  # R = 0.2 · M
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
@@ -59,6 +64,7 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "max_warmup_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "check_interval": Option("int", DEFAULT_CHECK_INTERVAL, "an int >= 1", lambda v: v >= 1),
     "patience": Option("int", DEFAULT_PATIENCE, "an int >= 1", lambda v: v >= 1),
+    "decrease_weight": Option("float", DEFAULT_DECREASE_WEIGHT, "a float >= 0", lambda v: v >= 0),
     "start_factor": START_FACTOR,
     "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
 }
@@ -122,6 +128,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         threshold: float = DEFAULT_THRESHOLD,
         check_interval: int = DEFAULT_CHECK_INTERVAL,
         patience: int = DEFAULT_PATIENCE,
+        decrease_weight: float = DEFAULT_DECREASE_WEIGHT,
         start_factor: float = 0.0,
         sample_size: int = 4096,
         monitor: SecondMomentMonitor | None = None,
@@ -137,6 +144,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.threshold = float(threshold)
         self.check_interval = int(check_interval)
         self.patience = int(patience)
+        self.decrease_weight = float(decrease_weight)
         self.start_factor = float(start_factor)
         self.sample_size = int(sample_size)
         self.provenance = dict(provenance or {})
@@ -221,25 +229,24 @@ class AdaptiveWarmupLR(PlainStateLR):
         return float(value) if math.isfinite(value) else float("nan")
 
     def pace(self, stat: float) -> float:
-        """``g(Ŝ) = clip(1 - Ŝ/τ, 0, 1)``; NaN gives 0 (hold)."""
+        """``g(Ŝ) = clip(1 - (max(Ŝ, 0) + λ · max(-Ŝ, 0)) / τ, 0, 1)``; NaN gives 0 (the slowest pace)."""
         if not math.isfinite(stat):
             return 0.0
-        return min(1.0, max(0.0, 1.0 - stat / self.threshold))
+        change = max(stat, 0.0) + self.decrease_weight * max(-stat, 0.0)
+        return min(1.0, max(0.0, 1.0 - change / self.threshold))
 
     def _reanchor(self, t: int, stat: float) -> None:
         progress = self.progress(t)
         left = self.max_warmup_steps - 1 - t
         catch_up = (1.0 - progress) / left if left > 0 else 1.0
         self.anchor_step, self.anchor_progress = t, progress
-        self.slope = max(self.pace(stat) / self.min_warmup_steps, catch_up)
+        g = self.pace(stat)
+        self.slope = max(g / self.min_warmup_steps + (1.0 - g) / max(self.max_warmup_steps, 1), catch_up)
 
     def is_stable(self) -> bool:
-        """The mean ``Ŝ`` of the last ``patience`` checks is finite and ``<= threshold``."""
+        """Each of the last ``patience`` checks let the ramp move (``g(Ŝ) > 0``): the second moments keep up."""
         recent = self.recent_statistics
-        if len(recent) < self.patience:
-            return False
-        mean = sum(recent) / len(recent)
-        return math.isfinite(mean) and mean <= self.threshold
+        return len(recent) >= self.patience and all(self.pace(x) > 0.0 for x in recent)
 
     def _record(self, t: int, stat: float) -> None:
         """Keep ``[t, Ŝ, ω(t)]`` of every ``history_stride``-th check; halve the resolution when full."""
@@ -267,6 +274,7 @@ class AdaptiveWarmupLR(PlainStateLR):
             "threshold": self.threshold,
             "check_interval": self.check_interval,
             "patience": self.patience,
+            "decrease_weight": self.decrease_weight,
             "start_factor": self.start_factor,
             "sample_size": self.sample_size,
             "decay": self.decay.kind,
@@ -333,6 +341,7 @@ def get_adaptive_warmup_schedule(
         threshold=opts["threshold"],
         check_interval=opts["check_interval"],
         patience=opts["patience"],
+        decrease_weight=opts["decrease_weight"],
         start_factor=opts["start_factor"],
         sample_size=opts["sample_size"],
         monitor=monitor,
@@ -342,8 +351,8 @@ def get_adaptive_warmup_schedule(
 
 SCHEDULES[NAME] = ScheduleSpec(
     NAME,
-    "ω ramps toward 1 no faster than over min_warmup_steps, slowing down (down to a hold) while the excess "
-    "innovation of Adam's second moments is > 0 (>= threshold), reaching 1 by max_warmup_steps; the decay "
+    "ω ramps toward 1 no faster than over min_warmup_steps and no slower than over max_warmup_steps, slower "
+    "while Adam's second moments change faster than their EMA follows (|excess innovation| vs threshold); the decay "
     "starts once the second moments are stable at the peak LR",
     ADAPTIVE_OPTIONS,
     get_adaptive_warmup_schedule,
