@@ -142,9 +142,10 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one (task, arm, LR, seed); the record carries the identifying fields."""
     task = load_task(spec["task"])
     arm = Arm(**{**spec["arm"], "kwargs": tuple(sorted(spec["arm"]["kwargs"].items()))})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     record = task.run(arm, spec["lr"], spec["seed"], spec["cfg"], spec["device"])
     record["wall_seconds"] = round(time.perf_counter() - started, 3)
+    record["cpu_seconds"] = round(time.process_time() - cpu, 3)
     return record
 
 

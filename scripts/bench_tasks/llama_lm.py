@@ -19,13 +19,13 @@ NAME = "llama_lm"
 VERSION = 1
 
 _BASE: dict[str, Any] = dict(
-    T=500, hidden=64, n_layer=2, n_head=4, intermediate=176, block=64, batch=16, chars=1_000_000,
+    T=400, hidden=64, n_layer=2, n_head=4, intermediate=176, block=32, batch=16, chars=1_000_000,
     text_start=0.75, eval_blocks=128, beta1=0.9, beta2=0.95, weight_decay=0.1, clip=1.0,
     decay={"decay": "cosine", "min_lr_ratio": 0.1},
 )
 _MODES: dict[str, dict[str, Any]] = {
     "smoke": dict(T=24, hidden=32, n_layer=1, intermediate=64, block=32, batch=8, chars=100_000, eval_blocks=16),
-    "quick": dict(T=300),
+    "quick": dict(T=250),
     "full": {},
 }
 _LRS = {"smoke": [1e-2], "quick": [1e-2, 5e-2], "full": [3e-3, 1e-2, 3e-2, 1e-1]}

@@ -21,12 +21,12 @@ NAME = "postln_lm"
 VERSION = 1
 
 _BASE: dict[str, Any] = dict(
-    T=500, d_model=64, n_layer=2, n_head=4, d_ff=256, block=64, batch=16, chars=1_000_000, text_start=0.0,
+    T=400, d_model=64, n_layer=2, n_head=4, d_ff=256, block=32, batch=16, chars=1_000_000, text_start=0.0,
     eval_blocks=128, beta1=0.9, beta2=0.99, weight_decay=0.0, clip=None, decay={"decay": "cosine"},
 )
 _MODES: dict[str, dict[str, Any]] = {
     "smoke": dict(T=24, d_model=32, n_layer=1, d_ff=64, block=32, batch=8, chars=100_000, eval_blocks=16),
-    "quick": dict(T=300),
+    "quick": dict(T=250),
     "full": {},
 }
 _LRS = {"smoke": [1e-2], "quick": [3e-3, 3e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
