@@ -1,4 +1,4 @@
-"""Task ``digits_mlp``: a non-transformer, an MLP on scikit-learn's bundled 8×8 digits (no download).
+"""Task ``digits_mlp``: a non-transformer, a deep MLP on scikit-learn's bundled 8×8 digits (no download), noisy inputs.
 
 Adam with β2 0.999 (the default), no weight decay, no clipping, cosine decay to 0; 80 % of the 1,797 images
 for training (standardised features), 20 % held out. Main metric: held-out cross-entropy; accuracy beside.
@@ -21,10 +21,10 @@ from .protocol import Arm, scheduler_request
 NAME = "digits_mlp"
 VERSION = 1
 
-_BASE: dict[str, Any] = dict(T=400, width=256, depth=3, batch=64, beta1=0.9, beta2=0.999, clip=None,
-                             decay={"decay": "cosine"})
+_BASE: dict[str, Any] = dict(T=400, width=256, depth=4, batch=64, noise=1.0, eval_copies=8, beta1=0.9,
+                             beta2=0.999, clip=None, decay={"decay": "cosine"})
 _MODES: dict[str, dict[str, Any]] = {"smoke": dict(T=30, width=32, depth=2), "quick": {}, "full": {}}
-_LRS = {"smoke": [1e-2], "quick": [1e-2, 1e-1], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
+_LRS = {"smoke": [1e-2], "quick": [1e-2, 3e-2], "full": [3e-3, 1e-2, 3e-2, 6e-2]}
 
 
 def config(mode: str) -> dict[str, Any]:
@@ -36,7 +36,8 @@ def lrs(mode: str) -> list[float]:
 
 
 def describe(cfg: dict[str, Any]) -> str:
-    return (f"MLP ({cfg['depth']} hidden layers of {cfg['width']}, ReLU) on sklearn digits, Adam β2 {cfg['beta2']}, "
+    return (f"MLP ({cfg['depth']} hidden layers of {cfg['width']}, ReLU) on sklearn digits with input noise "
+            f"{cfg['noise']}, Adam β2 {cfg['beta2']}, "
             f"no clipping, {cfg['decay']['decay']} decay, T={cfg['T']}, batch {cfg['batch']}")
 
 
@@ -53,7 +54,16 @@ def _data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
 
 
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
-    xt, yt, xe, ye = (t.to(device) for t in _data())
+    xt, yt, xe, ye = _data()
+    # inputs corrupted by Gaussian noise (std ``noise`` on standardised pixels): fresh noise per training batch,
+    # a fixed noisy set of ``eval_copies`` copies of each held-out image, so the eval loss is an average over
+    # thousands of examples instead of a few confident mistakes
+    gen = torch.Generator().manual_seed(1234)
+    xe = (xe.repeat(cfg["eval_copies"], 1) + cfg["noise"] * torch.randn(len(xe) * cfg["eval_copies"], xe.shape[1],
+                                                                        generator=gen))
+    ye = ye.repeat(cfg["eval_copies"])
+    xt, yt, xe, ye = (t.to(device) for t in (xt, yt, xe, ye))
+    noise_gen = torch.Generator().manual_seed(30_000 + seed)
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
     width_in = xt.shape[1]
@@ -67,7 +77,8 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
 
     def loss_fn(step: int) -> torch.Tensor:
         b = idx[step].to(device)
-        return F.cross_entropy(model(xt[b]), yt[b])
+        x = xt[b] + cfg["noise"] * torch.randn(len(b), xt.shape[1], generator=noise_gen).to(device)
+        return F.cross_entropy(model(x), yt[b])
 
     @torch.no_grad()
     def evaluate() -> dict[str, float]:

@@ -28,7 +28,7 @@ _MODES: dict[str, dict[str, Any]] = {
     "quick": dict(T=250),
     "full": {},
 }
-_LRS = {"smoke": [1e-2], "quick": [1e-2, 5e-2], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
+_LRS = {"smoke": [1e-2], "quick": [3e-2, 1e-1], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
 
 
 def config(mode: str) -> dict[str, Any]:
