@@ -37,7 +37,7 @@ _MODES: dict[str, dict[str, Any]] = {
     "quick": dict(T=40),
     "full": {},
 }
-_LRS = {"smoke": [1e-4], "quick": [1e-4, 5e-4], "full": [3e-5, 1e-4, 3e-4, 1e-3]}
+_LRS = {"smoke": [1e-4], "quick": [1e-4, 1e-3], "full": [3e-5, 1e-4, 3e-4, 1e-3]}
 
 
 def config(mode: str) -> dict[str, Any]:
