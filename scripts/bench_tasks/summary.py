@@ -88,7 +88,7 @@ def aggregate(
                 steps = [s for s in stats["warmup_steps"] if s is not None]
                 oracle[task][f"{lr:g}"] = {"arm": arm["label"], "fraction": arm["fraction"], "mean": stats["mean"],
                                             "warmup_steps": steps[0] if steps else None}
-                for label, st in row.items():
+                for st in row.values():
                     if st.get("mean") is not None:
                         st["gap_pct"] = 100.0 * (st["mean"] - stats["mean"]) / stats["mean"]
             for label, st in row.items():
