@@ -207,7 +207,8 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
         ax.set_xlabel("peak LR")
         ax.set_ylabel("warmup length (steps)")
         ax.set_title(f"{t} (T={meta['tasks'][t]['cfg']['T']})")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
         ax = axes[1][j]
         seed = meta["seeds"][0]
         for k, lr in enumerate(lrs):
@@ -221,7 +222,8 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
         ax.set_xlabel("step")
         ax.set_ylabel("LR / peak")
         ax.set_title(f"{t}: {adaptive[-1]['label'] if adaptive else ''} (solid), oracle (dashed)", fontsize=8)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
