@@ -183,6 +183,8 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
     adaptive = [a for a in meta["arms"] if a["kind"] in ADAPTIVE_KINDS]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     by = {(r["task"], r["arm"], float(r["lr"]), r["seed"]): r for r in runs if r.get("status") == "done"}
+    main = next((a["label"] for a in adaptive if a["kind"] == "adaptive_warmup"), adaptive[0]["label"] if adaptive
+                else None)
     for j, t in enumerate(tasks):
         ax = axes[0][j]
         lrs = meta["tasks"][t]["lrs"]
@@ -213,7 +215,6 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
         seed = meta["seeds"][0]
         for k, lr in enumerate(lrs):
             color = colors[k % len(colors)]
-            main = adaptive[-1]["label"] if adaptive else None
             for arm_label, style in ((main, "-"), (summary["oracle"][t].get(_lr(lr), {}).get("arm"), "--")):
                 r = by.get((t, arm_label, float(lr), seed)) if arm_label else None
                 if r and r.get("lr_trace"):
@@ -221,7 +222,7 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
                             label=f"lr {_lr(lr)}" if style == "-" else None)
         ax.set_xlabel("step")
         ax.set_ylabel("LR / peak")
-        ax.set_title(f"{t}: {adaptive[-1]['label'] if adaptive else ''} (solid), oracle (dashed)", fontsize=8)
+        ax.set_title(f"{t}: {main or ''} (solid), oracle (dashed)", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     fig.tight_layout()
