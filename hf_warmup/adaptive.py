@@ -30,7 +30,16 @@ from .monitor import SecondMomentMonitor
 from .optim_state import beta2_hint
 from .options import DECAY_OPTIONS, START_FACTOR, Option, ScheduleConfigError, parse_kwargs
 from .scheduler import PlainStateLR
-from .schedules import SCHEDULES, ScheduleSpec, check_room, check_steps, make_decay
+from .schedules import (
+    SCHEDULES,
+    ScheduleSpec,
+    check_steps,
+    fit_note,
+    fitted_length,
+    make_decay,
+    relevant_options,
+    warn_once,
+)
 from .warmups import untuned_length
 
 NAME = "adaptive_warmup"
@@ -94,6 +103,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         "statistic_at_end",
         "recent_statistics",
         "max_warmup_steps",
+        "check_history",
     )
 
     def __init__(
@@ -126,12 +136,16 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.last_statistic: float | None = None
         self.statistic_at_end: float | None = None
         self.recent_statistics: list[float] = []
+        #: one ``[scheduler_step, S, lr_factor]`` per check (plain floats; saved in the state_dict)
+        self.check_history: list[list[float]] = []
+        #: resolved kwargs and where M came from, set by the builder (see :meth:`describe_config`)
+        self.config: dict[str, Any] = {}
         self.name = NAME
         super().__init__(optimizer)
 
     # -- the pure part: LR factor given the decision --------------------------------------------------------
     def ramp(self, t: int) -> float:
-        return self.start_factor + (1.0 - self.start_factor) * min(1.0, (t + 1) / self.max_warmup_steps)
+        return self.start_factor + (1.0 - self.start_factor) * min(1.0, (t + 1) / max(self.max_warmup_steps, 1))
 
     def warmup_factor(self, t: int) -> float:
         """``ω(t)`` given the decision taken so far (pure in ``t``, ``D`` and ``L``)."""
@@ -179,6 +193,23 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.recent_statistics = [*self.recent_statistics, float(stat)][-self.patience :]
         if self.is_stable() and t >= self.min_warmup_steps:
             self._end(t, min(t + self.handoff_steps, self.max_warmup_steps), "stable")
+        self.check_history.append([float(t), float(stat), float(self.factor(t))])
+
+    def describe_config(self) -> dict[str, Any]:
+        """The resolved kwargs (``max_warmup_steps`` and where it came from, threshold, check interval, ...)."""
+        return {
+            "schedule": NAME,
+            "max_warmup_steps": self.max_warmup_steps,
+            "min_warmup_steps": self.min_warmup_steps,
+            "threshold": self.threshold,
+            "check_interval": self.monitor.check_interval,
+            "patience": self.patience,
+            "handoff_steps": self.handoff_steps,
+            "start_factor": self.start_factor,
+            "sample_size": self.monitor.sample_size,
+            "num_training_steps": self.num_training_steps,
+            **self.config,
+        }
 
     def is_stable(self) -> bool:
         """The mean of the last ``patience`` statistics is finite and ``<= threshold``."""
@@ -222,18 +253,28 @@ def get_adaptive_warmup_schedule(
     max_warmup = opts["max_warmup_steps"]
     if max_warmup is None:
         max_warmup = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
-    if opts["min_warmup_steps"] > max_warmup:
+    given_max = opts["max_warmup_steps"] is not None
+    if given_max and opts["min_warmup_steps"] > max_warmup:
         raise ScheduleConfigError(
             f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={opts['min_warmup_steps']} is not allowed; "
             f"expected an int <= max_warmup_steps={max_warmup}."
         )
-    check_room(NAME, opts["decay"], total, max_warmup, "max_warmup_steps")
-    return AdaptiveWarmupLR(
+    source = ("lr_scheduler_kwargs" if given_max else "num_warmup_steps" if warmup_steps > 0
+              else "default min(round(2/(1-β2)), round(0.5·T))")
+    requested, notes = max_warmup, []
+    max_warmup = fitted_length(opts["decay"], total, requested)
+    if max_warmup != requested:
+        notes.append(fit_note("max_warmup_steps", requested, max_warmup, total, opts["decay"]))
+    min_warmup = min(opts["min_warmup_steps"], max_warmup)
+    if min_warmup != opts["min_warmup_steps"]:
+        notes.append(f"min_warmup_steps={opts['min_warmup_steps']} was lowered to max_warmup_steps={max_warmup}")
+    warn_once(NAME, notes, stacklevel=3)
+    sched = AdaptiveWarmupLR(
         optimizer,
         make_decay(opts),
         total,
         max_warmup_steps=max_warmup,
-        min_warmup_steps=opts["min_warmup_steps"],
+        min_warmup_steps=min_warmup,
         threshold=opts["threshold"],
         check_interval=opts["check_interval"],
         patience=opts["patience"],
@@ -242,6 +283,14 @@ def get_adaptive_warmup_schedule(
         sample_size=opts["sample_size"],
         monitor=monitor,
     )
+    sched.config = {
+        "max_warmup_steps_from": source,
+        "num_warmup_steps": warmup_steps,
+        "requested_max_warmup_steps": requested,
+        "fitted_to_num_training_steps": max_warmup != requested,
+        **relevant_options(opts, DECAY_OPTIONS),
+    }
+    return sched
 
 
 SCHEDULES[NAME] = ScheduleSpec(
