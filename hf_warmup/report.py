@@ -9,9 +9,11 @@ covers the whole run. ``warmup.json`` holds:
   from, threshold, check interval, decay, ...), ``num_training_steps``, ``global_step``, ``peak_lr``;
 * ``warmup_end_step``, ``end_reason`` (``stable``, ``bound``, ``min_steps``; ``fixed`` for fixed schedules;
   ``null`` while still warming up), ``decision_step``, ``statistic_at_end``;
-* ``checks``: one ``{"step", "statistic", "lr"}`` per stability check (adaptive only);
-* ``lr``: ``[step, lr]`` at every step (``lr_points = "step"``) or, for schedules that are not a pure
-  function of the step or runs longer than :data:`MAX_LR_POINTS`, at every logged step (``"log"``);
+* ``checks``: one ``{"step", "statistic", "lr"}`` per stability check (adaptive only): the global step of the
+  check, S, and the LR the scheduler set right after it;
+* ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update, at every step ``s = 1..global_step``
+  (``lr_points = "step"``) or, for schedules that are not a pure function of the step or runs longer than
+  :data:`MAX_LR_POINTS`, the logged ``learning_rate`` at every logged step (``"log"``);
 * ``loss``: ``[step, loss]`` at every logged step.
 """
 
@@ -120,12 +122,14 @@ def scheduler_config(scheduler: Any, args: Any = None, total: int | None = None)
 
 
 def lr_at_steps(scheduler: Any, last_step: int) -> list[list[float]] | None:
-    """``[step, lr]`` for ``step = 0..last_step`` (param group 0) when the schedule is a pure function of the step.
+    """``[s, lr]`` for ``s = 1..last_step`` (param group 0): the LR of the ``s``-th optimizer update,
+    ``peak · f(s - 1)`` (what transformers logs as ``learning_rate`` at step ``s``), when the schedule is a pure
+    function of the step.
 
     hf_warmup schedules (``factor``) and transformers' ``LambdaLR`` schedules qualify; ``None`` otherwise or
     when the run is longer than :data:`MAX_LR_POINTS`.
     """
-    if last_step + 1 > MAX_LR_POINTS:
+    if last_step > MAX_LR_POINTS:
         return None
     base = getattr(scheduler, "base_lrs", None)
     if not base:
@@ -138,7 +142,7 @@ def lr_at_steps(scheduler: Any, last_step: int) -> list[list[float]] | None:
     else:
         return None
     try:
-        return [[step, peak * float(fn(step))] for step in range(last_step + 1)]
+        return [[step, peak * float(fn(step - 1))] for step in range(1, last_step + 1)]
     except Exception:  # noqa: BLE001 - an exotic lambda: fall back to the logged LR
         return None
 
