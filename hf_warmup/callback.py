@@ -24,7 +24,15 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from .report import build_report, end_line, is_adaptive, scheduler_config, start_line, unwrap_scheduler, write_report
+from .report import (
+    build_report,
+    end_line,
+    is_adaptive,
+    scheduler_config,
+    start_line,
+    unwrap_scheduler,
+    write_report,
+)
 
 logger = logging.get_logger("transformers.hf_warmup")
 

@@ -292,3 +292,29 @@ def read_front_matter(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not text.startswith("---\n"):
         raise ValueError(f"{path}: no YAML front matter")
     return yaml.safe_load(text[4:].split("\n---\n", 1)[0])
+
+
+def training_hyperparameters(trainer: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The hyperparameters a Trainer run actually used, from ``trainer.args`` and ``trainer.state``."""
+    a = trainer.args
+    world = int(a.world_size)
+    kind = a.lr_scheduler_type
+    hp: dict[str, Any] = {
+        "learning_rate (peak)": a.learning_rate,
+        "lr_scheduler_type": str(getattr(kind, "value", kind)),
+        "lr_scheduler_kwargs": dict(a.lr_scheduler_kwargs or {}),
+        "warmup_steps (argument)": a.warmup_steps,
+        "optimizer": str(getattr(a.optim, "value", a.optim)),
+        "adam_beta1 / adam_beta2 / adam_epsilon": f"{a.adam_beta1} / {a.adam_beta2} / {a.adam_epsilon}",
+        "weight_decay": a.weight_decay,
+        "per_device_train_batch_size": a.per_device_train_batch_size,
+        "gradient_accumulation_steps": a.gradient_accumulation_steps,
+        "processes": world,
+        "total_train_batch_size": a.per_device_train_batch_size * a.gradient_accumulation_steps * world,
+        "optimizer steps": int(trainer.state.global_step),
+        "epochs": round(float(trainer.state.epoch or 0), 3),
+        "max_grad_norm": a.max_grad_norm,
+        "seed": a.seed,
+    }
+    hp.update(extra or {})
+    return hp

@@ -214,3 +214,26 @@ def test_end_line_reasons() -> None:
     assert "reached the bound max_warmup_steps=40" in end_line({**base, "warmup_end_step": 40, "end_reason": "bound"})
     assert "had not ended" in end_line({**base, "warmup_end_step": None, "global_step": 20})
     assert "no threshold" in end_line({**base, "threshold": None, "warmup_end_step": 40, "end_reason": "bound"})
+
+
+@pytest.mark.parametrize("reason", ["stable", "bound", None, "fixed"])
+def test_warmup_markdown_for_every_end_reason(reason) -> None:
+    from hf_warmup.card import warmup_markdown
+
+    checks = [{"step": s, "statistic": v, "lr": 1e-3} for s, v in [(5, 0.5), (10, 0.05), (15, 0.04), (20, 0.031)]]
+    report = {"schedule": "adaptive_warmup", "adaptive": reason != "fixed", "num_training_steps": 100,
+              "global_step": 100, "threshold": 0.05, "lr_scheduler_kwargs": {}, "warmup_steps_arg": 0,
+              "config": {"max_warmup_steps": 40, "check_interval": 5, "patience": 3, "threshold": 0.05,
+                         "warmup_length": [15]},
+              "warmup_end_step": None if reason is None else 25, "decision_step": 20 if reason else None,
+              "end_reason": reason, "checks": checks}
+    text = warmup_markdown(report)
+    if reason == "stable":
+        assert "**Warmup ended at step 25**" in text and "stable at step 20" in text
+        assert "mean of the last 3 S values 0.04033 <= threshold 0.05" in text
+    elif reason == "bound":
+        assert "end_reason `bound`" in text and "max_warmup_steps = 40" in text
+    elif reason is None:
+        assert "**not ended**" in text
+    else:
+        assert "Fixed warmup" in text and "step 25" in text
