@@ -153,7 +153,7 @@ def run_report(trainer: Any, plot: bool = True) -> tuple[dict[str, Any], dict[st
 
 def finish_run(trainer: Any, summary: dict[str, Any], card: Any, report_paths: dict[str, str | None]) -> dict[str, Any]:
     """Main process only: ``summary.json`` and the ``README.md`` model card (:mod:`hf_warmup.card`)."""
-    from hf_warmup.card import write_model_card
+    from hf_warmup.model_card import write_model_card
     from hf_warmup.report import json_safe
 
     out = trainer.args.output_dir

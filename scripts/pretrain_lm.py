@@ -35,7 +35,7 @@ import common  # noqa: E402
 import lm_task  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
-from hf_warmup.card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
+from hf_warmup.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "lr_scheduler_type": common.DEFAULT_SCHEDULE,

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from hf_warmup.card import SECTION_END, SECTION_START, add_warmup_section, read_front_matter
+from hf_warmup.card import SECTION_END, SECTION_START, add_warmup_section
+from hf_warmup.model_card import read_front_matter
 from hf_warmup.report import end_line, start_line
 
 ROOT = Path(__file__).resolve().parent.parent

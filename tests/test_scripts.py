@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import accelerate_launch_2proc
 
-from hf_warmup.card import SECTION_START, load_card_spec, read_front_matter, render_model_card
+from hf_warmup.card import SECTION_START
+from hf_warmup.model_card import load_card_spec, read_front_matter, render_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
