@@ -15,7 +15,7 @@ MIN_PINS ?= "transformers==4.51.3" "accelerate==1.0.1" "datasets==3.0.2" "evalua
 MIN_TESTS ?= tests/test_schedules.py tests/test_registry_cli.py tests/test_trainer_fixed.py \
 	tests/test_adaptive.py tests/test_adaptive_trainer.py tests/test_distributed.py
 
-.PHONY: install demo test test-min lint bench clean
+.PHONY: install demo test test-min lint bench cards clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test-min: $(MIN_VENV)/.installed
 
 lint: $(STAMP)
 	$(PY) -m ruff check hf_warmup tests scripts
+
+# model_cards/ and docs/img/user_script_warmup.png from real runs (scripts/make_cards.py)
+cards: $(STAMP)
+	$(PY) scripts/make_cards.py
 
 bench: $(STAMP)
 	$(PY) scripts/benchmark_warmup.py --quick

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from . import adaptive as _adaptive  # noqa: F401  (adds adaptive_warmup to the table)
 from .adaptive import AdaptiveWarmupLR, get_adaptive_warmup_schedule
+from .card import add_warmup_section, warmup_section
 from .decays import DECAYS, Decay
 from .monitor import SecondMomentMonitor
 from .options import ScheduleConfigError
 from .registry import register
+from .report import build_report, load_report, start_line
 from .scheduler import WarmupDecayLR
-from .schedules import SCHEDULES, get_warmup_schedule
+from .schedules import SCHEDULES, WarmupFitWarning, get_warmup_schedule
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the package version (pyproject.toml reads it from here)
 
 SCHEDULE_NAMES: list[str] = register()
 
@@ -28,7 +30,14 @@ __all__ = [
     "ScheduleConfigError",
     "SecondMomentMonitor",
     "WarmupDecayLR",
+    "WarmupFitWarning",
+    "__version__",
+    "add_warmup_section",
+    "build_report",
     "get_adaptive_warmup_schedule",
     "get_warmup_schedule",
+    "load_report",
     "register",
+    "start_line",
+    "warmup_section",
 ]

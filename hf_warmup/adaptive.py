@@ -42,7 +42,16 @@ from .monitor import SecondMomentMonitor
 from .optim_state import beta2_hint
 from .options import DECAY_OPTIONS, START_FACTOR, Option, ScheduleConfigError, parse_kwargs
 from .scheduler import PlainStateLR
-from .schedules import DECAYS_NEEDING_ROOM, SCHEDULES, ScheduleSpec, check_steps, make_decay
+from .schedules import (
+    SCHEDULES,
+    ScheduleSpec,
+    check_steps,
+    fit_note,
+    fitted_length,
+    make_decay,
+    relevant_options,
+    warn_once,
+)
 from .statistic import Window, effective_samples, excess
 from .warmups import untuned_length
 
@@ -132,7 +141,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         start_factor: float = 0.0,
         sample_size: int = 4096,
         monitor: SecondMomentMonitor | None = None,
-        provenance: dict[str, str] | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         self.monitor = monitor or SecondMomentMonitor(optimizer, check_interval, sample_size)
         self.decay = decay
@@ -282,7 +291,7 @@ class AdaptiveWarmupLR(PlainStateLR):
             "num_training_steps": self.num_training_steps,
             "optimizer_rule": self.monitor.location.rule,
             "beta2": beta2_hint(self.monitor.location),
-            "sources": dict(self.provenance),
+            **self.provenance,
         }
 
     # -- checkpoints ------------------------------------------------------------------------------------------
@@ -312,26 +321,36 @@ def get_adaptive_warmup_schedule(
     opts = parse_kwargs(NAME, kwargs, {**DECAY_OPTIONS, **ADAPTIVE_OPTIONS})
     warmup_steps, total = check_steps(NAME, num_warmup_steps, num_training_steps, opts["decay"], False)
     monitor = SecondMomentMonitor(optimizer, opts["check_interval"], opts["sample_size"])
-    provenance: dict[str, str] = {}
+    provenance: dict[str, Any] = {}
     max_warmup = opts["max_warmup_steps"]
     if max_warmup is None:
-        max_warmup, provenance["max_warmup_steps"] = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
+        max_warmup, source = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
+        # "num_warmup_steps" is made readable by the report (e.g. "warmup_steps=0.1 of 300")
+        provenance["max_warmup_steps_from"] = "num_warmup_steps" if warmup_steps > 0 else source
     else:
-        provenance["max_warmup_steps"] = "lr_scheduler_kwargs"
+        provenance["max_warmup_steps_from"] = "lr_scheduler_kwargs"
     min_warmup = opts["min_warmup_steps"]
-    if min_warmup is not None and min_warmup > max_warmup:
+    if min_warmup is not None and opts["max_warmup_steps"] is not None and min_warmup > max_warmup:
         raise ScheduleConfigError(
             f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={min_warmup} is not allowed; "
             f"expected an int <= max_warmup_steps={max_warmup}."
         )
-    if opts["decay"] in DECAYS_NEEDING_ROOM and total is not None and max_warmup >= total:
-        max_warmup = total - 1  # leave the decay at least one step, as HF's linear does with warmup >= T
-        provenance["max_warmup_steps"] += f", shortened to num_training_steps - 1 = {max_warmup}"
-    if min_warmup is None:
-        provenance["min_warmup_steps"] = f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps"
-    else:
-        provenance["min_warmup_steps"] = "lr_scheduler_kwargs"
-        min_warmup = min(min_warmup, max(max_warmup, 1))
+    requested, notes = max_warmup, []
+    max_warmup = fitted_length(opts["decay"], total, requested)  # a warmup that does not fit is shortened
+    if max_warmup != requested:
+        notes.append(fit_note("max_warmup_steps", requested, max_warmup, total, opts["decay"]))
+    if min_warmup is not None and min_warmup > max(max_warmup, 1):
+        notes.append(f"min_warmup_steps={min_warmup} was lowered to max_warmup_steps={max(max_warmup, 1)}")
+        min_warmup = max(max_warmup, 1)
+    warn_once(NAME, notes, stacklevel=3)
+    provenance.update(
+        requested_max_warmup_steps=requested,
+        fitted_to_num_training_steps=max_warmup != requested,
+        num_warmup_steps=warmup_steps,
+        min_warmup_steps_from="lr_scheduler_kwargs" if min_warmup is not None
+        else f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps",
+        **relevant_options(opts, DECAY_OPTIONS),
+    )
     return AdaptiveWarmupLR(
         optimizer,
         make_decay(opts),

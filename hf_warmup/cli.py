@@ -1,7 +1,9 @@
 """The ``hf-warmup`` command line (also ``python -m hf_warmup``).
 
 * ``hf-warmup list``: every registered name with its one-line formula and kwargs;
-* ``hf-warmup plot RUN_DIR -o out.png``: LR and second-moment statistic from ``trainer_state.json``;
+* ``hf-warmup plot RUN_DIR -o out.png``: LR and second-moment statistic (``warmup.json``, else ``trainer_state.json``);
+* ``hf-warmup card OUTPUT_DIR``: add (or refresh) the "Warmup" section of ``OUTPUT_DIR/README.md`` from
+  ``OUTPUT_DIR/warmup.json``; running it twice leaves one section;
 * ``hf-warmup preview NAME --num-training-steps T [--num-warmup-steps W] [--beta2 B] [--kwargs JSON] -o out.png``;
 * ``hf-warmup SCRIPT.py [args...]`` (or ``hf-warmup run SCRIPT.py ...``): run an unmodified script with the
   schedules registered, keeping ``sys.argv`` and ``__name__ == "__main__"``. ``accelerate launch -m hf_warmup
@@ -17,7 +19,7 @@ import runpy
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("list", "plot", "preview", "run")
+SUBCOMMANDS = ("list", "plot", "preview", "card", "run")
 
 
 def run_script(script: str, args: Sequence[str]) -> int:
@@ -51,6 +53,13 @@ def _cmd_plot(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_card(ns: argparse.Namespace) -> int:
+    from hf_warmup.card import update_card_dir
+
+    print(update_card_dir(ns.output_dir))
+    return 0
+
+
 def _cmd_preview(ns: argparse.Namespace) -> int:
     from hf_warmup.plotting import plot_preview
 
@@ -79,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kwargs", default="", help="lr_scheduler_kwargs as JSON")
     p.add_argument("-o", "--output", default="preview.png")
     p.set_defaults(func=_cmd_preview)
+    p = sub.add_parser("card", help="add the Warmup section to OUTPUT_DIR/README.md from its warmup.json")
+    p.add_argument("output_dir", help="output_dir of a Trainer run (with README.md and warmup.json)")
+    p.set_defaults(func=_cmd_card)
     p = sub.add_parser("run", help="run SCRIPT.py with the schedules registered")
     p.add_argument("script")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -55,8 +55,76 @@ def read_run(path: str) -> dict[str, Any]:
     return run
 
 
+END_TEXT = {"stable": "stable", "bound": "bound reached", "min_steps": "min steps", "fixed": "fixed length"}
+
+
+def plot_report(report: dict[str, Any], output: str) -> str:
+    """``warmup.png`` from a report (:mod:`hf_warmup.report`): LR and S against the step; save to ``output``.
+
+    LR on the left axis; S on the right axis, drawn only at the steps where it was measured (one marker per
+    check), with the threshold as a dashed line; the warmup end as a vertical line labelled with its reason.
+    A fixed schedule draws the LR alone. Sized for a model card (840 x 480 px).
+    """
+    plt = _pyplot()
+    lr = report.get("lr") or []
+    if not lr:
+        raise ValueError("the report has no learning rates; was logging_steps larger than the run?")
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    steps, lrs = zip(*lr)
+    ax.plot(steps, lrs, color="tab:blue", linewidth=2, label="learning rate")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("learning rate", color="tab:blue")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    handles, labels = ax.get_legend_handles_labels()
+    checks = [c for c in report.get("checks") or [] if c.get("statistic") is not None]
+    if report.get("adaptive") and checks:
+        ax2 = ax.twinx()
+        xs = [c["step"] for c in checks]
+        ys = [c["statistic"] for c in checks]
+        ax2.plot(xs, ys, color="tab:orange", linewidth=0.8, alpha=0.6)
+        ax2.scatter(xs, ys, color="tab:orange", s=18, zorder=3, label="S (measured at each check)")
+        threshold = report.get("threshold")
+        values = [abs(v) for v in ys] + ([abs(threshold)] if threshold else [])
+        spread = max(values) / max(min(v for v in values if v > 0) if any(values) else 1.0, 1e-12)
+        if spread > 100:  # values over several decades: symmetric log scale
+            ax2.set_yscale("symlog", linthresh=1e-2)
+        if threshold is not None:
+            ax2.axhline(threshold, color="tab:green", linestyle="--", linewidth=1.2,
+                        label=f"threshold {threshold:g}")
+        ax2.set_ylabel("S (second-moment statistic)", color="tab:orange")
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    end = report.get("warmup_end_step")
+    reason = report.get("end_reason")
+    if end is not None:
+        why = END_TEXT.get(str(reason), str(reason))
+        line = ax.axvline(end, color="tab:red", linestyle=":", linewidth=1.5,
+                          label=f"warmup end: step {end} ({why})")
+        handles.append(line)
+        labels.append(line.get_label())
+    elif report.get("adaptive"):
+        labels.append(f"warmup not ended by step {report.get('global_step')}")
+        handles.append(ax.plot([], [], " ")[0])
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
+    title = str(report.get("schedule"))
+    cfg = report.get("config") or {}
+    if report.get("adaptive") and cfg.get("max_warmup_steps") is not None:
+        title += f" (bound M={cfg['max_warmup_steps']}, checks every {cfg.get('check_interval')} steps)"
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(output, dpi=120)
+    plt.close(fig)
+    return output
+
+
 def plot_run(path: str, output: str) -> str:
-    """Draw LR (left axis), the warmup statistic S (right axis, symlog) and the warmup end; save to ``output``."""
+    """Draw a run: from its ``warmup.json`` when there is one (:func:`plot_report`), else from
+    ``trainer_state.json``: LR (left axis), the logged statistic S (right axis) and the warmup end."""
+    report_file = os.path.join(path, "warmup.json") if os.path.isdir(path) else None
+    if report_file and os.path.isfile(report_file):
+        with open(report_file) as fh:
+            return plot_report(json.load(fh), output)
     plt = _pyplot()
     run = read_run(path)
     if not run["lr"]:

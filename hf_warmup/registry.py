@@ -6,8 +6,10 @@ After :func:`register` (run by ``import hf_warmup``):
   ``HfArgumentParser`` (``--lr_scheduler_type NAME``) and ``SchedulerType(NAME)`` accept the names;
 * ``transformers.optimization.TYPE_TO_SCHEDULER_FUNCTION`` maps each member to its builder, so
   ``get_scheduler(NAME, ...)`` and the ``Trainer`` build it with ``lr_scheduler_kwargs``;
-* ``transformers.trainer.DEFAULT_CALLBACKS`` contains :class:`~hf_warmup.callback.WarmupDiagnosticsCallback`,
-  which adds the adaptive warmup's diagnostics to the Trainer logs and does nothing for other schedules.
+* ``transformers.trainer.DEFAULT_CALLBACKS`` contains :class:`~hf_warmup.callback.WarmupDiagnosticsCallback`:
+  the start line, the adaptive warmup's diagnostics in the logs, ``warmup.json``/``warmup.png`` at the end;
+* ``Trainer.create_model_card`` (and so ``push_to_hub``) is wrapped: after the Trainer has written its card,
+  :func:`hf_warmup.card.update_trainer_card` adds the "Warmup" section to it (once, however often it runs).
 
 ``HfArgumentParser`` reads the enum when the parser is built, so import hf_warmup before building it.
 Registering twice is harmless. No other module of hf_warmup touches transformers' internals.
@@ -15,6 +17,7 @@ Registering twice is harmless. No other module of hf_warmup touches transformers
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from typing import Any
 
@@ -52,7 +55,32 @@ def register() -> list[str]:
         optimization.TYPE_TO_SCHEDULER_FUNCTION[member] = spec.builder
     if WarmupDiagnosticsCallback not in trainer.DEFAULT_CALLBACKS:
         trainer.DEFAULT_CALLBACKS.append(WarmupDiagnosticsCallback)
+    _wrap_create_model_card(trainer.Trainer)
     return list(SCHEDULES)
+
+
+def _wrap_create_model_card(trainer_cls: type) -> None:
+    """Make ``trainer_cls.create_model_card`` add the warmup section after writing the card (idempotent)."""
+    original = trainer_cls.create_model_card
+    if getattr(original, "_hf_warmup_wrapped", False):
+        return
+
+    @functools.wraps(original)
+    def create_model_card(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        try:
+            from .card import update_trainer_card
+
+            update_trainer_card(self)
+        except Exception as err:  # noqa: BLE001 - the Trainer's own card is never lost to ours
+            from transformers.utils import logging
+
+            logging.get_logger("transformers.hf_warmup").warning(
+                f"hf_warmup: could not add the warmup section to the model card ({type(err).__name__}: {err})")
+        return result
+
+    create_model_card._hf_warmup_wrapped = True  # type: ignore[attr-defined]
+    trainer_cls.create_model_card = create_model_card
 
 
 def is_registered(name: str) -> bool:

@@ -65,14 +65,21 @@ class WarmupDecayLR(PlainStateLR):
         num_training_steps: int | None,
         name: str = "warmup",
         last_epoch: int = -1,
+        config: dict[str, Any] | None = None,
     ) -> None:
         if len(warmups) != len(optimizer.param_groups):
             raise ValueError(f"{name}: got {len(warmups)} warmups for {len(optimizer.param_groups)} param groups")
         self.warmups = list(warmups)
+        self.config = dict(config or {})
         self.decay = decay
         self.num_training_steps = num_training_steps
         self.name = name
         super().__init__(optimizer, last_epoch)
+
+    def describe_config(self) -> dict[str, Any]:
+        """The resolved kwargs: warmup length per group and where it came from, decay and its kwargs, ``T``."""
+        return {"schedule": self.name, "warmup_length": [int(w.length) for w in self.warmups],
+                "num_training_steps": self.num_training_steps, **self.config}
 
     def factor(self, t: int, group: int = 0) -> float:
         """``f_g(t) = ω_g(t) · d(t; L_g, T)``, the multiplier of the group's peak LR at step ``t``."""

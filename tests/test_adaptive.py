@@ -328,7 +328,7 @@ def test_public_surface() -> None:
     assert isinstance(sched, AdaptiveWarmupLR) and isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
     assert sched.warmup_end_step is None and sched.last_statistic is None
     assert (sched.max_warmup_steps, sched.min_warmup_steps) == (500, 100)  # 0.5 · T, 0.2 · M
-    assert sched.describe_config()["sources"]["max_warmup_steps"] == "0.5 × num_training_steps=1000"
+    assert sched.describe_config()["max_warmup_steps_from"] == "0.5 × num_training_steps=1000"
     given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=40, num_training_steps=300)
     assert (given.max_warmup_steps, given.min_warmup_steps) == (40, 8)
     no_total = get_adaptive_warmup_schedule(opt, num_warmup_steps=0, num_training_steps=None, decay="constant")

@@ -369,13 +369,31 @@ BAD_KWARGS = [
     ("linear_warmup", 10, 100, {"min_lr_ratio": [0.1]}, ["min_lr_ratio", "[0.1]"]),
     ("linear_warmup", 10, 100, {"decay": 3}, ["decay", "3"]),
     ("adaptive_warmup", 0, 100, {"check_interval": 2.5}, ["check_interval", "2.5"]),
-    # num_training_steps must leave room for decays that run from L to T
-    ("linear_warmup", 10, 10, {}, ["num_training_steps", "10", "linear"]),
-    ("linear_warmup", 10, 5, {"decay": "cosine"}, ["num_training_steps", "5", "cosine"]),
-    ("constant_warmup", 10, 10, {"decay": "wsd"}, ["num_training_steps", "10", "wsd"]),
-    ("untuned_linear_warmup", 0, 200, {}, ["num_training_steps", "200"]),
-    ("radam_warmup", 0, 150, {"decay": "polynomial"}, ["num_training_steps", "150", "polynomial"]),
 ]
+
+# A warmup with no room for its decay is shortened with one warning (as transformers' linear, it runs):
+# tests/test_tiny_runs.py covers every schedule x decay x T.
+NO_ROOM = [
+    ("linear_warmup", 10, 10, {}, ["num_training_steps=10", "linear", "shortened to 9"]),
+    ("linear_warmup", 10, 5, {"decay": "cosine"}, ["num_training_steps=5", "cosine", "shortened to 4"]),
+    ("constant_warmup", 10, 10, {"decay": "wsd"}, ["num_training_steps=10", "wsd"]),
+    ("untuned_linear_warmup", 0, 200, {}, ["num_training_steps=200", "L=200"]),
+    ("radam_warmup", 0, 150, {"decay": "polynomial"}, ["num_training_steps=150", "polynomial"]),
+]
+
+
+@pytest.mark.parametrize("name, w, total, kwargs, needles", NO_ROOM)
+def test_no_room_shortens_with_one_warning(name, w, total, kwargs, needles):
+    from hf_warmup.schedules import WarmupFitWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sched = build(name, adamw(), w, total, **kwargs)
+    fits = [c for c in caught if issubclass(c.category, WarmupFitWarning)]
+    assert len(fits) == 1, [str(c.message) for c in caught]
+    for needle in needles:
+        assert needle in str(fits[0].message), str(fits[0].message)
+    assert sched.warmups[0].length == total - 1
 
 
 @pytest.mark.parametrize("name, w, total, kwargs, needles", BAD_KWARGS)

@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import accelerate_launch_2proc
 
+from hf_warmup.card import SECTION_START
+from hf_warmup.model_card import load_card_spec, read_front_matter, render_model_card
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
@@ -37,8 +40,6 @@ def _run(cmd: list[str], timeout: int = 240) -> subprocess.CompletedProcess[str]
 
 
 def _card_metrics(card: Path) -> dict[str, float]:
-    from common import read_front_matter
-
     meta = read_front_matter(card)
     assert meta["license"] == "apache-2.0"
     assert "hf_warmup" in meta["tags"] and "adaptive_warmup" in meta["tags"]
@@ -57,7 +58,10 @@ def _check_outputs(out: Path) -> dict:
     card = (out / "README.md").read_text()
     assert "## Warmup" in card and "## Results" in card and "## Training data" in card
     assert summary["lr_scheduler_type"] == "adaptive_warmup"
-    assert summary["end_reason"] in ("stable", "max_warmup_steps")
+    assert summary["end_reason"] in ("stable", "bound")
+    report = json.loads((out / "warmup.json").read_text())  # written by the package, as for any Trainer run
+    assert report["warmup_end_step"] == summary["warmup_end_step"] and report["checks"]
+    assert card.count(SECTION_START) == 1
     assert summary["warmup_end_step"] is not None and 1 <= summary["warmup_end_step"] <= summary["num_training_steps"]
     assert f"Warmup ended at step {summary['warmup_end_step']}**" in card
     return summary
@@ -86,7 +90,7 @@ def test_finetune_cli_writes_card_plot_summary(finetune_run: tuple[Path, subproc
     assert "bundled" in summary["metric_source"]  # offline: the packaged evaluate module
     assert 0.0 <= summary["eval_accuracy"] <= 1.0 and 0.0 <= summary["eval_f1_macro"] <= 1.0
     assert summary["warmup_end_step"] <= 6
-    assert "accuracy:" in proc.stdout and "model card:" in proc.stdout and "warmup ended at step" in proc.stdout
+    assert "accuracy:" in proc.stdout and "card:" in proc.stdout and "warmup ended at step" in proc.stdout
     card = (out / "README.md").read_text()
     assert "scripts/benchmark_warmup.py" in card  # no benchmark file: the card says how to make one
     # the model folder loads back as a classifier
@@ -136,6 +140,8 @@ def test_pretrain_lm_under_accelerate_two_processes(tmp_path: Path) -> None:
     assert len(evals) >= 2 and all(e["eval_perplexity"] == pytest.approx(math.exp(e["eval_loss"])) for e in evals)
     assert (out / "char_tokenizer.json").is_file()
     assert proc.stdout.count("perplexity (per character)") == 1  # printed by the main process only
+    # the report is written once, by the main process (its end line is logged once)
+    assert proc.stderr.count("report: ") == 1 and (out / "warmup.json").is_file()
 
 
 def test_bundled_metric_offline() -> None:
@@ -211,38 +217,6 @@ def test_benchmark_section_cites_only_results_of_the_task(tmp_path: Path) -> Non
     assert "has not been run on tweet sentiment classification" in tweets and "%" not in tweets
 
 
-def test_regenerated_card_keeps_the_measured_numbers(
-    finetune_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path,
-) -> None:
-    import common
-
+def test_card_spec_rerenders_to_the_same_card(finetune_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, _ = finetune_run
-    bench = tmp_path / "bench"
-    _fake_benchmark(bench)
-    target = tmp_path / "card.md"
-    _run([sys.executable, str(SCRIPTS / "common.py"), "card", str(out), "--benchmark_dir", str(bench),
-          "--plot_file", "card.png", "-o", str(target)], timeout=60)
-    text = target.read_text()
-    assert "](card.png)" in text and "has not been run on tweet sentiment classification" in text
-    assert common.read_front_matter(target) == common.read_front_matter(out / "README.md")
-
-
-@pytest.mark.parametrize("reason", ["stable", "max_warmup_steps", None, "fixed"])
-def test_warmup_text_for_every_end_reason(reason: str | None) -> None:
-    import common
-
-    w = {"lr_scheduler_type": "adaptive_warmup", "lr_scheduler_kwargs": {}, "warmup_steps_arg": 0.0,
-         "num_training_steps": 100, "global_step": 100, "adaptive": reason != "fixed", "threshold": 0.05,
-         "max_warmup_steps": 20, "min_warmup_steps": 0, "check_interval": 5, "patience": 3,
-         "warmup_end_step": None if reason is None else 15, "decision_step": 10 if reason else None,
-         "end_reason": reason, "statistic_at_end": 0.031 if reason else None, "mean_recent_statistics": 0.04,
-         "recent_statistics": [0.05, 0.04, 0.031]}
-    text, line = common.warmup_markdown(w), common.describe_warmup_end(w)
-    if reason == "stable":
-        assert "**Warmup ended at step 15**" in text and "decided at step 10" in line and "0.04 <=" in text
-    elif reason == "max_warmup_steps":
-        assert "end_reason `max_warmup_steps`" in text and "max_warmup_steps=20" in line
-    elif reason is None:
-        assert "not ended" in text and "had not ended" in line
-    else:
-        assert "Fixed warmup" in text and "fixed warmup of 15 steps" in line
+    assert render_model_card(load_card_spec(str(out))) == (out / "README.md").read_text()

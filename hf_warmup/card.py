@@ -1,0 +1,148 @@
+"""The "Warmup" section of a model card, and model cards written from a run's own results.
+
+* :func:`warmup_section`: markdown for a report (:mod:`hf_warmup.report`): the schedule, when and why the
+  warmup ended, and the picture; between two HTML comments, so that :func:`add_warmup_section` replaces it
+  instead of adding a second one (running it twice leaves one section);
+* :func:`add_warmup_section`: put that section into an existing card, keeping everything else in it (front
+  matter, metrics, hyperparameters);
+* :func:`update_trainer_card`: what ``import hf_warmup`` runs after ``Trainer.create_model_card()`` (and so
+  after ``push_to_hub``), and what ``hf-warmup card OUTPUT_DIR`` runs.
+
+Complete cards written from a run's own results are in :mod:`hf_warmup.model_card`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .report import REPORT_JSON, REPORT_PNG, build_report, load_report, start_line, write_report
+
+SECTION_START = "<!-- hf_warmup: warmup section (start) -->"
+SECTION_END = "<!-- hf_warmup: warmup section (end) -->"
+CARD_FILE = "README.md"
+
+
+def _every(n: Any) -> str:
+    return "every optimizer step" if n == 1 else f"every {n} optimizer steps"
+
+
+def format_number(x: Any) -> str:
+    """``40.0`` -> ``40``; other values unchanged."""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _recent(report: dict[str, Any]) -> list[float]:
+    """The statistics the last decision averaged (the last ``patience`` checks up to the decision)."""
+    c = report.get("config") or {}
+    upto = report.get("decision_step")
+    checks = [x for x in report.get("checks") or [] if x.get("statistic") is not None
+              and (upto is None or x["step"] <= upto)]
+    n = int(c.get("patience") or 1)
+    return [x["statistic"] for x in checks[-n:]]
+
+
+def warmup_markdown(report: dict[str, Any]) -> str:
+    """The bullet list of the warmup section (no heading, no picture)."""
+    c = report.get("config") or {}
+    kwargs = json.dumps(report.get("lr_scheduler_kwargs") or {}, sort_keys=True)
+    total, end, name = report.get("num_training_steps"), report.get("warmup_end_step"), report.get("schedule")
+    lines = [f"- Schedule: `{name}` with `lr_scheduler_kwargs={kwargs}` "
+             f"(`warmup_steps={format_number(report.get('warmup_steps_arg'))}`). Resolved: {start_line(report)}."]
+    if not report.get("adaptive"):
+        lines.append(f"- Fixed warmup: the decay started at step {end} of {total}; no stability statistic is "
+                     "computed for fixed schedules.")
+        return "\n".join(lines) + "\n"
+    thr = report.get("threshold")
+    thr_txt = f"threshold {thr:g}" if isinstance(thr, (int, float)) else "the scheduler's stability rule"
+    lines.append(
+        f"- Rule: {_every(c.get('check_interval'))} the second-moment monitor measured the statistic S of "
+        f"Adam's second moments; warmup ends once the mean of the last {c.get('patience', '?')} values of S is "
+        f"<= {thr_txt} (not before step {c.get('min_warmup_steps') or 0}), and at the latest at "
+        f"max_warmup_steps = {c.get('max_warmup_steps')}."
+    )
+    recent = _recent(report)
+    mean = sum(recent) / len(recent) if recent else None
+    mean_txt = f"mean of the last {len(recent)} S values {mean:.4g}" if mean is not None else "no S measured"
+    reason = report.get("end_reason")
+    if end is None:
+        lines.append(f"- Warmup had **not ended** when training stopped at step {report.get('global_step')} of "
+                     f"{total} ({mean_txt}).")
+    elif reason == "stable":
+        d = report.get("decision_step")
+        lines.append(
+            f"- **Warmup ended at step {end}** of {total} (end_reason `stable`): the second moments were declared "
+            f"stable at step {d} ({mean_txt} <= {thr_txt}), then the LR was handed off to its peak over "
+            f"{end - d if isinstance(d, int) else '?'} steps and the decay began at step {end}."
+        )
+    else:
+        lines.append(
+            f"- **Warmup ended at step {end}** of {total} (end_reason `{reason}`): the stability rule was not met "
+            f"before the bound ({mean_txt}; {thr_txt}), so the warmup ran its full length, like `linear_warmup` "
+            "over that many steps."
+        )
+    checks = report.get("checks") or []
+    if checks:
+        lines.append(f"- {len(checks)} checks, at steps {checks[0]['step']}..{checks[-1]['step']}; every value "
+                     f"with its step and LR is in `{REPORT_JSON}`.")
+    return "\n".join(lines) + "\n"
+
+
+def warmup_section(report: dict[str, Any], image: str | None = REPORT_PNG) -> str:
+    """The whole ``## Warmup`` section, between its markers."""
+    parts = [SECTION_START, "## Warmup", "", warmup_markdown(report)]
+    if image:
+        parts.append(f"![learning rate and warmup statistic S against the step]({image})\n")
+    parts.append(SECTION_END)
+    return "\n".join(parts) + "\n"
+
+
+def replace_section(text: str, section: str) -> str:
+    """``text`` with its warmup section replaced by ``section`` (appended when there is none)."""
+    start, end = text.find(SECTION_START), text.find(SECTION_END)
+    if start >= 0 and end > start:
+        return text[:start] + section.rstrip("\n") + text[end + len(SECTION_END):]
+    return text.rstrip("\n") + "\n\n" + section
+
+
+def add_warmup_section(card_path: str, report: dict[str, Any], image: str | None = REPORT_PNG) -> str:
+    """Put the warmup section into the card at ``card_path`` (replacing an earlier one); return the path."""
+    path = Path(card_path)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    path.write_text(replace_section(text, warmup_section(report, image)), encoding="utf-8")
+    return str(path)
+
+
+def update_card_dir(output_dir: str, report: dict[str, Any] | None = None) -> str:
+    """Add the warmup section to ``output_dir/README.md`` from ``report`` or ``output_dir/warmup.json``."""
+    card = os.path.join(output_dir, CARD_FILE)
+    if not os.path.isfile(card):
+        raise FileNotFoundError(f"no {CARD_FILE} in {output_dir!r}: write the card first "
+                                "(trainer.create_model_card() or trainer.push_to_hub())")
+    if report is None:
+        report = load_report(output_dir)
+    image = REPORT_PNG if os.path.isfile(os.path.join(output_dir, REPORT_PNG)) else None
+    return add_warmup_section(card, report, image)
+
+
+def update_trainer_card(trainer: Any) -> str | None:
+    """After ``Trainer.create_model_card()``: the warmup section in ``output_dir/README.md`` (main process).
+
+    The report is rebuilt from the trainer when it has trained (and written, if the end-of-training report
+    was off), else read from ``warmup.json``. Returns the card's path, or ``None`` when there is nothing to add.
+    """
+    if not trainer.is_world_process_zero():
+        return None
+    out = trainer.args.output_dir
+    report = None
+    if getattr(trainer, "lr_scheduler", None) is not None and trainer.state.global_step > 0:
+        report = build_report(trainer.lr_scheduler, trainer.args, trainer.state)
+        if not os.path.isfile(os.path.join(out, REPORT_JSON)):
+            write_report(out, report, plot=True)
+    elif not os.path.isfile(os.path.join(out, REPORT_JSON)):
+        return None
+    return update_card_dir(out, report)

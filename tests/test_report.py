@@ -1,0 +1,240 @@
+"""The warmup report of any Trainer run: warmup.json, warmup.png, the start line, the model-card section, and
+TensorBoard event files, on real Trainer runs of a tiny GPT-2 (offline).
+
+* a user's own 20-line script (``examples/user_script.py``, run as a subprocess) leaves ``warmup.json``,
+  ``warmup.png`` and a Trainer-written ``README.md`` with one warmup section;
+* a resumed run's report covers the whole run (the same checks and LR path as an uninterrupted run);
+* ``report_to="tensorboard"``: the event files hold ``warmup_statistic`` at the check steps and
+  ``warmup_end_step`` at the decision step, read with tensorboard's own reader;
+* fixed schedules and transformers' own ``linear`` get a report with the LR alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hf_warmup.card import SECTION_END, SECTION_START, add_warmup_section
+from hf_warmup.model_card import read_front_matter
+from hf_warmup.report import end_line, start_line
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+            "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1", "PYTHONPATH": str(ROOT)}
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("user") / "out"
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "user_script.py"), str(out), "60"],
+                          env=_env(), cwd=out.parent, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return out, proc.stderr.replace("\r", "\n")
+
+
+def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) -> None:
+    out, stderr = user_run
+    report = json.loads((out / "warmup.json").read_text())
+    assert report["schedule"] == "adaptive_warmup" and report["adaptive"] is True
+    cfg = report["config"]
+    # warmup_steps=0.5 of 60 -> num_warmup_steps 30 -> M = 30, and the report says where it came from
+    assert cfg["max_warmup_steps"] == 30 and cfg["max_warmup_steps_from"] == "warmup_steps=0.5 of 60"
+    assert cfg["threshold"] == 0.05 and cfg["check_interval"] == 5 and cfg["decay"] == "cosine"
+    assert report["end_reason"] in ("stable", "bound") and report["warmup_end_step"] <= 30
+    # S only where it was measured: one entry per check, at multiples of the check interval, up to the end
+    steps = [c["step"] for c in report["checks"]]
+    assert steps and all(s % 5 == 0 for s in steps) and steps == sorted(set(steps))
+    assert max(steps) <= report["decision_step"]
+    assert all(c["lr"] is not None and 0 < c["lr"] <= 3e-3 for c in report["checks"])
+    # the LR at every step 0..T, peaking at the warmup end
+    assert report["lr_points"] == "step" and [s for s, _ in report["lr"]] == list(range(1, 61))
+    assert max(lr for _, lr in report["lr"]) == pytest.approx(3e-3)
+    assert _png_size(out / "warmup.png") == (840, 480)
+    # the start line at the first step, and the end line, on the default log level
+    assert "adaptive_warmup: M=30 (from warmup_steps=0.5 of 60), threshold 0.05, checks every 5 steps, " \
+           "decay cosine to 0.1, T=60" in stderr
+    assert stderr.count("adaptive_warmup: M=30") == 1
+    assert f"warmup ended at step {report['warmup_end_step']} of 60" in stderr
+    # the Trainer's card keeps what the Trainer wrote and gets one warmup section with the picture
+    card = (out / "README.md").read_text()
+    assert "library_name: transformers" in card and "### Framework versions" in card
+    assert card.count(SECTION_START) == 1 and card.count(SECTION_END) == 1 and "## Warmup" in card
+    assert "](warmup.png)" in card and f"Warmup ended at step {report['warmup_end_step']}**" in card
+
+
+def test_card_section_is_idempotent(user_run: tuple[Path, str], tmp_path: Path) -> None:
+    out, _ = user_run
+    card = tmp_path / "README.md"
+    card.write_text((out / "README.md").read_text())
+    before = card.read_text()
+    meta = read_front_matter(card)
+    # the CLI, twice, and the library call: still one section, the rest unchanged
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "hf_warmup", "card", str(tmp_path)], env=_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0 and "warmup.json" in proc.stderr  # no report next to this copy yet
+    (tmp_path / "warmup.json").write_text((out / "warmup.json").read_text())
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "hf_warmup", "card", str(tmp_path)], env=_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "warmup.json").read_text())
+    add_warmup_section(str(card), report, image=None)
+    after = card.read_text()
+    assert after.count(SECTION_START) == 1 and "](warmup.png)" not in after
+    assert read_front_matter(card) == meta
+    assert after.split(SECTION_START)[0] == before.split(SECTION_START)[0]
+
+
+def _train(out: Path, model, data, steps: int, name: str = "adaptive_warmup", resume: str | None = None,
+           save_steps: int | None = None, **kw):
+    from transformers import Trainer, TrainingArguments
+
+    args = TrainingArguments(
+        output_dir=str(out), max_steps=steps, per_device_train_batch_size=8, learning_rate=3e-3,
+        lr_scheduler_type=name, logging_steps=kw.pop("logging_steps", 2), report_to=kw.pop("report_to", "none"),
+        save_strategy="steps" if save_steps else "no", save_steps=save_steps or 500, use_cpu=True, seed=0,
+        dataloader_pin_memory=False, **kw,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=data)
+    trainer.train(resume_from_checkpoint=resume)
+    return trainer
+
+
+KW = {"check_interval": 2, "patience": 2, "max_warmup_steps": 14, "threshold": 1e-9}
+
+
+def test_resumed_run_report_covers_the_whole_run(tmp_path, tiny_lm_factory, tiny_lm_dataset, single_thread) -> None:
+    full = _train(tmp_path / "full", tiny_lm_factory(0), tiny_lm_dataset, 20, lr_scheduler_kwargs=KW)
+    split = tmp_path / "split"
+    _train(split, tiny_lm_factory(0), tiny_lm_dataset, 20, lr_scheduler_kwargs=KW, save_steps=8)
+    (split / "warmup.json").unlink()
+    _train(split, tiny_lm_factory(0), tiny_lm_dataset, 20, lr_scheduler_kwargs=KW,
+           resume=str(split / "checkpoint-8"))
+    a = json.loads((tmp_path / "full" / "warmup.json").read_text())
+    b = json.loads((split / "warmup.json").read_text())
+    assert [c["step"] for c in b["checks"]] == [c["step"] for c in a["checks"]]
+    assert b["checks"][0]["step"] < 8 < b["checks"][-1]["step"]  # checks from before and after the resume
+    assert [s for s, _ in b["lr"]] == list(range(1, 21))
+    assert [lr for _, lr in b["lr"]] == pytest.approx([lr for _, lr in a["lr"]], rel=1e-6)
+    assert b["end_reason"] == a["end_reason"] == "bound" and b["warmup_end_step"] == 14
+    assert [s for s, _ in b["loss"]][0] == 2  # the loss logged before the resume is in the report too
+    assert full.state.global_step == 20
+
+
+def test_tensorboard_event_files(tmp_path, tiny_lm, tiny_lm_dataset, single_thread) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    kw = {"check_interval": 2, "patience": 1, "max_warmup_steps": 12, "threshold": 1e9, "min_warmup_steps": 5}
+    trainer = _train(tmp_path / "tb", tiny_lm, tiny_lm_dataset, 16, report_to="tensorboard", logging_steps=1,
+                     lr_scheduler_kwargs=kw)
+    sched = trainer.lr_scheduler
+    report = json.loads((tmp_path / "tb" / "warmup.json").read_text())
+    # the Trainer's default TensorBoard folder (output_dir/runs/...; logging_dir before transformers 5)
+    [run_dir] = {os.path.dirname(str(p)) for p in (tmp_path / "tb").rglob("events.out.tfevents.*")}
+    acc = EventAccumulator(run_dir)
+    acc.Reload()
+    tags = acc.Tags()["scalars"]
+    assert "train/warmup_statistic" in tags and "train/warmup_end_step" in tags, tags
+    stat_steps = [e.step for e in acc.Scalars("train/warmup_statistic")]
+    # logged once per check (logging_steps=1), never between checks and never after the end
+    assert stat_steps == [c["step"] for c in report["checks"]]
+    assert [e.value for e in acc.Scalars("train/warmup_statistic")] == \
+           pytest.approx([c["statistic"] for c in report["checks"]], rel=1e-4)  # float32 in the event file
+    [end] = acc.Scalars("train/warmup_end_step")
+    # threshold 1e9: stable at the first check at or after min_warmup_steps=5, i.e. step 6, end 6 + handoff 2
+    assert sched.end_reason == "stable" and end.step == sched.decision_step == 6
+    assert end.value == sched.warmup_end_step == 8
+
+
+@pytest.mark.parametrize("name", ["linear_warmup", "untuned_exponential_warmup", "linear"])
+def test_fixed_and_builtin_schedules_get_an_lr_report(name, tmp_path, tiny_lm, tiny_lm_dataset, single_thread):
+    _train(tmp_path / name, tiny_lm, tiny_lm_dataset, 6, name=name, warmup_steps=2,
+           adam_beta2=0.8, lr_scheduler_kwargs={})
+    report = json.loads((tmp_path / name / "warmup.json").read_text())
+    assert report["adaptive"] is False and report["checks"] == [] and report["end_reason"] == "fixed"
+    assert [s for s, _ in report["lr"]] == list(range(1, 7))
+    assert report["warmup_end_step"] == {"linear_warmup": 2, "untuned_exponential_warmup": 5, "linear": 2}[name]
+    assert _png_size(tmp_path / name / "warmup.png") == (840, 480)
+
+
+def _report(adaptive: bool, **config) -> dict:
+    return {"schedule": config.pop("schedule"), "adaptive": adaptive, "config": config,
+            "num_training_steps": config.pop("T", 300)}
+
+
+START_LINES = [
+    (_report(True, schedule="adaptive_warmup", max_warmup_steps=30, max_warmup_steps_from="warmup_steps=0.1 of 300",
+             threshold=0.05, check_interval=10, decay="cosine", min_lr_ratio=0.1),
+     "adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold 0.05, checks every 10 steps, decay cosine "
+     "to 0.1, T=300"),
+    (_report(True, schedule="adaptive_warmup", max_warmup_steps=150,
+             max_warmup_steps_from="default min(round(2/(1-β2)), round(0.5·T))", threshold=0.05, check_interval=10,
+             decay="linear", min_lr_ratio=0.0),
+     "adaptive_warmup: M=150 (from default min(round(2/(1-β2)), round(0.5·T))), threshold 0.05, checks every 10 "
+     "steps, decay linear to 0, T=300"),
+    (_report(True, schedule="adaptive_warmup", max_warmup_steps=0, max_warmup_steps_from="lr_scheduler_kwargs",
+             fitted_to_num_training_steps=True, requested_max_warmup_steps=50, check_interval=10, decay="linear",
+             T=1),
+     "adaptive_warmup: M=0 (from lr_scheduler_kwargs), shortened from 50 to fit T=1, no threshold, checks every "
+     "10 steps, decay linear to 0, T=1"),
+    (_report(False, schedule="linear_warmup", num_warmup_steps=30, warmup_length=[30],
+             warmup_length_from=["warmup_steps=0.1 of 300"], decay="linear", min_lr_ratio=0.0),
+     "linear_warmup: W=30 (from warmup_steps=0.1 of 300), L=30 (decay start = W), decay linear to 0, T=300"),
+    (_report(False, schedule="untuned_linear_warmup", num_warmup_steps=30, warmup_length=[200],
+             warmup_length_from=["β2=0.99: round(2/(1-β2))"], decay="constant", min_lr_ratio=0.0),
+     "untuned_linear_warmup: L=200 (from β2=0.99: round(2/(1-β2))), W=30 ignored, no decay, T=300"),
+]
+
+
+@pytest.mark.parametrize("report, line", START_LINES)
+def test_start_line(report, line) -> None:
+    assert start_line(report) == line
+
+
+def test_end_line_reasons() -> None:
+    base = {"schedule": "adaptive_warmup", "adaptive": True, "num_training_steps": 100, "threshold": 0.05,
+            "config": {"max_warmup_steps": 40}, "statistic_at_end": 0.01, "decision_step": 30}
+    assert "second moments stable (decided at step 30" in end_line({**base, "warmup_end_step": 35,
+                                                                     "end_reason": "stable"})
+    assert "reached the bound max_warmup_steps=40" in end_line({**base, "warmup_end_step": 40, "end_reason": "bound"})
+    assert "had not ended" in end_line({**base, "warmup_end_step": None, "global_step": 20})
+    assert "no threshold" in end_line({**base, "threshold": None, "warmup_end_step": 40, "end_reason": "bound"})
+
+
+@pytest.mark.parametrize("reason", ["stable", "bound", None, "fixed"])
+def test_warmup_markdown_for_every_end_reason(reason) -> None:
+    from hf_warmup.card import warmup_markdown
+
+    checks = [{"step": s, "statistic": v, "lr": 1e-3} for s, v in [(5, 0.5), (10, 0.05), (15, 0.04), (20, 0.031)]]
+    report = {"schedule": "adaptive_warmup", "adaptive": reason != "fixed", "num_training_steps": 100,
+              "global_step": 100, "threshold": 0.05, "lr_scheduler_kwargs": {}, "warmup_steps_arg": 0,
+              "config": {"max_warmup_steps": 40, "check_interval": 5, "patience": 3, "threshold": 0.05,
+                         "warmup_length": [15]},
+              "warmup_end_step": None if reason is None else 25, "decision_step": 20 if reason else None,
+              "end_reason": reason, "checks": checks}
+    text = warmup_markdown(report)
+    if reason == "stable":
+        assert "**Warmup ended at step 25**" in text and "stable at step 20" in text
+        assert "mean of the last 3 S values 0.04033 <= threshold 0.05" in text
+    elif reason == "bound":
+        assert "end_reason `bound`" in text and "max_warmup_steps = 40" in text
+    elif reason is None:
+        assert "**not ended**" in text
+    else:
+        assert "Fixed warmup" in text and "step 25" in text
