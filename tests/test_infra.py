@@ -116,3 +116,34 @@ def test_hypothesis_runs_derandomized() -> None:
     if os.environ.get("HYPOTHESIS_PROFILE", "ci") != "ci":
         pytest.skip("HYPOTHESIS_PROFILE selects another profile")  # only by explicit choice; skip_guard flags it
     assert settings.default.derandomize and settings.default.deadline is None and settings.default.database is None
+
+
+def test_pngcheck_tells_a_plot_from_a_blank_or_empty_figure(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pngcheck import assert_real_plot
+
+    def save(name: str, draw: bool, axes: bool = True) -> Path:
+        fig = plt.figure(figsize=(6.4, 4.8), dpi=100)
+        if axes:
+            ax = fig.add_subplot()
+            if draw:
+                ax.plot([0, 1, 2], [0, 1, 0.5])
+        path = tmp_path / name
+        fig.savefig(path)
+        plt.close(fig)
+        return path
+
+    stats = assert_real_plot(save("line.png", draw=True), min_size=(640, 480))
+    assert stats["width"] == 640 and stats["height"] == 480
+    for name, draw, axes, message in [("blank.png", False, False, "distinct colours"),
+                                      ("empty_axes.png", False, True, "coloured pixels")]:
+        with pytest.raises(AssertionError, match=message):
+            assert_real_plot(save(name, draw, axes))
+    with pytest.raises(AssertionError, match="smaller than"):
+        assert_real_plot(tmp_path / "line.png", min_size=(641, 480))
+    (tmp_path / "fake.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    with pytest.raises(Exception):  # noqa: B017  (a decoder error or our assertion: either way, not a plot)
+        assert_real_plot(tmp_path / "fake.png")

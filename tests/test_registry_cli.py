@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from pngcheck import assert_real_plot
 from transformers import HfArgumentParser, TrainingArguments, get_scheduler, optimization, trainer
 from transformers.trainer_utils import SchedulerType
 
@@ -30,7 +31,6 @@ NAMES = [
     "radam_warmup",
     "adaptive_warmup",
 ]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def adamw(betas=(0.9, 0.99)):
@@ -263,7 +263,7 @@ def test_cli_preview_writes_png(tmp_path, capsys):
         "(--num-training-steps 1000, --beta2 0.999 gives radam_warmup L=2000 >= T=1000, so the default "
         f"linear decay has no room): {capsys.readouterr().err.strip()}"
     )
-    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert_real_plot(out)
 
 
 def test_cli_preview_in_process(tmp_path, capsys):
@@ -274,7 +274,7 @@ def test_cli_preview_in_process(tmp_path, capsys):
         "--beta2", "0.99", "--kwargs", '{"decay": "cosine", "min_lr_ratio": "0.1"}', "-o", str(out),
     ])
     assert rc == 0, capsys.readouterr().err
-    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert_real_plot(out)
 
 
 def test_cli_preview_bad_kwargs_exit_nonzero(tmp_path, capsys):
@@ -311,7 +311,7 @@ def test_cli_plot_writes_png(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["plot", "run", "-o", "plot.png"]) == 0, capsys.readouterr().err
     assert "plot.png" in capsys.readouterr().out
-    assert (tmp_path / "plot.png").read_bytes()[:8] == PNG_MAGIC
+    assert_real_plot(tmp_path / "plot.png")
 
 
 def test_plot_reads_checkpoint_dirs_and_state_file(tmp_path, capsys):
@@ -328,7 +328,7 @@ def test_plot_reads_checkpoint_dirs_and_state_file(tmp_path, capsys):
     for target in (run, newest):
         out = tmp_path / f"{target.name}.png"
         assert cli.main(["plot", str(target), "-o", str(out)]) == 0, capsys.readouterr().err
-        assert out.read_bytes()[:8] == PNG_MAGIC
+        assert_real_plot(out)
 
 
 def test_cli_plot_without_state_fails_clearly(tmp_path, capsys):
