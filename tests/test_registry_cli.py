@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import SUBPROCESS_TIMEOUT_S
 from pngcheck import assert_real_plot
 from transformers import HfArgumentParser, TrainingArguments, get_scheduler, optimization, trainer
 from transformers.trainer_utils import SchedulerType
@@ -37,7 +38,7 @@ def adamw(betas=(0.9, 0.99)):
     return torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=1e-3, betas=betas)
 
 
-def run_cli(args, cwd, timeout=180):
+def run_cli(args, cwd, timeout=SUBPROCESS_TIMEOUT_S):
     """Run ``hf-warmup ARGS`` (the console script when installed, else ``python -m hf_warmup``)."""
     script = Path(sys.executable).with_name("hf-warmup")
     cmd = [str(script), *args] if script.exists() else [sys.executable, "-m", "hf_warmup", *args]
@@ -216,7 +217,7 @@ def test_python_m_hf_warmup_runs_unmodified_script(unmodified_script, tmp_path):
     argv = ["--foo", "1", "--lr_scheduler_type", "radam_warmup", "--output_dir", str(out_dir)]
     proc = subprocess.run(
         [sys.executable, "-m", "hf_warmup", str(unmodified_script), *argv],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180, env=dict(os.environ),
+        cwd=tmp_path, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, env=dict(os.environ),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
@@ -232,7 +233,7 @@ def test_unmodified_script_fails_without_hf_warmup(unmodified_script, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(unmodified_script), "--foo", "1", "--lr_scheduler_type", "radam_warmup",
          "--output_dir", str(tmp_path / "out")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180, env=dict(os.environ),
+        cwd=tmp_path, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, env=dict(os.environ),
     )
     assert proc.returncode != 0
     assert "radam_warmup" in proc.stderr
