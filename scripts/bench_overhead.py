@@ -13,7 +13,9 @@ Four measurements, all on the same machine and in the same run:
    checks) alternate linear, adaptive, linear, adaptive... The result is the median block-mean step time per arm
    and the median of the paired ratios ``adaptive_i / linear_i``. The monitor's checks are counted during the
    timed blocks and compared with the expected number. An A/A control (two ``linear`` arms, same procedure;
-   first model of the full run, every model with ``--control``) shows the noise floor of that ratio.
+   first model of every mode, every model with ``--control``) shows the noise floor of that ratio: the verdict on
+   the full-step ratio (inside the A/A range, above it, below it) is computed from this run's control, never
+   assumed.
 2. **The monitor alone**: one ``SecondMomentMonitor.check()`` against one ``optimizer.step()`` on the same
    optimizer state (alternating step, check, step, check...), plus ``scheduler.step()`` without a check for both
    schedulers. From these, a low-noise *component estimate* of the full-step ratio:
@@ -29,9 +31,12 @@ Four measurements, all on the same machine and in the same run:
 Timings use one intra-op thread by default (``--threads``): on a shared 2-core machine two OpenMP threads get
 preempted and step times vary 5x, which hides a sub-percent effect; one thread is stable.
 
+A ``tqdm`` progress bar (stderr, one tick per timed block, monitor run and memory child) shows how far a run is;
+``--no-progress`` turns it off.
+
 Usage::
 
-    python scripts/bench_overhead.py --quick --output_dir /tmp/overhead       # < 2 minutes on 2 cores
+    python scripts/bench_overhead.py --quick --output_dir /tmp/overhead       # 1 to 5 minutes on 2 cores (load)
     python scripts/bench_overhead.py --output_dir docs/overhead                # ~10 M and ~100 M parameters
     python scripts/bench_overhead.py --smoke --output_dir /tmp/x               # seconds; used by the tests
 
@@ -117,7 +122,7 @@ class Plan:
     memory_model: str
     memory_reps: int
     sched_reps: int = 200
-    control: bool = False  # also run the A/A control (linear vs linear) on the first model
+    control: bool = True  # also run the A/A control (linear vs linear) on the first model
 
 
 TINY = ModelSpec("tiny-40k", 32, 2, 64, 256, 2, batch=2, seq=16, steps_per_trial=10, trials=2)
@@ -133,7 +138,7 @@ PLANS = {
     "quick": Plan((SMALL, M10_QUICK), warm_blocks=1, monitor_reps=15, widths=(128, 512), width_depth=2,
                   memory_model=SMALL.name, memory_reps=1),
     "full": Plan((M10, M100), warm_blocks=1, monitor_reps=30, widths=(256, 1024), width_depth=4,
-                 memory_model=M10.name, memory_reps=3, sched_reps=1000, control=True),
+                 memory_model=M10.name, memory_reps=3, sched_reps=1000),
 }
 
 
@@ -209,8 +214,19 @@ def make_arm(name: str, model: torch.nn.Module, make_optimizer: Callable[[Any], 
     return Arm(name, opt, sched, counter)
 
 
+OPTIMIZER_KWARGS = {"lr": 1e-3, "weight_decay": 0.01}
+
+
 def default_optimizer(params: Any) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
+    return torch.optim.AdamW(params, **OPTIMIZER_KWARGS)
+
+
+def describe_optimizer(make_optimizer: Callable[[Any], torch.optim.Optimizer] = default_optimizer) -> str:
+    """``AdamW(lr=0.001, betas=(0.9, 0.999), ...)``: class and defaults of the optimizer a run really builds."""
+    opt = make_optimizer([torch.nn.Parameter(torch.zeros(1))])
+    keys = ("lr", "betas", "eps", "weight_decay", "fused", "foreach")
+    args = ", ".join(f"{k}={opt.defaults[k]!r}" for k in keys if opt.defaults.get(k) is not None)
+    return f"{type(opt).__name__}({args})"
 
 
 def train_step(model: torch.nn.Module, batch: torch.Tensor, arm: Arm, autocast: torch.dtype | None = None) -> None:
@@ -285,6 +301,7 @@ def compare_full_step(
     autocast: torch.dtype | None = None,
     log: Callable[[str], None] = print,
     primary: str = "cpu",
+    tick: Callable[[], Any] = lambda: None,
 ) -> dict[str, Any]:
     """Alternate linear/adaptive blocks on one model; see the module docstring.
 
@@ -298,12 +315,14 @@ def compare_full_step(
     for _ in range(warm_blocks):
         for arm in arms.values():
             run_block(model, batches, arm, steps_per_trial, sync, per_step, record=False, autocast=autocast)
+            tick()
     counter = arms["adaptive"].counter
     assert counter is not None
     checks_before, stats_before = counter.checks, counter.statistics
     for trial in range(trials):
         for arm in arms.values():
             run_block(model, batches, arm, steps_per_trial, sync, per_step, record=True, autocast=autocast)
+            tick()
         lw, aw = arms["linear"].block_times["wall"][-1], arms["adaptive"].block_times["wall"][-1]
         lc, ac = arms["linear"].block_times["cpu"][-1], arms["adaptive"].block_times["cpu"][-1]
         log(f"    trial {trial + 1}/{trials}: wall linear {lw * 1e3:.2f} / adaptive {aw * 1e3:.2f} ms/step "
@@ -359,6 +378,7 @@ def control_full_step(
     trials: int,
     warm_blocks: int = 1,
     log: Callable[[str], None] = print,
+    tick: Callable[[], Any] = lambda: None,
 ) -> dict[str, Any]:
     """A/A control: two ``linear`` arms, same procedure as :func:`compare_full_step`.
 
@@ -370,9 +390,11 @@ def control_full_step(
     for _ in range(warm_blocks):
         for arm in (first, second):
             run_block(model, batches, arm, steps_per_trial, lambda: None, True, record=False)
+            tick()
     for trial in range(trials):
         for arm in (first, second):
             run_block(model, batches, arm, steps_per_trial, lambda: None, True, record=True)
+            tick()
         log(f"    control trial {trial + 1}/{trials}: cpu ratio "
             f"{second.block_times['cpu'][-1] / first.block_times['cpu'][-1]:.4f}")
     out: dict[str, Any] = {"steps_per_trial": steps_per_trial, "trials": trials}
@@ -665,9 +687,10 @@ def memory_child(arm: str, model_name: str, steps: int) -> dict[str, Any]:
     }
 
 
-def bench_memory(model_name: str, reps: int, threads: int, log: Callable[[str], None] = print) -> list[dict]:
+def bench_memory(model_name: str, reps: int, threads: int, log: Callable[[str], None] = print,
+                 tick: Callable[[], Any] = lambda: None, check_interval: int = 10) -> list[dict]:
     rows = []
-    steps = 3 * 10 + 1  # three checks at the default check_interval (two of them compute a statistic)
+    steps = 3 * check_interval + 1  # three checks (two of them compute a statistic)
     for rep in range(reps):
         for arm in ARMS:
             cmd = [sys.executable, __file__, "--memory-child", arm, "--memory-model", model_name,
@@ -680,6 +703,7 @@ def bench_memory(model_name: str, reps: int, threads: int, log: Callable[[str], 
                 f"{(row['rss_after_setup_bytes'] or 0) / 2**20:.1f} MiB, whole process {row['peak_rss_bytes'] / 2**20:.1f}"
                 f" MiB), checks {row['checks']}")
             rows.append(row)
+            tick()
     return rows
 
 
@@ -726,6 +750,60 @@ def _controls(res: dict[str, Any]) -> list[dict[str, Any]]:
     return list(res.get("controls", [])) + ([res["control"]] if res.get("control") else [])
 
 
+def noise_verdict(model: str, clock: str, ratio: float, control_ratios: list[float] | None) -> dict[str, Any]:
+    """Judge a full-step ratio against the A/A control of the same run (``None``: no control for this model).
+
+    Two identical ``linear`` arms have a true ratio of 1, so every deviation of an A/A paired ratio from 1 is noise
+    (or position bias, which the adaptive/linear pairs share). ``aa_noise`` is the largest such deviation, and a
+    difference is resolved only beyond it. ``position`` is where ``ratio`` lies: ``inside`` [1 - noise, 1 + noise]
+    (the run cannot tell the arms apart), ``above`` it (a cost larger than any A/A difference), ``below`` it
+    (adaptive faster than identical arms ever differed: drift, since adaptive does strictly more work), or
+    ``no_control``. ``resolves_target``: is the noise within the target margin (``TARGET_RATIO - 1``)?
+    """
+    out: dict[str, Any] = {"model": model, "clock": clock, "ratio": ratio, "target_ratio": TARGET_RATIO}
+    if not control_ratios:
+        out.update(position="no_control", aa_min=None, aa_max=None, aa_noise=None, resolves_target=None)
+        out["text"] = (f"{model}: full-step ratio {ratio:.4f} ({clock} clock); this run has no A/A control for "
+                       "this model, so its noise is unknown (rerun with --control).")
+        return out
+    lo, hi = min(control_ratios), max(control_ratios)
+    noise = max(abs(r - 1.0) for r in control_ratios)
+    position = "inside" if abs(ratio - 1.0) <= noise else ("above" if ratio > 1.0 else "below")
+    resolves = noise <= TARGET_RATIO - 1.0
+    out.update(position=position, aa_min=lo, aa_max=hi, aa_noise=noise, resolves_target=resolves)
+    aa = (f"the A/A control's paired ratios (two identical `linear` arms, {len(control_ratios)} blocks) lie in "
+          f"[{lo:.4f}, {hi:.4f}]: identical arms differ by up to ±{100 * noise:.2f} %")
+    if len(control_ratios) < 5:
+        aa += f" (only {len(control_ratios)} blocks: a rough estimate of the noise)"
+    if position == "inside":
+        what = (f"{ratio:.4f} lies inside ±{100 * noise:.2f} %: this run cannot tell adaptive from linear by the "
+                "full step.")
+    elif position == "above":
+        what = (f"{ratio:.4f} lies above +{100 * noise:.2f} %: a cost of {100 * (ratio - 1):+.2f} %, larger than any "
+                "difference between the identical arms.")
+    else:
+        what = (f"{ratio:.4f} lies below -{100 * noise:.2f} %: adaptive ran faster than identical arms ever "
+                "differed. Adaptive does strictly more work, so this is drift, not a speed-up.")
+    target = (f"That noise is within the {100 * (TARGET_RATIO - 1):.1f} % target margin, so the full step judges "
+              "the target." if resolves else
+              f"That noise exceeds the {100 * (TARGET_RATIO - 1):.1f} % target margin, so the target is judged on "
+              "the component estimate.")
+    out["text"] = f"{model}: {aa}; the adaptive/linear ratio {what} {target}"
+    return out
+
+
+def noise_verdicts(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """:func:`noise_verdict` for every full-step row of a results dict, with the control of the same model."""
+    controls = {c["model"]: c for c in _controls(res)}
+    out = []
+    for r in res.get("full_step", []):
+        clock = r["primary_clock"]
+        ctl = controls.get(r["model"])
+        out.append(noise_verdict(r["model"], clock, r[clock]["paired_ratio_median"],
+                                 ctl[clock]["paired_ratios"] if ctl else None))
+    return out
+
+
 def verdicts(res: dict[str, Any]) -> dict[str, Any]:
     full = res.get("full_step", [])
     state = res.get("state", [])
@@ -734,15 +812,10 @@ def verdicts(res: dict[str, Any]) -> dict[str, Any]:
     v["full_step_ratio_le_1.005"] = {r["model"]: r["paired_ratio_median"] <= TARGET_RATIO for r in full}
     v["component_estimate_le_1.005"] = {r["model"]: r.get("component_estimate_ratio", 0) <= TARGET_RATIO
                                         for r in full}
-    for ctl in _controls(res):
-        r = next((f for f in full if f["model"] == ctl["model"]), None)
-        if r is not None:
-            clock = r["primary_clock"]
-            cq = ctl[clock]["paired_ratio_quantiles"]
-            # is the adaptive/linear median inside the A/A control's spread (min..max of its paired ratios)?
-            v.setdefault("full_step_ratio_within_aa_control_spread", {})[r["model"]] = (
-                cq["min"] <= r[clock]["paired_ratio_median"] <= cq["max"]
-            )
+    for nv in noise_verdicts(res):
+        if nv["position"] != "no_control":
+            # is the adaptive/linear median within the A/A control's noise (see noise_verdict)?
+            v.setdefault("full_step_ratio_within_aa_noise", {})[nv["model"]] = nv["position"] == "inside"
     v["checks_ran_during_timed_steps"] = all(r["checks_timed"] == r["checks_expected"] > 0 for r in full)
     if state:
         v["state_le_64KiB"] = all(r["adaptive_total_bytes"] <= TARGET_STATE_BYTES for r in state)
@@ -753,6 +826,20 @@ def verdicts(res: dict[str, Any]) -> dict[str, Any]:
     if mon:
         v["host_reads_per_check_le_1"] = all(r["host_reads_per_check"] <= 1 for r in mon)
     return v
+
+
+def _arms_text(res: dict[str, Any]) -> str:
+    """The arms as this run configured them (from ``res``, not from the script's current constants)."""
+    kw = res.get("adaptive_kwargs", {})
+    intervals = sorted({r["check_interval"] for r in res.get("full_step", []) if "check_interval" in r})
+    kw_text = ", ".join(f"{k} = {v:g}" if isinstance(v, float | int) else f"{k} = {v}" for k, v in kw.items())
+    opt = res.get("optimizer", "AdamW (settings not recorded in this results file)")
+    return (
+        f"Arms: transformers `linear` vs `adaptive_warmup` with its default kwargs except {kw_text or 'none'}"
+        + (f"; check_interval = {', '.join(map(str, intervals))}" if intervals else "")
+        + f". Same model and batches; each arm its own {opt} and its own scheduler; timed blocks alternate "
+        "linear, adaptive, linear, ..."
+    )
 
 
 def to_markdown(res: dict[str, Any]) -> str:
@@ -768,9 +855,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         "",
         f"Command: `{res['command']}`",
         "",
-        "Arms: transformers `linear` vs `adaptive_warmup` (default kwargs; max_warmup_steps = min_warmup_steps = "
-        f"{HUGE:.0e}, threshold = 1e-9, so the monitor checks every check_interval steps and the warmup never ends). "
-        "Same model and batches; each arm its own AdamW and scheduler; blocks alternate linear, adaptive, ...",
+        _arms_text(res),
         "",
         "## Full train step (forward + backward + optimizer.step + scheduler.step)",
         "",
@@ -798,10 +883,12 @@ def to_markdown(res: dict[str, Any]) -> str:
             "",
             f"A/A control on {ctl['model']} (two `linear` arms, same procedure, {ctl['trials']} x "
             f"{ctl['steps_per_trial']} steps): median paired ratio second/first **{c['paired_ratio_median']:.4f}** "
-            f"[{q['q25']:.4f}, {q['q75']:.4f}] (cpu), ratio of medians {c['ratio_of_medians']:.4f}, ratio of minimums "
-            f"{c['ratio_of_minimums']:.4f}; wall clock {w['paired_ratio_median']:.4f}. Differences of this size in the "
-            "table above are noise or position bias, not cost.",
+            f"[{q['q25']:.4f}, {q['q75']:.4f}], range [{q['min']:.4f}, {q['max']:.4f}] (cpu), ratio of medians "
+            f"{c['ratio_of_medians']:.4f}, ratio of minimums {c['ratio_of_minimums']:.4f}; wall clock "
+            f"{w['paired_ratio_median']:.4f}.",
         ]
+    lines += ["", "Verdict on the full-step ratio, from this run's A/A control:", ""]
+    lines += [f"- {v['text']}" for v in res.get("noise_verdicts") or noise_verdicts(res)]
     lines += [
         "",
         "Clocks: `cpu` = CPU time of the process (all threads), `wall` = wall clock. On a shared CPU machine the "
@@ -848,8 +935,11 @@ def to_markdown(res: dict[str, Any]) -> str:
         "",
         "## Peak process memory (one child process per arm)",
         "",
-        "Peak RSS = the child's `VmHWM` (Linux), reset after model, optimizer and scheduler are built, then "
-        "read after the training steps (`ru_maxrss` is not used: a child inherits its parent's peak).",
+        ("Peak RSS = the child's `VmHWM` (Linux), reset after model, optimizer and scheduler are built, then "
+         "read after the training steps (`ru_maxrss` is not used: a child inherits its parent's peak)."
+         if all(r.get("peak_reset") for r in res["memory"]) else
+         "Peak RSS = the child's `VmHWM` or `ru_maxrss`; the peak could not be reset after setup in some children "
+         "(`peak_reset` false in the json), so their training peak includes the setup."),
         "",
         "| rep | arm | model | steps | checks | RSS after setup | peak RSS while training | peak RSS whole process |",
         "|---|---|---|---|---|---|---|---|",
@@ -929,7 +1019,7 @@ def profile_arms(spec: ModelSpec, steps: int, log: Callable[[str], None] = print
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="smaller models, fewer trials (< 2 minutes on 2 cores)")
+    g.add_argument("--quick", action="store_true", help="smaller models, fewer trials (1 minute on 2 idle cores, ~5 on busy ones)")
     g.add_argument("--smoke", action="store_true", help="a tiny model, seconds (for the tests)")
     p.add_argument("--output_dir", "--output-dir", default=None, help="write <name>.json and <name>.md here")
     p.add_argument("--name", default=None, help="file stem (default: cpu_results / cpu_quick_results / ...)")
@@ -941,6 +1031,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     p.add_argument("--models", default=None,
                    help="comma-separated model names instead of the mode's (e.g. llama-100M)")
     p.add_argument("--skip-memory", action="store_true", help="skip the child-process peak-memory measurement")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar on stderr")
     p.add_argument("--render", default=None, metavar="JSON", help="only recompute the verdicts and re-render the markdown of a results JSON")
     p.add_argument("--memory-child", choices=("linear", "adaptive", "none"), help=argparse.SUPPRESS)
     p.add_argument("--memory-model", default=None, help=argparse.SUPPRESS)
@@ -952,6 +1043,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         src = Path(args.render)
         res = json.loads(src.read_text())
         res["verdicts"] = verdicts(res)  # derived from the stored numbers only
+        res["noise_verdicts"] = noise_verdicts(res)
+        res["rendered_with"] = f"python scripts/bench_overhead.py --render {args.render}"
         src.write_text(json.dumps(res, indent=2, default=str) + "\n")
         md = to_markdown(res)
         src.with_suffix(".md").write_text(md)
@@ -969,7 +1062,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "device": "cpu",
         "command": " ".join([Path(sys.executable).name, *sys.argv]) if argv is None else " ".join(argv),
         "machine": machine_info(torch.get_num_threads()),
-        "adaptive_kwargs": ADAPTIVE_KWARGS,
+        "adaptive_kwargs": dict(ADAPTIVE_KWARGS),
+        "optimizer": describe_optimizer(),
         "full_step": [],
         "monitor": [],
     }
@@ -986,32 +1080,52 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         models = tuple(ALL_MODELS[w] for w in wanted)
         plan = Plan(models, plan.warm_blocks, plan.monitor_reps, plan.widths, plan.width_depth, plan.memory_model,
                     plan.memory_reps, plan.sched_reps, plan.control)
+    controlled = {spec.name for spec in models if args.control or (plan.control and spec is models[0])}
+    res["plan"] = {"warm_blocks": plan.warm_blocks, "monitor_reps": plan.monitor_reps, "sched_reps": plan.sched_reps,
+                   "widths": list(plan.widths), "width_depth": plan.width_depth, "memory_model": plan.memory_model,
+                   "memory_reps": 0 if args.skip_memory else plan.memory_reps, "controls": sorted(controlled)}
+    from tqdm.auto import tqdm
+
+    blocks = {spec.name: 2 * (plan.warm_blocks + (args.trials or spec.trials)) for spec in models}
+    total = (sum(blocks[n] * (2 if n in controlled else 1) + 1 for n in blocks) + 1
+             + (0 if args.skip_memory else 2 * plan.memory_reps) + (1 if args.profile else 0))
+    bar = tqdm(total=total, desc="bench_overhead", unit="block", file=sys.stderr, dynamic_ncols=True,
+               disable=args.no_progress)
+
+    def log(text: str) -> None:
+        bar.write(text, file=sys.stdout)
+        sys.stdout.flush()
+
     for spec in models:
         trials = args.trials or spec.trials
-        print(f"[full step] {spec.name}: {trials} trials x {spec.steps_per_trial} steps, batch {spec.batch} x "
-              f"{spec.seq}", flush=True)
+        log(f"[full step] {spec.name}: {trials} trials x {spec.steps_per_trial} steps, batch {spec.batch} x "
+            f"{spec.seq}")
+        bar.set_postfix_str(f"full step {spec.name}")
         model = build_model(spec)
         batches = make_batches(spec, 8)
-        r = compare_full_step(model, batches, spec.steps_per_trial, trials, plan.warm_blocks,
-                              log=lambda s: print(s, flush=True))
+        r = compare_full_step(model, batches, spec.steps_per_trial, trials, plan.warm_blocks, log=log,
+                              tick=bar.update)
         r.update({"model": spec.name, "params": n_params(model), "batch": spec.batch, "seq": spec.seq})
         if r["checks_timed"] != r["checks_expected"] or r["warmup_end_step"] is not None:
             raise RuntimeError(f"the monitor did not do its work during the timed steps: {r}")
-        print(f"    => linear {_ms(r['linear_step_s'])} ms, adaptive {_ms(r['adaptive_step_s'])} ms, median paired "
-              f"ratio {r['paired_ratio_median']:.4f}; checks during timed steps {r['checks_timed']} (expected "
-              f"{r['checks_expected']}, {r['statistics_timed']} with a statistic)", flush=True)
+        log(f"    => linear {_ms(r['linear_step_s'])} ms, adaptive {_ms(r['adaptive_step_s'])} ms, median paired "
+            f"ratio {r['paired_ratio_median']:.4f}; checks during timed steps {r['checks_timed']} (expected "
+            f"{r['checks_expected']}, {r['statistics_timed']} with a statistic)")
         res["full_step"].append(r)
-        if args.control or (plan.control and spec is plan.models[0]):
-            print(f"[control] {spec.name}: linear vs linear", flush=True)
-            ctl = control_full_step(model, batches, spec.steps_per_trial, trials, plan.warm_blocks,
-                                    log=lambda s: print(s, flush=True))
+        if spec.name in controlled:
+            log(f"[control] {spec.name}: linear vs linear")
+            bar.set_postfix_str(f"A/A control {spec.name}")
+            ctl = control_full_step(model, batches, spec.steps_per_trial, trials, plan.warm_blocks, log=log,
+                                    tick=bar.update)
             ctl.update({"model": spec.name, "params": n_params(model), "batch": spec.batch, "seq": spec.seq})
             res.setdefault("controls", []).append(ctl)
         del model, batches
         gc.collect()
 
-        print(f"[monitor] {spec.name}", flush=True)
-        mon = bench_monitor(spec, plan.monitor_reps, plan.sched_reps, log=lambda s: print(s, flush=True))
+        log(f"[monitor] {spec.name}")
+        bar.set_postfix_str(f"monitor {spec.name}")
+        mon = bench_monitor(spec, plan.monitor_reps, plan.sched_reps, log=log)
+        bar.update()
         res["monitor"].append(mon)
         s = mon["scheduler_step_no_check_s"]
         per_step = mon["check_s"] / mon["check_interval"] + s["adaptive"] - s["linear"]
@@ -1019,14 +1133,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         r["component_estimate_ratio"] = 1 + per_step / r["linear_step_s"]
         gc.collect()
 
-    print(f"[state] widths {plan.widths}, depth {plan.width_depth}", flush=True)
-    res["state"] = bench_state(plan.widths, plan.width_depth, log=lambda s: print(s, flush=True))
+    log(f"[state] widths {plan.widths}, depth {plan.width_depth}")
+    bar.set_postfix_str("state")
+    res["state"] = bench_state(plan.widths, plan.width_depth, log=log)
+    bar.update()
 
     res["memory"] = []
     if not args.skip_memory:
-        print(f"[memory] {plan.memory_model}, one child process per arm", flush=True)
-        res["memory"] = bench_memory(plan.memory_model, plan.memory_reps, torch.get_num_threads(),
-                                     log=lambda s: print(s, flush=True))
+        log(f"[memory] {plan.memory_model}, one child process per arm")
+        bar.set_postfix_str("memory")
+        res["memory"] = bench_memory(plan.memory_model, plan.memory_reps, torch.get_num_threads(), log=log,
+                                     tick=bar.update, check_interval=res["full_step"][0]["check_interval"])
         key = "peak_rss_training_bytes"
         lin = statistics.median(r[key] for r in res["memory"] if r["arm"] == "linear") / 2**20
         ada = statistics.median(r[key] for r in res["memory"] if r["arm"] == "adaptive") / 2**20
@@ -1036,10 +1153,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                                  "difference_percent": 100 * (ada - lin) / lin, "spread_within_arm_mib": spread}
 
     if args.profile:
-        print("[profile]", flush=True)
-        res["profile"] = profile_arms(plan.models[0], plan.models[0].steps_per_trial)
+        log("[profile]")
+        bar.set_postfix_str("profile")
+        res["profile"] = profile_arms(models[0], models[0].steps_per_trial, log=log)
+        bar.update()
+    bar.close()
 
     res["verdicts"] = verdicts(res)
+    res["noise_verdicts"] = noise_verdicts(res)
     try:
         res["load_average_end"] = os.getloadavg()
     except OSError:

@@ -31,6 +31,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -210,6 +211,10 @@ def part_syncs(spec: bo.ModelSpec, device: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------------
 # 3. ranks agree on the LR
 # ---------------------------------------------------------------------------------------------------------------
+PORT_ATTEMPTS = 4
+PORT_IN_USE = re.compile(r"EADDRINUSE|address already in use", re.IGNORECASE)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -235,7 +240,14 @@ def part_ranks(cpu: bool, timeout: int = 600) -> dict[str, Any]:
             env["CUDA_VISIBLE_DEVICES"] = ""
         print("[3] ranks: " + " ".join(cmd[-8:-3]) + " ... --worker", flush=True)
         start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        # a port found free here can be taken before the launcher binds it: retry on a new port (only) then
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+            if proc.returncode == 0 or not PORT_IN_USE.search(proc.stdout + proc.stderr) or attempt == PORT_ATTEMPTS:
+                break
+            port_at = cmd.index("--main_process_port") + 1
+            print(f"    port {cmd[port_at]} was taken before the launcher bound it; retrying", flush=True)
+            cmd[port_at] = str(_free_port())
         wall = time.perf_counter() - start
         if proc.returncode != 0 or not out_file.exists():
             tail = (proc.stdout + proc.stderr)[-4000:]

@@ -2,6 +2,14 @@
 
 Everything here runs without network access: the model is built from a config (no weights downloaded) and the
 data is random token ids.
+
+Also set up here, for every test run (``make test`` and CI alike):
+
+- hypothesis runs under the ``ci`` profile: derandomized (the same examples on every run, so a failure reproduces
+  and a pass is not luck), no deadline (a busy 2-core machine makes per-example timings meaningless), no example
+  database. ``HYPOTHESIS_PROFILE=dev`` gives random exploration for local bug hunting.
+- ``skip_guard``: the session fails when a test skips for any reason but a missing GPU (see ``tests/skip_guard.py``).
+- ``accelerate_launch_2proc()``: the 2-process launcher, retried when its port was taken (``tests/launch_2proc.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +25,21 @@ from collections.abc import Callable  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from skip_guard import (  # noqa: E402,F401  (pytest finds these hooks in this module)
+    pytest_collectreport,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+    pytest_terminal_summary,
+)
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules with transformers)
+
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TINY_VOCAB = 64
 TINY_SEQ_LEN = 16
@@ -90,18 +111,23 @@ def tiny_lm_dataset_factory() -> Callable[..., object]:
     return make_tiny_lm_dataset
 
 
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch_2proc.py")
+
+# Wall-clock limit for a test's child process (a script, a CLI call, a 2-process launch). Measured on the 2-core
+# project machine while other jobs shared it: the 2-process DDP test of test_distributed.py took 41 s at load
+# average 3; test_bench_smoke.py's two children took 222 s together at load 8, the overhead smoke run alone 79 s at
+# load 5. The limit only turns a hang (a rank stuck in a collective) into a failure; it does not measure speed, so
+# it is several times the slowest of these. On a slower machine raise HF_WARMUP_TEST_TIMEOUT_SCALE.
+SUBPROCESS_TIMEOUT_S = int(600 * float(os.environ.get("HF_WARMUP_TEST_TIMEOUT_SCALE", "1")))
+
+
 def accelerate_launch_2proc() -> list[str]:
-    """``accelerate launch`` of 2 CPU (gloo) processes on a free port, from this interpreter's venv.
+    """Command prefix: ``accelerate launch`` of 2 CPU (gloo) processes, from this interpreter's venv.
 
-    A fixed port (29500) can still be in TIME_WAIT from the previous launch, so each launch gets its own.
+    Append the script and its arguments. The prefix runs ``tests/launch_2proc.py``, which picks a free port and
+    retries the launch on a new one if the port was taken before the launcher bound it (a port chosen ahead of
+    the bind is always a race; a fixed port such as 29500 also collides with a previous launch in TIME_WAIT).
     """
-    import socket
     import sys
-    from pathlib import Path
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-            "--main_process_port", str(port)]
+    return [sys.executable, LAUNCHER]

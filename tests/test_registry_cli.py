@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import SUBPROCESS_TIMEOUT_S
+from pngcheck import assert_real_plot
 from transformers import HfArgumentParser, TrainingArguments, get_scheduler, optimization, trainer
 from transformers.trainer_utils import SchedulerType
 
@@ -30,14 +32,13 @@ NAMES = [
     "radam_warmup",
     "adaptive_warmup",
 ]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def adamw(betas=(0.9, 0.99)):
     return torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=1e-3, betas=betas)
 
 
-def run_cli(args, cwd, timeout=180):
+def run_cli(args, cwd, timeout=SUBPROCESS_TIMEOUT_S):
     """Run ``hf-warmup ARGS`` (the console script when installed, else ``python -m hf_warmup``)."""
     script = Path(sys.executable).with_name("hf-warmup")
     cmd = [str(script), *args] if script.exists() else [sys.executable, "-m", "hf_warmup", *args]
@@ -216,7 +217,7 @@ def test_python_m_hf_warmup_runs_unmodified_script(unmodified_script, tmp_path):
     argv = ["--foo", "1", "--lr_scheduler_type", "radam_warmup", "--output_dir", str(out_dir)]
     proc = subprocess.run(
         [sys.executable, "-m", "hf_warmup", str(unmodified_script), *argv],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180, env=dict(os.environ),
+        cwd=tmp_path, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, env=dict(os.environ),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
@@ -232,7 +233,7 @@ def test_unmodified_script_fails_without_hf_warmup(unmodified_script, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(unmodified_script), "--foo", "1", "--lr_scheduler_type", "radam_warmup",
          "--output_dir", str(tmp_path / "out")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180, env=dict(os.environ),
+        cwd=tmp_path, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, env=dict(os.environ),
     )
     assert proc.returncode != 0
     assert "radam_warmup" in proc.stderr
@@ -263,7 +264,7 @@ def test_cli_preview_writes_png(tmp_path, capsys):
         "(--num-training-steps 1000, --beta2 0.999 gives radam_warmup L=2000 >= T=1000, so the default "
         f"linear decay has no room): {capsys.readouterr().err.strip()}"
     )
-    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert_real_plot(out)
 
 
 def test_cli_preview_in_process(tmp_path, capsys):
@@ -274,7 +275,7 @@ def test_cli_preview_in_process(tmp_path, capsys):
         "--beta2", "0.99", "--kwargs", '{"decay": "cosine", "min_lr_ratio": "0.1"}', "-o", str(out),
     ])
     assert rc == 0, capsys.readouterr().err
-    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert_real_plot(out)
 
 
 def test_cli_preview_bad_kwargs_exit_nonzero(tmp_path, capsys):
@@ -311,7 +312,7 @@ def test_cli_plot_writes_png(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["plot", "run", "-o", "plot.png"]) == 0, capsys.readouterr().err
     assert "plot.png" in capsys.readouterr().out
-    assert (tmp_path / "plot.png").read_bytes()[:8] == PNG_MAGIC
+    assert_real_plot(tmp_path / "plot.png")
 
 
 def test_plot_reads_checkpoint_dirs_and_state_file(tmp_path, capsys):
@@ -328,7 +329,7 @@ def test_plot_reads_checkpoint_dirs_and_state_file(tmp_path, capsys):
     for target in (run, newest):
         out = tmp_path / f"{target.name}.png"
         assert cli.main(["plot", str(target), "-o", str(out)]) == 0, capsys.readouterr().err
-        assert out.read_bytes()[:8] == PNG_MAGIC
+        assert_real_plot(out)
 
 
 def test_cli_plot_without_state_fails_clearly(tmp_path, capsys):
