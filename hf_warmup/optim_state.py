@@ -78,7 +78,7 @@ def locate_state(optimizer: Any) -> StateLocation:
         rule = "adafactor"
     elif lowered.startswith("rmsprop") or name == "RMSprop":
         rule = "ema"
-    elif "adam" in lowered and "adamax" not in lowered and all("betas" in g for g in groups):
+    elif ("adam" in lowered or "ademamix" in lowered) and "adamax" not in lowered and all("betas" in g for g in groups):
         rule = "adam"
     elif "lion" in lowered or name in {"SGD", "Adagrad", "Adamax", "ASGD", "Rprop", "LBFGS", "SparseAdam"}:
         raise _refuse(name, tuple(wrappers))

@@ -245,20 +245,6 @@ def test_state_dict_is_plain_and_resumes_exactly(tmp_path: object) -> None:
         assert first + rest == full, f"LR path differs after resuming at step {cut}"
 
 
-def test_bitsandbytes_8bit_adam() -> None:
-    bnb = pytest.importorskip("bitsandbytes")
-    model = torch.nn.Linear(256, 256)
-    opt = bnb.optim.Adam8bit(model.parameters(), lr=1e-3)
-    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
-                          scheduler_specific_kwargs={"check_interval": 2})
-    for _ in range(6):
-        model(torch.randn(4, 256)).pow(2).mean().backward()
-        opt.step()
-        opt.zero_grad()
-        sched.step()
-    assert sched.last_statistic is not None
-
-
 def test_public_surface() -> None:
     assert "adaptive_warmup" in hf_warmup.SCHEDULE_NAMES
     model = torch.nn.Linear(4, 1)
