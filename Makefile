@@ -36,9 +36,6 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# DeepSpeed runs on CPU in the tests; the comm op it builds on first start is cached inside the venv.
-test: export DS_ACCELERATOR ?= cpu
-test: export TORCH_EXTENSIONS_DIR ?= $(abspath $(VENV))/torch_extensions
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
