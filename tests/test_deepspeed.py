@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,8 @@ STEPS, SAVE, MAX_WARMUP = 24, 8, 20
 
 def ds_env(tmp: Path) -> dict[str, str]:
     """CPU DeepSpeed, the comm op cached inside the venv (built once, about 60 s)."""
-    venv = Path(sys.prefix)
-    return worker_env(tmp, DS_ACCELERATOR="cpu", TORCH_EXTENSIONS_DIR=str(venv / "torch_extensions"))
+    cache = os.environ.get("TORCH_EXTENSIONS_DIR") or str(Path(sys.prefix) / "torch_extensions")
+    return worker_env(tmp, DS_ACCELERATOR="cpu", TORCH_EXTENSIONS_DIR=cache)
 
 
 @pytest.fixture(scope="module")
