@@ -138,6 +138,8 @@ def _torch_pieces(location: StateLocation) -> tuple[str, list[tuple[Any, int]], 
     pieces: list[Piece] = []
     start = 0
     engine = "ZeroRedundancyOptimizer" if zero is not None else "torch"
+    if any("DeepSpeed" in type(w).__name__ for w in location.chain):
+        engine = "DeepSpeed ZeRO-0"  # DeepSpeed without partitioning: the client optimizer, replicated
     for p in params:
         factored = _factored(location.rule, tuple(p.shape))
         numel = sum(n for _, n in factored) if factored else _numel(p)

@@ -96,5 +96,5 @@ def test_deepspeed_zero_stage(name: str, runs: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_deepspeed_engines_are_named(runs: dict[str, Any]) -> None:
     engines = {n: runs[n][0]["full"]["engine"] for n in NAMES}
-    assert engines == {"zero0": "torch", "zero1": "DeepSpeed ZeRO-1", "zero2": "DeepSpeed ZeRO-2",
+    assert engines == {"zero0": "DeepSpeed ZeRO-0", "zero1": "DeepSpeed ZeRO-1", "zero2": "DeepSpeed ZeRO-2",
                        "zero3": "DeepSpeed ZeRO-3", "zero2_offload": "DeepSpeed ZeRO-2"}
