@@ -84,7 +84,7 @@ class Recorder:
 
     def result(self, sched: Any) -> dict[str, Any]:
         return {"lrs": self.lrs, "checks": self.checks, "warmup_end_step": sched.warmup_end_step,
-                "end_reason": sched.end_reason, "engine": sched.monitor.engine}
+                "end_reason": sched.end_reason, "engine": getattr(sched.monitor, "engine", "?")}
 
 
 def run_trainer() -> dict[str, Any]:
