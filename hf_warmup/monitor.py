@@ -43,7 +43,13 @@ import torch
 import torch.distributed as dist
 
 from .layout import Layout, build_layout, state_of, step_marker
-from .optim_state import StateLocation, locate_state, optimizer_step_count, sample_strided, window_coefficients
+from .optim_state import (
+    StateLocation,
+    locate_state,
+    optimizer_step_count,
+    sample_strided,
+    window_coefficients,
+)
 from .statistic import NUM_SUMS, coordinate_sums, finish
 
 _FLAGS = 1  # after the sums: the number of non-finite sampled values

@@ -32,6 +32,9 @@ import torch.distributed as dist
 
 import hf_warmup  # noqa: F401  (registers the schedules)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from launchers import finish_worker  # noqa: E402
+
 # 15.8k coordinates, 4096 sampled (stride 4): the layouts must agree on which coordinates are sampled
 KWARGS = {"check_interval": 2, "patience": 2, "threshold": 0.3, "max_warmup_steps": 20, "sample_size": 4096}
 STEPS = 24
@@ -171,9 +174,7 @@ def main() -> None:
         results[mode] = gathered
     if dist.get_rank() == 0:
         Path(out).write_text(json.dumps(results))
-    dist.barrier()
-    # an orderly shutdown: leaving gloo's threads to interpreter exit can abort a rank ("terminate called ...")
-    dist.destroy_process_group()
+    finish_worker()  # see launchers.finish_worker: no teardown of gloo's threads at interpreter exit
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import make_tiny_lm, make_tiny_lm_dataset  # noqa: E402
+from launchers import finish_worker  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
 
@@ -76,8 +77,7 @@ def main() -> None:
         results[name] = gathered
     if dist.get_rank() == 0:
         Path(out).write_text(json.dumps(results))
-    dist.barrier()
-    dist.destroy_process_group()
+    finish_worker()  # see launchers.finish_worker: no teardown of gloo's threads at interpreter exit
 
 
 if __name__ == "__main__":
