@@ -4,14 +4,17 @@ This module only *reads* optimizer state; it never copies a whole ``exp_avg_sq``
 
 * torch ``Adam``/``AdamW``/``RAdam``/``NAdam`` (foreach and fused too), DeepSpeed/apex ``FusedAdam`` and
   ``DeepSpeedCPUAdam``: ``exp_avg_sq``, an EMA with rate ``β2 = betas[1]`` and Adam's bias correction;
-* bitsandbytes 8-bit Adam: ``state2`` (block-wise quantised, dequantised on the sampled coordinates only);
-* ``RMSprop``: ``square_avg``, an EMA with rate ``alpha`` and no bias correction;
+* bitsandbytes Adam/AdamW/AdEMAMix (8-bit, 32-bit, paged): ``state2`` (8-bit: block-wise quantised,
+  dequantised on the sampled coordinates only);
+* ``RMSprop``: ``square_avg``, an EMA with rate ``alpha`` and no bias correction; bitsandbytes' RMSprop keeps
+  it in ``state1`` with the rate in ``betas[0]``;
 * transformers' ``Adafactor``: ``exp_avg_sq_row``/``exp_avg_sq_col`` (factored) or ``exp_avg_sq``, EMAs with the
   step-dependent rate ``ρ_j = 1 - j^decay_rate``.
 
 Wrappers looked through: Accelerate's ``AcceleratedOptimizer`` and DeepSpeed wrappers (``.optimizer``), torch's
 ``ZeroRedundancyOptimizer`` (``.optim``), DeepSpeed ZeRO's inner optimizer over flat fp32 partitions, and FSDP2
-``DTensor`` state (its local shard).
+``DTensor`` state (its local shard). Which coordinates of that state are read, and by which rank, is
+:mod:`hf_warmup.layout`'s business.
 """
 
 from __future__ import annotations
