@@ -66,3 +66,38 @@ def test_s_is_the_formula_over_the_whole_state_when_every_coordinate_is_sampled(
                                       torch.full((n,), b, dtype=torch.float64),
                                       torch.full((n,), c, dtype=torch.float64)).tolist()).S
     assert sched.last_statistic == expected or math.isclose(sched.last_statistic, expected, rel_tol=1e-12)
+
+
+def test_statistic_that_cannot_be_computed_warns_once_naming_the_layout() -> None:
+    import warnings
+
+    model = torch.nn.Linear(8, 8)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
+                          scheduler_specific_kwargs={"check_interval": 2, "max_warmup_steps": 20})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(10):
+            (0.0 * model(torch.randn(2, 8)).sum()).backward()  # zero gradients: the second moments stay 0
+            opt.step()
+            opt.zero_grad()
+            sched.step()
+    assert sched.last_statistic is not None and math.isnan(sched.last_statistic)
+    mine = [w for w in caught if "adaptive_warmup" in str(w.message)]
+    assert len(mine) == 1, [str(w.message) for w in mine]
+    assert "torch layout" in str(mine[0].message) and "fixed warmup" in str(mine[0].message)
+
+
+def test_unreadable_deepspeed_layout_is_refused_before_step_one() -> None:
+    import pytest
+
+    from hf_warmup.options import ScheduleConfigError
+
+    class BF16_Optimizer:  # noqa: N801  (DeepSpeed's class name is what the check looks at)
+        def __init__(self, inner: torch.optim.Optimizer) -> None:
+            self.optimizer = inner
+            self.param_groups = inner.param_groups
+
+    inner = torch.optim.AdamW(torch.nn.Linear(2, 2).parameters(), lr=1e-3)
+    with pytest.raises(ScheduleConfigError, match="BF16_Optimizer.*ZeRO stage 1, 2 or 3"):
+        get_scheduler("adaptive_warmup", BF16_Optimizer(inner), num_warmup_steps=0, num_training_steps=100)
