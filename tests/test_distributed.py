@@ -82,6 +82,8 @@ def test_hsdp_equals_fsdp2_over_four_ranks(tmp_path: Path) -> None:
     par = config["parallelism_config"]
     mesh = (par["parallelism_config_dp_replicate_size"], par["parallelism_config_dp_shard_size"])
     assert config["fsdp_config"]["fsdp_version"] == 2 and config["num_processes"] == mesh[0] * mesh[1] == 4
+    fsdp2 = yaml.safe_load((CONFIGS / "accelerate" / "fsdp2.yaml").read_text())  # FSDP2: one shard dim
+    assert fsdp2["fsdp_config"]["fsdp_version"] == 2 and "parallelism_config" not in fsdp2
     runs = launch(4, ["fsdp2:llama", "hsdp:llama"], tmp_path, HSDP_MESH=f"{mesh[0]},{mesh[1]}")
     fsdp = assert_ranks_agree(runs["fsdp2:llama"], 4)
     hsdp = assert_ranks_agree(runs["hsdp:llama"], 4)
