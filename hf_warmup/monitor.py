@@ -13,43 +13,56 @@ followed. It is computed exactly from the two snapshots through the EMA recursio
 :func:`hf_warmup.optim_state.window_coefficients`); for Adam ``e = ((1-β2^(t-k)) v_t/v_{t-k} - (1-β2^t)) / (1-β2^k)``.
 The monitor reports
 
-    S = mean_i min(e_i, 9)        (over sampled coordinates with v_{t-k,i} > 0, all ranks together)
+    S = the statistic of :mod:`hf_warmup.statistic` over the sampled coordinates (all ranks together)
 
-Why this separates estimation noise from drift: ``m`` is new data, independent of ``v̂_{t-k}``, so
-``E[m / v̂] - 1 ≈ Var(v̂)/E[v̂]²`` (Jensen) plus the lag bias. An estimate from few gradients is noisy, and
-its noise shows up as a positive ``S`` that shrinks as the EMA fills (about ``2 / n_eff`` for Gaussian gradient
-noise). Second moments growing faster than the EMA can follow (a rising loss scale, an LR that is too high)
-also give ``S > 0``. The slow *downward* drift of real training, as gradients shrink, gives ``S <= 0``: it
-makes Adam's steps smaller, not larger, so it does not hold the warmup. ``S`` is a ratio, so scaling the loss
-does not change it. Non-finite state makes ``S`` NaN, which never counts as stable.
+What ``S``, its variance and the excess innovation mean, and why noise and drift can be told apart, is
+explained in :mod:`hf_warmup.statistic`. Non-finite state makes ``S`` NaN (one warning names the layout).
 
-Cost: memory is ``sample_size + 2`` float32 numbers (16 KiB by default), independent of model width. A check
-reads the samples with strided views, reduces three numbers across ranks, and synchronises with the host
-once (one ``.tolist()``).
+Which coordinates: a uniform systematic sample of the model's coordinates, chosen by their global place in the
+model (:mod:`hf_warmup.layout`), so every layout (one process, DDP, ZeroRedundancyOptimizer, FSDP2, HSDP,
+DeepSpeed ZeRO-0/1/2/3) samples the same coordinates with the same weights and gives the same ``S``.
+
+Cost: the snapshot is ``sample_size`` float32 numbers (16 KiB by default), indexed by sample slot, the same on
+every rank, independent of model width and of the number of ranks. A check reads this rank's sampled
+coordinates with strided views, writes them and its per-coordinate sums into one vector, reduces it with one
+SUM across all ranks (each coordinate is owned by exactly one rank), and synchronises with the host once (one
+``.tolist()`` of the sums).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
+from .layout import Layout, build_layout, state_of, step_marker
 from .optim_state import (
     StateLocation,
-    iter_sources,
     locate_state,
     optimizer_step_count,
-    sample,
+    sample_strided,
     window_coefficients,
 )
 from .statistic import NUM_SUMS, Window, coordinate_sums, finish
 
-_HEADER = 2  # each rank's block starts with [number of samples, number of sources]
+_FLAGS = 1  # after the sums: the number of non-finite sampled values
 
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _comm_device(fallback: torch.device) -> torch.device:
+    """Where the reduced vector lives: the current CUDA device under NCCL, else the samples' device (CPU for gloo)."""
+    if _distributed():
+        backend = str(dist.get_backend()).lower()
+        if "nccl" in backend and torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if "gloo" in backend:
+            return torch.device("cpu")
+    return fallback
 
 
 class SecondMomentMonitor:
@@ -59,14 +72,32 @@ class SecondMomentMonitor:
         self.location: StateLocation = locate_state(optimizer)  # raises for SGD, Lion, ...
         self.check_interval = int(check_interval)
         self.sample_size = int(sample_size)
-        self.real_steps = optimizer_step_count(self.location)
+        self.layout: Layout = build_layout(self.location, self.sample_size)  # raises for unreadable layouts
+        self._marker = step_marker(self.location)
+        self.real_steps = self._initial_step_count()
         self.snapshot_step = -1
         self.snapshot: torch.Tensor | None = None
+        self._warned = False
         self._hook = self.location.optimizer.register_step_post_hook(self._count_step)
 
+    @property
+    def engine(self) -> str:
+        """The layout's name, used in messages (``torch``, ``FSDP2``, ``DeepSpeed ZeRO-3``, ...)."""
+        return self.layout.engine
+
     # -- counting -------------------------------------------------------------------------------------------
+    def _initial_step_count(self) -> int:
+        if self._marker is not None:
+            step = self.location.optimizer.state.get(self._marker, {}).get("step")
+            if step is not None:
+                return int(step.item() if isinstance(step, torch.Tensor) else step)
+            return 0
+        return optimizer_step_count(self.location)
+
     def _count_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        self.real_steps += 1
+        # DeepSpeed ZeRO calls the inner step() once per param group (sub-group): count the one with the marker
+        if self._marker is None or any(p is self._marker for g in optimizer.param_groups for p in g["params"]):
+            self.real_steps += 1
 
     def close(self) -> None:
         """Stop counting steps (once warmup has ended nothing more is needed). Idempotent."""
@@ -77,100 +108,87 @@ class SecondMomentMonitor:
         return self.real_steps > 0 and self.real_steps - max(self.snapshot_step, 0) >= self.check_interval
 
     # -- sampling -------------------------------------------------------------------------------------------
-    def _world(self) -> tuple[int, int]:
-        if self.location.sharded and _distributed():
-            return dist.get_rank(), dist.get_world_size()
-        return 0, 1
-
-    def _local_samples(self, budget: int) -> tuple[list[torch.Tensor], list[tuple[int, int]], torch.device]:
-        """One sample tensor per source, the (group, count) runs they form, and their device; stable order."""
-        sources = list(iter_sources(self.location))
-        per_source = max(1, budget // max(1, len(sources))) if sources else 0
-        chunks: list[torch.Tensor] = []
-        runs: list[tuple[int, int]] = []
+    def _local_samples(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.device]:
+        """This rank's sampled values (float32), their slots, their param groups, and their device."""
+        values: list[torch.Tensor] = []
+        slots: list[torch.Tensor] = []
+        groups: list[torch.Tensor] = []
         device = torch.device("cpu")
-        for src, state in sources[:budget]:
-            values = sample(state, src.key, min(per_source, src.numel))
-            device = values.device
-            chunks.append(values)
-            if runs and runs[-1][0] == src.group:
-                runs[-1] = (src.group, runs[-1][1] + values.numel())
-            else:
-                runs.append((src.group, values.numel()))
-        return chunks, runs, device
+        for run in self.layout.runs:
+            found = state_of(self.location, run)
+            if found is None:
+                continue
+            state, key = found
+            v = sample_strided(state, key, run.local, self.layout.stride, run.count)
+            device = v.device
+            values.append(v)
+            slots.append(torch.arange(run.slot, run.slot + run.count))
+            groups.append(torch.full((run.count,), run.group, dtype=torch.long))
+        if not values:
+            empty = torch.zeros(0, dtype=torch.long)
+            return torch.zeros(0), empty, empty, device
+        device = _comm_device(device)
+        return (torch.cat([v.to(device) for v in values]), torch.cat(slots).to(device),
+                torch.cat(groups).to(device), device)
 
     def check(self) -> Window | None:
-        """Take a snapshot; return the :class:`Window` against the previous one (``None`` on the first; its ``S``
-        is NaN if the state was unusable)."""
-        rank, world = self._world()
-        budget = max(1, self.sample_size // world)
-        chunks, runs, device = self._local_samples(budget)
-        current = torch.cat([c.to(device) for c in chunks]) if chunks else torch.zeros(0, device=device)
-        count = current.numel()
-        block = torch.full((budget + _HEADER,), float("nan"), device=device)
-        block[0], block[1] = float(count), float(len(runs))
-        block[_HEADER : _HEADER + count] = current
-
-        stat: Window | None = None
-        previous = self._previous_block(rank, budget, device)
-        if previous is not None:
-            stat = self._statistic(previous, block, runs, count, device)
-        if world > 1:
-            gathered = torch.empty(world * block.numel(), device=device)
-            dist.all_gather_into_tensor(gathered, block)
-            block = gathered
-        self.snapshot = block
+        """Take a snapshot; return the :class:`~hf_warmup.statistic.Window` against the previous one (``None`` on
+        the first; its ``S`` is NaN if the state was unusable)."""
+        new, slots, groups, device = self._local_samples()
+        size = self.sample_size
+        vector = torch.zeros(size + NUM_SUMS + _FLAGS, dtype=torch.float64, device=device)
+        vector[slots] = new.double()
+        comparable = self.snapshot is not None and self.snapshot_step > 0 and self.snapshot.numel() == size
+        if comparable:
+            assert self.snapshot is not None
+            old = self.snapshot.to(device)[slots]
+            a, b, c = self._coefficients(groups, device)
+            vector[size : size + NUM_SUMS] = coordinate_sums(old, new, a, b, c).to(device)
+        vector[size + NUM_SUMS] = (~torch.isfinite(new)).sum().double()
+        if _distributed():  # every sampled coordinate is owned by exactly one rank: the SUM counts it once
+            dist.all_reduce(vector, op=dist.ReduceOp.SUM)
+        self.snapshot = vector[:size].float()
         self.snapshot_step = self.real_steps
-        return stat
-
-    def _previous_block(self, rank: int, budget: int, device: torch.device) -> torch.Tensor | None:
-        if self.snapshot is None or self.snapshot_step <= 0:
+        if not comparable:
             return None
-        size = budget + _HEADER
-        if self.snapshot.numel() < (rank + 1) * size:
-            return None
-        return self.snapshot[rank * size : (rank + 1) * size].to(device)
-
-    def _statistic(
-        self, previous: torch.Tensor, block: torch.Tensor, runs: list[tuple[int, int]], count: int, device: torch.device
-    ) -> Window:
-        step, window = self.real_steps, self.real_steps - self.snapshot_step
-        old = previous[_HEADER : _HEADER + count]
-        new = block[_HEADER : _HEADER + count]
-        # Coefficients per param group (sources are stored group by group).
-        a = torch.empty(count, device=device)
-        b = torch.empty(count, device=device)
-        c = torch.empty(count, device=device)
-        start = 0
-        groups = self.location.optimizer.param_groups
-        for group, n in runs:
-            ca, cb, cc = window_coefficients(self.location.rule, groups[group], step, window)
-            a[start : start + n], b[start : start + n], c[start : start + n] = ca, cb, cc
-            start += n
-        local = coordinate_sums(old, new, a, b, c)
-        stats = torch.cat(
-            [
-                local,
-                torch.stack(
-                    [
-                        (~torch.isfinite(new)).sum().double(),
-                        # a layout change (state created for more params) makes old and new samples incomparable
-                        ((previous[0] != float(count)).double() + (previous[1] != float(len(runs))).double()),
-                    ]
-                ),
-            ]
-        )
-        if _distributed():
-            if self.location.sharded:  # each rank holds part of the model: add the parts up
-                dist.all_reduce(stats, op=dist.ReduceOp.SUM)
-            else:  # replicated state: every rank holds the same numbers; take rank 0's
-                dist.broadcast(stats, src=0)
-        values = stats.tolist()  # the one host-device sync
+        values = vector[size:].tolist()  # the one host-device sync
         window = finish(values[:NUM_SUMS])
-        non_finite, layout_changed = values[NUM_SUMS:]
-        if non_finite > 0 or layout_changed > 0:
-            return Window.invalid(window.count)
+        non_finite = values[NUM_SUMS]
+        if non_finite > 0:
+            window = Window.invalid(window.count)
+        if window.S != window.S:
+            self._warn(non_finite, window.count)
         return window
+
+    def _coefficients(self, groups: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, ...]:
+        step, window = self.real_steps, self.real_steps - self.snapshot_step
+        per_group = [window_coefficients(self.location.rule, g, step, window)
+                     for g in self.location.optimizer.param_groups]
+        table = torch.tensor(per_group, dtype=torch.float64).to(device) if per_group else torch.zeros(0, 3)
+        if groups.numel() == 0:
+            empty = torch.zeros(0, dtype=torch.float64, device=device)
+            return empty, empty, empty
+        chosen = table[groups]
+        return chosen[:, 0], chosen[:, 1], chosen[:, 2]
+
+    def _warn(self, non_finite: float, count: int) -> None:
+        """One warning per monitor (on rank 0) when S cannot be computed."""
+        if self._warned or (_distributed() and dist.get_rank() != 0):
+            return
+        self._warned = True
+        if non_finite > 0:
+            why = (f"{int(non_finite)} sampled second-moment values are not finite (fp16 overflow or a diverged "
+                   f"run); S stays NaN and never counts as stable until they are")
+        else:
+            why = (f"none of the {self.layout.slots} sampled coordinates of the {self.layout.total} in the model has "
+                   f"positive second-moment state on this {self.engine} layout (no state found, or all zero)")
+        warnings.warn(
+            f"adaptive_warmup at real step {self.real_steps}: the statistic S is NaN: {why}. The warmup then runs to "
+            f"max_warmup_steps like linear_warmup. If this persists, check that the optimizer is stepped and "
+            f"that {self.engine} keeps its state in memory, or use a fixed warmup.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     # -- checkpointing --------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -178,13 +196,16 @@ class SecondMomentMonitor:
             "real_steps": int(self.real_steps),
             "snapshot_step": int(self.snapshot_step),
             "snapshot": None if self.snapshot is None else self.snapshot.detach().to("cpu", copy=True),
+            "coordinates": int(self.layout.total),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.real_steps = int(state["real_steps"])
         self.snapshot_step = int(state["snapshot_step"])
         snap = state.get("snapshot")
-        self.snapshot = None if snap is None else torch.as_tensor(snap, dtype=torch.float32)
+        same_model = state.get("coordinates") == self.layout.total
+        # a snapshot from another model or an older format cannot be compared: the next check starts afresh
+        self.snapshot = None if snap is None or not same_model else torch.as_tensor(snap, dtype=torch.float32)
 
     def state_bytes(self) -> int:
         """Bytes of tensor state the monitor keeps (the snapshot)."""

@@ -4,14 +4,17 @@ This module only *reads* optimizer state; it never copies a whole ``exp_avg_sq``
 
 * torch ``Adam``/``AdamW``/``RAdam``/``NAdam`` (foreach and fused too), DeepSpeed/apex ``FusedAdam`` and
   ``DeepSpeedCPUAdam``: ``exp_avg_sq``, an EMA with rate ``β2 = betas[1]`` and Adam's bias correction;
-* bitsandbytes 8-bit Adam: ``state2`` (block-wise quantised, dequantised on the sampled coordinates only);
-* ``RMSprop``: ``square_avg``, an EMA with rate ``alpha`` and no bias correction;
+* bitsandbytes Adam/AdamW/AdEMAMix (8-bit, 32-bit, paged): ``state2`` (8-bit: block-wise quantised,
+  dequantised on the sampled coordinates only);
+* ``RMSprop``: ``square_avg``, an EMA with rate ``alpha`` and no bias correction; bitsandbytes' RMSprop keeps
+  it in ``state1`` with the rate in ``betas[0]``;
 * transformers' ``Adafactor``: ``exp_avg_sq_row``/``exp_avg_sq_col`` (factored) or ``exp_avg_sq``, EMAs with the
   step-dependent rate ``ρ_j = 1 - j^decay_rate``.
 
 Wrappers looked through: Accelerate's ``AcceleratedOptimizer`` and DeepSpeed wrappers (``.optimizer``), torch's
 ``ZeroRedundancyOptimizer`` (``.optim``), DeepSpeed ZeRO's inner optimizer over flat fp32 partitions, and FSDP2
-``DTensor`` state (its local shard).
+``DTensor`` state (its local shard). Which coordinates of that state are read, and by which rank, is
+:mod:`hf_warmup.layout`'s business.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class StateLocation:
     rule: str  # "adam", "ema" (RMSprop) or "adafactor": see window_coefficients
     sharded: bool
     wrappers: tuple[str, ...]
+    chain: tuple[Any, ...] = ()  # the wrapper objects, outermost first (DeepSpeed's ZeRO optimizer among them)
 
 
 def _refuse(name: str, wrappers: tuple[str, ...]) -> ScheduleConfigError:
@@ -49,19 +53,22 @@ def _refuse(name: str, wrappers: tuple[str, ...]) -> ScheduleConfigError:
 def locate_state(optimizer: Any) -> StateLocation:
     """Unwrap ``optimizer`` down to the object whose ``.state`` holds the second moments."""
     wrappers: list[str] = []
+    chain: list[Any] = []
     sharded = False
     current = optimizer
     for _ in range(8):
         name = type(current).__name__
         if name == "ZeroRedundancyOptimizer":
             wrappers.append(name)
+            chain.append(current)
             sharded = True
             current = current.optim
             continue
         inner = getattr(current, "optimizer", None)
         if inner is not None and inner is not current and hasattr(inner, "param_groups"):
             wrappers.append(name)
-            if "DeepSpeed" in name or "Zero" in name:
+            chain.append(current)
+            if _is_zero_partitioned(current):
                 sharded = True
             current = inner
             continue
@@ -74,7 +81,7 @@ def locate_state(optimizer: Any) -> StateLocation:
         rule = "adafactor"
     elif lowered.startswith("rmsprop") or name == "RMSprop":
         rule = "ema"
-    elif "adam" in lowered and "adamax" not in lowered and all("betas" in g for g in groups):
+    elif ("adam" in lowered or "ademamix" in lowered) and "adamax" not in lowered and all("betas" in g for g in groups):
         rule = "adam"
     elif "lion" in lowered or name in {"SGD", "Adagrad", "Adamax", "ASGD", "Rprop", "LBFGS", "SparseAdam"}:
         raise _refuse(name, tuple(wrappers))
@@ -82,11 +89,16 @@ def locate_state(optimizer: Any) -> StateLocation:
         rule = "adam" if all("betas" in g for g in groups) else "ema"
     else:
         raise _refuse(f"{module}.{name}", tuple(wrappers))
-    if rule == "ema" and not all("alpha" in g for g in groups):
+    if rule == "ema" and not all("alpha" in g or "betas" in g for g in groups):
         raise _refuse(name, tuple(wrappers))
     # FSDP2 parameters (and so their optimizer state) are DTensor shards.
     sharded = sharded or any(callable(getattr(p, "to_local", None)) for g in groups for p in g["params"])
-    return StateLocation(current, rule, sharded, tuple(wrappers))
+    return StateLocation(current, rule, sharded, tuple(wrappers), tuple(chain))
+
+
+def _is_zero_partitioned(wrapper: Any) -> bool:
+    """DeepSpeed's ZeRO-1/2 and ZeRO-3 optimizers partition the fp32 state over the data-parallel ranks."""
+    return hasattr(wrapper, "single_partition_of_fp32_groups") or hasattr(wrapper, "fp32_partitioned_groups_flat")
 
 
 def _second_moment_tensors(state: dict[str, Any]) -> list[str]:
@@ -97,6 +109,19 @@ def _second_moment_tensors(state: dict[str, Any]) -> list[str]:
             if isinstance(state.get(k), torch.Tensor):
                 return [k]
     return found
+
+
+def second_moment_keys(state: dict[str, Any], rule: str) -> list[str]:
+    """The second-moment keys of one param's state; bitsandbytes' one-state RMSprop keeps it in ``state1``."""
+    found = _second_moment_tensors(state)
+    if not found and rule == "ema" and isinstance(state.get("state1"), torch.Tensor):
+        return ["state1"]
+    return found
+
+
+def ema_rate(group: dict[str, Any]) -> float:
+    """RMSprop's EMA rate: ``alpha`` (torch), or ``betas[0]`` (bitsandbytes' RMSprop stores alpha there)."""
+    return float(group["alpha"]) if "alpha" in group else float(group["betas"][0])
 
 
 def _local(t: torch.Tensor) -> torch.Tensor:
@@ -123,7 +148,7 @@ def iter_sources(location: StateLocation) -> Iterator[tuple[Source, dict[str, An
             state = opt.state.get(p)
             if not state:
                 continue
-            for key in _second_moment_tensors(state):
+            for key in second_moment_keys(state, location.rule):
                 numel = _local(state[key]).numel()
                 if numel > 0:
                     yield Source(g, i, key, numel), state
@@ -131,19 +156,36 @@ def iter_sources(location: StateLocation) -> Iterator[tuple[Source, dict[str, An
 
 def sample(state: dict[str, Any], key: str, count: int) -> torch.Tensor:
     """``count`` evenly strided coordinates of the (dequantised) second moment, as float32, on its device."""
-    raw = _local(state[key]).reshape(-1)
-    numel = raw.numel()
+    numel = _local(state[key]).numel()
     stride = max(1, numel // count)
-    start = stride // 2
-    if key == "state2" and raw.dtype == torch.uint8:
-        idx = torch.arange(start, start + stride * count, stride, device=raw.device)[:count]
-        values = state["qmap2"][raw[idx].long()].float()
-        if "absmax2" in state:
-            absmax = state["absmax2"].reshape(-1)
-            block = math.ceil(numel / absmax.numel())
+    return sample_strided(state, key, stride // 2, stride, min(count, numel))
+
+
+#: bitsandbytes' block size for block-wise quantised optimizer state (``Optimizer2State.init_state``).
+BNB_BLOCKSIZE = 256
+
+
+def sample_strided(state: dict[str, Any], key: str, start: int, stride: int, count: int) -> torch.Tensor:
+    """Coordinates ``start + j · stride`` (``j < count``) of the flat local second moment, dequantised, float32.
+
+    bitsandbytes' 8-bit state is a uint8 code (``state2``, or ``state1`` for its RMSprop) with a 256-entry map
+    (``qmap``) and one scale per block of 256 values (``absmax``) or per tensor (``max``): the value is
+    ``qmap[code] · absmax[index // 256]``, computed here for the sampled coordinates only.
+    """
+    raw = _local(state[key]).reshape(-1)
+    if count <= 0:
+        return torch.zeros(0, device=raw.device)
+    if raw.dtype == torch.uint8 and key in ("state1", "state2"):
+        n = key[-1]
+        idx = torch.arange(start, start + stride * count, stride, device=raw.device)
+        values = state[f"qmap{n}"][raw[idx].long()].float()
+        if f"absmax{n}" in state:
+            absmax = state[f"absmax{n}"].reshape(-1)
+            block = BNB_BLOCKSIZE if math.ceil(raw.numel() / BNB_BLOCKSIZE) == absmax.numel() else math.ceil(
+                raw.numel() / absmax.numel())
             return values * absmax[idx // block].float()
-        return values * state["max2"].reshape(-1)[:1].float()
-    return raw[start::stride][:count].float()
+        return values * state[f"max{n}"].reshape(-1)[:1].float()
+    return raw[start : start + stride * (count - 1) + 1 : stride].float()
 
 
 def window_coefficients(rule: str, group: dict[str, Any], step: int, window: int) -> tuple[float, float, float]:
@@ -161,7 +203,7 @@ def window_coefficients(rule: str, group: dict[str, Any], step: int, window: int
         beta2 = float(group["betas"][1])
         return 1.0 - beta2 ** (step - k), 1.0 - beta2**step, 1.0 - beta2**k
     if rule == "ema":
-        return 1.0, 1.0, 1.0 - float(group["alpha"]) ** k
+        return 1.0, 1.0, 1.0 - ema_rate(group) ** k
     decay_rate = float(group.get("decay_rate", -0.8))
     kept = 1.0
     for j in range(step - k + 1, step + 1):
@@ -175,7 +217,7 @@ def beta2_hint(location: StateLocation) -> float | None:
     if location.rule == "adam":
         return max(float(g["betas"][1]) for g in groups)
     if location.rule == "ema":
-        return max(float(g["alpha"]) for g in groups)
+        return max(ema_rate(g) for g in groups)
     return None
 
 
