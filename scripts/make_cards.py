@@ -57,7 +57,7 @@ def _env() -> dict[str, str]:
 def _run(cmd: list[str], log: Path) -> float:
     started = time.time()
     with open(log, "w") as fh:
-        fh.write("$ " + " ".join(cmd) + "\n\n")
+        fh.write("$ " + " ".join(["python", *cmd[1:]]) + "\n\n")
         fh.flush()
         proc = subprocess.run(cmd, cwd=ROOT, env=_env(), stdout=fh, stderr=subprocess.STDOUT, text=True)
     took = time.time() - started
@@ -79,7 +79,8 @@ def make_card(name: str) -> float:
     shutil.rmtree(out, ignore_errors=True)
     CARDS.mkdir(exist_ok=True)
     log = CARDS / f"{name}.log"
-    took = _run([sys.executable, *RUNS[name], "--output_dir", str(out), "--model_card_name", name], log)
+    took = _run([sys.executable, *RUNS[name], "--output_dir", str(out.relative_to(ROOT)), "--model_card_name", name],
+                log)
     _tidy_log(log)
     card = (out / "README.md").read_text().replace("](warmup.png)", f"]({name}.png)")
     (CARDS / f"{name}.md").write_text(card)
@@ -93,7 +94,7 @@ def make_user_figure() -> float:
     out = OUT / "user_script"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    took = _run([sys.executable, *USER_SCRIPT, str(out), "120"], out / "run.log")
+    took = _run([sys.executable, *USER_SCRIPT, str(out.relative_to(ROOT)), "120"], out / "run.log")
     USER_FIGURE.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "warmup.png", USER_FIGURE)
     return took
