@@ -202,9 +202,10 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
                 if vals:
                     means.append((lr, sum(vals) / len(vals)))
             color = colors[i % len(colors)]
-            ax.scatter(xs, ys, color=color, alpha=0.6, s=18)
+            shift = 1.0 + 0.06 * (i + 1)  # a small offset along the LR axis so that equal lengths stay visible
+            ax.scatter([x * shift for x in xs], ys, color=color, alpha=0.6, s=18)
             if means:
-                ax.plot([x for x, _ in means], [y for _, y in means], "-o", color=color, label=arm["label"])
+                ax.plot([x * shift for x, _ in means], [y for _, y in means], "-o", color=color, label=arm["label"])
         ax.set_xscale("log")
         ax.set_xlabel("peak LR")
         ax.set_ylabel("warmup length (steps)")
