@@ -113,6 +113,7 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
 
     import hf_warmup  # noqa: F401  (registers the schedules)
 
+    transformers.logging.set_verbosity_error()  # no load report per run
     path = model_path()
     tok = AutoTokenizer.from_pretrained(path)
     train_rows, eval_rows = _split(cfg["n_train"], cfg["n_eval"])
