@@ -255,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"benchmark ({mode}): {len(tasks)} tasks, {len(arms)} arms, seeds {seeds}: {n_total} cells×seeds, "
           f"{len(plan)} to run, {args.jobs} job(s) × {threads} thread(s), device {args.device}", flush=True)
-    save_json(results_path, store)
+    if not args.report_only:  # another process may be writing it
+        save_json(results_path, store)
 
     from tqdm.auto import tqdm
 
