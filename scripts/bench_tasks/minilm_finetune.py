@@ -30,7 +30,7 @@ NAME = "minilm_finetune"
 VERSION = 1
 LABELS = ("negative", "neutral", "positive")
 
-_BASE: dict[str, Any] = dict(T=60, batch=16, max_length=24, n_train=2000, n_eval=256, beta1=0.9, beta2=0.999,
+_BASE: dict[str, Any] = dict(T=60, batch=16, max_length=16, n_train=2000, n_eval=256, beta1=0.9, beta2=0.999,
                              weight_decay=0.0, clip=1.0, decay={"decay": "linear"})
 _MODES: dict[str, dict[str, Any]] = {
     "smoke": dict(T=6, batch=8, max_length=16, n_train=64, n_eval=32),
@@ -113,6 +113,7 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
 
     import hf_warmup  # noqa: F401  (registers the schedules)
 
+    transformers.logging.set_verbosity_error()  # no load report per run
     path = model_path()
     tok = AutoTokenizer.from_pretrained(path)
     train_rows, eval_rows = _split(cfg["n_train"], cfg["n_eval"])

@@ -48,8 +48,10 @@ def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[
     per_task_time = {}
     for t in tasks:
         secs = [float(r.get("wall_seconds", r.get("seconds", 0.0))) for r in done if r["task"] == t]
+        cpu = [float(r["cpu_seconds"]) for r in done if r["task"] == t and r.get("cpu_seconds") is not None]
         per_task_time[t] = {"runs": len(secs), "mean_seconds": sum(secs) / len(secs) if secs else None,
-                            "total_seconds": sum(secs)}
+                            "total_seconds": sum(secs), "mean_cpu_seconds": sum(cpu) / len(cpu) if cpu else None,
+                            "total_cpu_seconds": sum(cpu)}
     compact = [
         {k: r.get(k) for k in ("task", "arm", "lr", "seed", "status", "eval_loss", "scored_eval_loss", "diverged",
                                "stuck", "warmup_steps", "end_reason", "last_statistic", "metrics", "wall_seconds",
@@ -88,14 +90,16 @@ def markdown(summary: dict[str, Any]) -> str:
     grid = ", ".join(f"{100 * f:g}" for f in meta["grid"])
     n_done = sum(1 for r in summary["runs"] if r["status"] == "done")
     total_s = sum(v["total_seconds"] for v in summary["timing"].values())
+    total_cpu = sum(v["total_cpu_seconds"] for v in summary["timing"].values())
     lines = [
         f"# Warmup benchmark ({meta['mode']} mode)",
         "",
         f"Command: `{meta['command']}`  ",
         f"Machine: {meta['machine']}; device {meta['device']}; {meta['jobs']} job(s) × {meta['threads']} torch "
-        f"thread(s). Runs: {n_done} finished ({total_s / 60:.1f} min of run time summed over runs; this "
-        f"invocation ran {meta['runs_this_invocation']} in {meta['wall_seconds_this_invocation'] / 60:.1f} min "
-        f"wall). Seeds: {', '.join(map(str, meta['seeds']))}. hf_warmup source hash {meta['code']['hf_warmup']}.",
+        f"thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of wall time and "
+        f"{total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ the wall time on "
+        f"an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
+        f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. hf_warmup source hash {meta['code']['hf_warmup']}.",
         "",
         "Cell value: the mean over seeds of the final held-out eval loss (a diverged run counts with "
         "max(eval loss, initial loss)). **Oracle**: per (task, LR), the best `linear_warmup` over W ∈ {"
@@ -109,7 +113,8 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for t in tasks:
         tm = summary["timing"][t]
-        per = f"{tm['mean_seconds']:.1f} s per run" if tm["mean_seconds"] else "no runs"
+        per = (f"{tm['mean_seconds']:.1f} s wall / {tm['mean_cpu_seconds'] or 0:.1f} s CPU per run"
+               if tm["mean_seconds"] else "no runs")
         lines.append(f"- `{t}`: {meta['tasks'][t]['describe']}; LRs {', '.join(map(_lr, meta['tasks'][t]['lrs']))}"
                      f"; {tm['runs']} runs, {per}.")
     lines += ["", "## Summary over all tasks (gap to the per-cell oracle)", ""]
@@ -202,9 +207,10 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
                 if vals:
                     means.append((lr, sum(vals) / len(vals)))
             color = colors[i % len(colors)]
-            ax.scatter(xs, ys, color=color, alpha=0.6, s=18)
+            shift = 1.0 + 0.06 * (i + 1)  # a small offset along the LR axis so that equal lengths stay visible
+            ax.scatter([x * shift for x in xs], ys, color=color, alpha=0.6, s=18)
             if means:
-                ax.plot([x for x, _ in means], [y for _, y in means], "-o", color=color, label=arm["label"])
+                ax.plot([x * shift for x, _ in means], [y for _, y in means], "-o", color=color, label=arm["label"])
         ax.set_xscale("log")
         ax.set_xlabel("peak LR")
         ax.set_ylabel("warmup length (steps)")
