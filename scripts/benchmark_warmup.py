@@ -155,6 +155,23 @@ def save_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def runs_of_any_source(stored: dict[str, dict[str, Any]], keys: list[str],
+                       runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``runs`` plus, for each planned key without a finished record, a finished record of the same task, arm,
+    LR and seed made by another hf_warmup source (adaptive keys end with the source hash)."""
+    have = {k for k in keys if stored.get(k, {}).get("status") == "done"}
+    by_cell: dict[tuple[str, str, float, int], dict[str, Any]] = {}
+    for rec in stored.values():
+        if rec.get("status") == "done":
+            by_cell.setdefault((rec["task"], rec["arm"], rec["lr"], rec["seed"]), rec)
+    out = [r for r in runs if r.get("status") != "done" or r["key"] in have]
+    wanted = {k.rsplit("|", 1)[0] for k in keys if k not in have}
+    for (task, arm, lr, seed), rec in by_cell.items():
+        if rec["key"] not in have and rec["key"].rsplit("|", 1)[0] in wanted:
+            out.append(rec)
+    return out
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = p.add_mutually_exclusive_group()
@@ -180,6 +197,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dry_run", action="store_true", help="print the number of runs per task and exit")
     p.add_argument("--report_only", action="store_true",
                    help="run nothing: write the reports from the finished runs in --output_dir (missing cells: –)")
+    p.add_argument("--any_source", action="store_true",
+                   help="with --report_only: also report adaptive runs made by another hf_warmup source (the "
+                        "report names the source hashes it used)")
     return p.parse_args(argv)
 
 
@@ -300,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
 
         meta["machine"] += f", {torch.cuda.get_device_name(0)}"
     runs = [store["runs"][k] for k in keys if k in store["runs"]]
+    if args.report_only and args.any_source:
+        runs = runs_of_any_source(store["runs"], keys, runs)
+        meta["sources_reported"] = sorted({r["key"].rsplit("|", 1)[-1] for r in runs if r.get("kind") ==
+                                           "adaptive_warmup"})
     paths, summary = report.write_reports(out, runs, meta)
     print(report.terminal_table(summary))
     if args.docs_prefix:
