@@ -166,7 +166,7 @@ def runs_of_any_source(stored: dict[str, dict[str, Any]], keys: list[str],
             by_cell.setdefault((rec["task"], rec["arm"], rec["lr"], rec["seed"]), rec)
     out = [r for r in runs if r.get("status") != "done" or r["key"] in have]
     wanted = {k.rsplit("|", 1)[0] for k in keys if k not in have}
-    for (task, arm, lr, seed), rec in by_cell.items():
+    for rec in by_cell.values():
         if rec["key"] not in have and rec["key"].rsplit("|", 1)[0] in wanted:
             out.append(rec)
     return out
