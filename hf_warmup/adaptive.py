@@ -61,7 +61,7 @@ NAME = "adaptive_warmup"
 DEFAULT_THRESHOLD = 0.25
 DEFAULT_CHECK_INTERVAL = 10
 DEFAULT_PATIENCE = 2
-DEFAULT_DECREASE_WEIGHT = 1.0
+DEFAULT_DECREASE_WEIGHT = 0.0
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
 DEFAULT_MIN_FRACTION = 0.2  # R = 0.2 · M
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
