@@ -1,4 +1,4 @@
-"""Plots: a Trainer run's LR and second-moment statistic, and previews of fixed schedules (matplotlib)."""
+"""Plots: a run's warmup report (`warmup.png`), a run from its `trainer_state.json`, and previews of fixed schedules."""
 
 from __future__ import annotations
 

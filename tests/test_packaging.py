@@ -1,6 +1,6 @@
 """The wheel: built from a copy of the source tree without warnings, installed into a fresh venv, and used there.
 
-The fresh venv gets the wheel (``pip install --no-deps --no-index``) and sees torch/transformers through a
+The fresh venv gets the wheel (``pip --python VENV install --no-deps --no-index``) and sees torch/transformers through a
 ``.pth`` line naming this venv's site-packages (so nothing is downloaded; ``.pth`` files inside that folder,
 such as an editable install of hf_warmup, are not run). In it: ``import hf_warmup`` (from the wheel, with
 ``__version__`` and ``py.typed``), ``hf-warmup list`` and one ``get_scheduler`` call.
@@ -66,9 +66,11 @@ def test_wheel_builds_without_deprecation_warnings(wheel: tuple[Path, str]) -> N
 def test_wheel_works_in_a_fresh_venv(wheel: tuple[Path, str], tmp_path: Path) -> None:
     whl, _ = wheel
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, timeout=180)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, timeout=180)
     py = venv / "bin" / "python"
-    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(whl)], cwd=tmp_path)
+    # this venv's pip installs into the fresh one (pip >= 22.3: --python), so no pip is bootstrapped there
+    _run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index", str(whl)],
+         cwd=tmp_path)
     purelib = _run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path)
     shared = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(purelib.stdout.strip(), "_shared_deps.pth").write_text("\n".join(sorted(shared)) + "\n")

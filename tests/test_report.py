@@ -77,26 +77,25 @@ def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) 
     assert "](warmup.png)" in card and f"Warmup ended at step {report['warmup_end_step']}**" in card
 
 
-def test_card_section_is_idempotent(user_run: tuple[Path, str], tmp_path: Path) -> None:
+def test_card_section_is_idempotent(user_run: tuple[Path, str], tmp_path: Path, capsys) -> None:
+    from hf_warmup import cli
+
     out, _ = user_run
     card = tmp_path / "README.md"
     card.write_text((out / "README.md").read_text())
     before = card.read_text()
     meta = read_front_matter(card)
-    # the CLI, twice, and the library call: still one section, the rest unchanged
-    for _ in range(2):
-        proc = subprocess.run([sys.executable, "-m", "hf_warmup", "card", str(tmp_path)], env=_env(),
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode != 0 and "warmup.json" in proc.stderr  # no report next to this copy yet
+    assert cli.main(["card", str(tmp_path)]) == 2  # no report next to this copy yet
+    assert "warmup.json" in capsys.readouterr().err
     (tmp_path / "warmup.json").write_text((out / "warmup.json").read_text())
-    for _ in range(2):
-        proc = subprocess.run([sys.executable, "-m", "hf_warmup", "card", str(tmp_path)], env=_env(),
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
+    for _ in range(2):  # `hf-warmup card DIR`, twice
+        assert cli.main(["card", str(tmp_path)]) == 0
+    text = card.read_text()  # one section; no picture next to this copy, so no link to it
+    assert text.count(SECTION_START) == 1 and "](warmup.png)" not in text
     report = json.loads((out / "warmup.json").read_text())
-    add_warmup_section(str(card), report, image=None)
+    add_warmup_section(str(card), report)  # and the library call, with the picture
     after = card.read_text()
-    assert after.count(SECTION_START) == 1 and "](warmup.png)" not in after
+    assert after.count(SECTION_START) == 1 and after.count("](warmup.png)") == 1
     assert read_front_matter(card) == meta
     assert after.split(SECTION_START)[0] == before.split(SECTION_START)[0]
 
