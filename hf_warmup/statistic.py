@@ -38,6 +38,9 @@ import torch
 #: Innovations are capped at this value so that a few coordinates that were ~0 cannot dominate the mean.
 INNOVATION_CAP = 9.0
 
+#: Second-moment values at or below this are rounding noise, not gradient statistics (see coordinate_sums).
+TINY = 1e-30
+
 #: Number of entries :func:`coordinate_sums` returns: ``[Σ e_i, Σ e_i², n]``.
 NUM_SUMS = 3
 
@@ -62,8 +65,12 @@ class Window:
 def coordinate_sums(
     old: torch.Tensor, new: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor
 ) -> torch.Tensor:
-    """``[Σ e_i, Σ e_i², n]`` over coordinates with a finite, positive old value, float64 on ``old``'s device."""
-    valid = torch.isfinite(old) & (old > 0)
+    """``[Σ e_i, Σ e_i², n]`` over coordinates with a finite old value above ``TINY``, float64 on ``old``'s device.
+
+    Coordinates whose second moment is below ``TINY`` (e.g. GPT-2's attention key bias, whose true gradient is
+    exactly 0: its state is rounding noise around 1e-40) carry no signal and do not move Adam's update.
+    """
+    valid = torch.isfinite(old) & (old > TINY)
     ratio = torch.where(valid, new / torch.where(valid, old, torch.ones_like(old)), torch.zeros_like(new))
     innovation = ((a * ratio - b) / c).clamp(min=-1.0, max=INNOVATION_CAP)
     e = torch.where(valid, innovation, torch.zeros_like(innovation)).double()
