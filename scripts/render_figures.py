@@ -330,6 +330,44 @@ def render_gpu_check(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_before.json", "docs/benchmark/device_tuning.json")
+
+
+def _gap_summary(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "–"
+    peers = f"{row['wins_vs_peers']}/{row['cells_vs_peers']}" if row.get("cells_vs_peers") else "n/a"
+    return (f"{row['max_gap_pct']:+.1f} % / {row['mean_gap_pct']:+.1f} % | {row['within_1pct']}/{row['n_cells']} | "
+            f"{peers} | {row['n_diverged']}/{row['n_stuck']}")
+
+
+@figure("benchmark")
+def render_benchmark(root: Path) -> str:
+    """Per task: adaptive_warmup's max/mean gap to the oracle, before (quick_before) and after (quick), and the
+    default against its variants on the device tuning sweep."""
+    after, before, tune = (load(root, f) for f in BENCH_FILES)
+    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, (after, before, tune))]
+    lines = ["From the committed results (more in `docs/benchmark/README.md`):", *sources, "",
+             "Quick mode: 1 seed, 2 LRs per task. Columns: max / mean gap to the per-cell oracle, cells within 1 %, "
+             "cells better than the best of `untuned_exponential_warmup` and `radam_warmup`, diverged/stuck runs.", "",
+             "| task | version | max / mean gap | within 1 % | wins vs peers | diverged/stuck |",
+             "|---|---|---|---|---|---|"]
+    for task in after["summary"]:
+        for label, res, arm in (("before (old rule)", before, "adaptive_warmup"),
+                                ("after (defaults)", after, "adaptive_warmup"),
+                                ("after, λ = 1", after, "adaptive(decrease_weight=1.0)")):
+            lines.append(f"| {task} | {label} | {_gap_summary(res['summary'].get(task, {}).get(arm))} |")
+    lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1):", "",
+              "| variant | max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|---|"]
+    for task, rows in tune["summary"].items():
+        for arm, row in rows.items():
+            if arm.startswith("adaptive"):
+                name = "λ = 1 (the sweep's default)" if arm == "adaptive_warmup" else f"`{arm}`"
+                lines.append(f"| {name} | {_gap_summary(row)} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--check", action="store_true", help="do not write; exit 1 if a block differs")
