@@ -359,7 +359,7 @@ def render_benchmark(root: Path) -> str:
             lines.append(f"| {task} | {label} | {_gap_summary(res['summary'].get(task, {}).get(arm))} |")
     lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1):", "",
               "| variant | max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|---|"]
-    for task, rows in tune["summary"].items():
+    for rows in tune["summary"].values():
         for arm, row in rows.items():
             if arm.startswith("adaptive"):
                 name = "λ = 1 (the sweep's default)" if arm == "adaptive_warmup" else f"`{arm}`"
