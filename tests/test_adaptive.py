@@ -89,7 +89,7 @@ def test_stationary_runs_the_fastest_ramp_and_ends_at_the_peak() -> None:
     # (the first check, with v̂ from only 10 gradients, is beyond the first-order approximation: it reads < 0)
     assert all(abs(stat) < 0.1 for _, stat, _ in sched.check_history[1:]), sched.check_history
     assert sched.check_history[0][1] < 0
-    assert lrs[-1] == 1.0
+    assert lrs[-1] > 0.99 and sched.warmup_factor(sched.warmup_end_step) == 1.0
 
 
 def test_raw_innovation_of_pure_noise_is_its_noise_floor() -> None:
@@ -237,7 +237,7 @@ def test_bounds_are_respected() -> None:
     lrs: list[float] = []
     sched = regression_run(drift=True, steps=300, max_warmup_steps=120, min_warmup_steps=60, threshold=0.02, lrs=lrs)
     assert sched.end_reason == "bound" and sched.warmup_end_step == 120
-    assert lrs[119] == pytest.approx(1.0) and lrs[118] < 1.0
+    assert lrs[119] == pytest.approx(1.0) and lrs[0] < 0.02  # reached the peak by M - 1, from 1/R
     # stationary but R = min_warmup_steps: never ends before the fastest ramp has reached the peak
     sched = regression_run(steps=400, max_warmup_steps=300, min_warmup_steps=150)
     assert sched.end_reason == "stable"
