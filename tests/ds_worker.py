@@ -27,7 +27,8 @@ import hf_warmup  # noqa: E402,F401  (registers the schedules)
 STEPS = 24
 SAVE = 8
 # 15.8k coordinates, 4096 sampled (stride 4): the layouts must agree on which coordinates, not just cover all
-KWARGS = {"check_interval": 2, "patience": 2, "threshold": 0.3, "max_warmup_steps": 20, "sample_size": 4096}
+KWARGS = {"check_interval": 2, "patience": 2, "threshold": 0.3, "max_warmup_steps": 20, "min_warmup_steps": 12,
+          "sample_size": 4096}  # the ramp reaches the peak at step 11: the decision comes after the step-8 checkpoint
 
 
 def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
