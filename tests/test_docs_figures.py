@@ -95,7 +95,8 @@ def test_every_results_file_a_block_names_exists_with_its_command() -> None:
                   if (doc.parent / f"{stem}.json").exists()}
         assert named, f"{doc}: figure blocks name no results file"
         for path in named:
-            command = json.loads(path.read_text())["command"]
+            data = json.loads(path.read_text())
+            command = data.get("command") or data["meta"]["command"]  # the benchmark keeps it under "meta"
             assert command in bodies, f"{doc}: the command that wrote {path.relative_to(ROOT)} is not shown"
 
 
