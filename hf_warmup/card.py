@@ -60,10 +60,11 @@ def warmup_markdown(report: dict[str, Any]) -> str:
     thr = report.get("threshold")
     thr_txt = f"threshold {thr:g}" if isinstance(thr, (int, float)) else "the scheduler's stability rule"
     lines.append(
-        f"- Rule: {_every(c.get('check_interval'))} the second-moment monitor measured the statistic S of "
-        f"Adam's second moments; warmup ends once the mean of the last {c.get('patience', '?')} values of S is "
-        f"<= {thr_txt} (not before step {c.get('min_warmup_steps') or 0}), and at the latest at "
-        f"max_warmup_steps = {c.get('max_warmup_steps')}."
+        f"- Rule: {_every(c.get('check_interval'))} the second-moment monitor measured S, the excess innovation "
+        f"of Adam's second moments; the LR ramp runs no faster than over min_warmup_steps = "
+        f"{c.get('min_warmup_steps') or '?'} and no slower than over max_warmup_steps = {c.get('max_warmup_steps')}, "
+        f"slower as S approaches {thr_txt}; warmup ends at the first check where the ramp has reached the peak "
+        f"and each of the last {c.get('patience', '?')} checks let it move, and at the latest at max_warmup_steps."
     )
     recent = _recent(report)
     mean = sum(recent) / len(recent) if recent else None
@@ -73,11 +74,9 @@ def warmup_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- Warmup had **not ended** when training stopped at step {report.get('global_step')} of "
                      f"{total} ({mean_txt}).")
     elif reason == "stable":
-        d = report.get("decision_step")
         lines.append(
-            f"- **Warmup ended at step {end}** of {total} (end_reason `stable`): the second moments were declared "
-            f"stable at step {d} ({mean_txt} <= {thr_txt}), then the LR was handed off to its peak over "
-            f"{end - d if isinstance(d, int) else '?'} steps and the decay began at step {end}."
+            f"- **Warmup ended at step {end}** of {total} (end_reason `stable`): the ramp had reached the peak LR "
+            f"and the second moments kept up with it ({mean_txt} <= {thr_txt}); the decay began at step {end}."
         )
     else:
         lines.append(

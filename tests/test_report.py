@@ -232,7 +232,7 @@ def test_warmup_markdown_for_every_end_reason(reason) -> None:
               "end_reason": reason, "checks": checks}
     text = warmup_markdown(report)
     if reason == "stable":
-        assert "**Warmup ended at step 25**" in text and "stable at step 20" in text
+        assert "**Warmup ended at step 25**" in text and "reached the peak LR" in text
         assert "mean of the last 3 S values 0.04033 <= threshold 0.05" in text
     elif reason == "bound":
         assert "end_reason `bound`" in text and "max_warmup_steps = 40" in text
