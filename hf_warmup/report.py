@@ -246,7 +246,7 @@ def _decay_text(config: Mapping[str, Any]) -> str:
 
 def start_line(report: Mapping[str, Any]) -> str:
     """What the run uses, in one line, e.g. ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold
-    0.05, checks every 10 steps, decay cosine to 0.1``; for fixed schedules ``W``/``L`` and where they came from."""
+    0.25, checks every 10 steps, fastest ramp 6 steps, decay cosine to 0.1``; for fixed schedules ``W``/``L`` and where they came from."""
     c = report.get("config") or {}
     name, total = report.get("schedule"), report.get("num_training_steps")
     fitted = ""
