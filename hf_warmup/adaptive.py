@@ -151,11 +151,9 @@ class AdaptiveWarmupLR(PlainStateLR):
             min_warmup_steps = round(DEFAULT_MIN_FRACTION * self.max_warmup_steps)
         self.min_warmup_steps = min(max(1, int(min_warmup_steps)), max(self.max_warmup_steps, 1))
         self.threshold = float(threshold)
-        self.check_interval = int(check_interval)
         self.patience = int(patience)
         self.decrease_weight = float(decrease_weight)
         self.start_factor = float(start_factor)
-        self.sample_size = int(sample_size)
         self.provenance = dict(provenance or {})
         # the ramp r(t) = min(1, anchor_progress + slope · (t - anchor_step)); see the module docstring
         self.anchor_step = 0
@@ -174,6 +172,16 @@ class AdaptiveWarmupLR(PlainStateLR):
         super().__init__(optimizer)
         if self.warmup_end_step is not None:
             self.monitor.close()
+
+    @property
+    def check_interval(self) -> int:
+        """Real optimizer steps between checks (the monitor's)."""
+        return self.monitor.check_interval
+
+    @property
+    def sample_size(self) -> int:
+        """Coordinates the monitor samples."""
+        return self.monitor.sample_size
 
     # -- the pure part: the LR given the ramp's current segment -----------------------------------------------
     @property
