@@ -1,23 +1,24 @@
-"""A model-card section comparing warmup schedules, from the results files of ``scripts/benchmark_warmup.py``.
+"""A model-card section comparing warmup schedules, from the summary files of ``scripts/benchmark_warmup.py``.
 
-:func:`benchmark_section` reads ``<results_dir>/*_results.json`` and shows, for each file whose task
-(``meta.task``, default the KJV character LM) matches the card's task, the gap of each schedule's mean final eval
-loss to the tuned-W oracle. With no matching file it says which tasks were benchmarked, or how to run the
-benchmark: no number is ever made up here.
+The benchmark suite writes ``docs/benchmark/<mode>.json`` (``meta``, ``cells``, ``summary``). A card's task is
+matched by keywords against each benchmark task's name and one-line description (``meta.tasks``); for every
+matching task the section shows the gap of each row's mean final eval loss to the per-cell oracle (the best
+fixed ``linear_warmup`` of the grid), per peak LR, plus the adaptive warmup's length. The full-mode file is
+preferred over the quick one when both have the task. With no matching task it says which tasks were
+benchmarked, or how to run the benchmark: no number is ever made up here.
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-BENCHMARK_HINT = "run `python scripts/benchmark_warmup.py` to produce docs/benchmark/*_results.json"
-#: The task of a results file without ``meta.task``: scripts/benchmark_warmup.py benchmarks the KJV char LM.
-DEFAULT_BENCHMARK_TASK = "kjv-char-lm"
+BENCHMARK_HINT = "run `python scripts/benchmark_warmup.py --quick --docs_prefix docs/benchmark/quick`"
+#: Summary files read, in order of preference (the first that has a task wins for that task).
+SUMMARY_FILES: tuple[str, ...] = ("full.json", "quick.json")
 
 
 def _rel(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:
@@ -27,87 +28,86 @@ def _rel(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> s
         return str(path)
 
 
-def benchmark_task(data: Any) -> str:
-    meta = data.get("meta", {}) if isinstance(data, dict) else {}
-    return str(meta.get("task") or (meta.get("setup") or {}).get("task") or DEFAULT_BENCHMARK_TASK)
-
-
-def benchmark_files(results_dir: str) -> list[tuple[str, Any]]:
+def summary_files(results_dir: str) -> list[tuple[str, dict[str, Any]]]:
+    """The readable suite summaries in ``results_dir``, in :data:`SUMMARY_FILES` order."""
     found = []
-    for path in sorted(glob.glob(os.path.join(results_dir, "*_results.json"))):
+    for name in SUMMARY_FILES:
+        path = os.path.join(results_dir, name)
         try:
             with open(path) as fh:
-                found.append((path, json.load(fh)))
+                data = json.load(fh)
         except (OSError, ValueError):
             continue
+        if isinstance(data, dict) and isinstance(data.get("meta", {}).get("tasks"), dict):
+            found.append((path, data))
     return found
 
 
 def _gap(x: Any) -> str:
-    return "–" if x is None else f"{x:+.2f}%"
+    return "–" if x is None else f"{x:+.1f}%"
 
 
-def benchmark_table(path: str, data: dict[str, Any], root: str | None = None) -> str:
-    """The per-schedule summary (gap of the mean final eval loss to the tuned-W oracle) of one results file."""
-    meta = data.get("meta", {})
-    setup = meta.get("setup", {})
-    grid = meta.get("grid", [])
-    beta2s = sorted({g["beta2"] for g in grid}, reverse=True)
-    lrs = sorted({g["lr"] for g in grid})
+def task_table(path: str, data: dict[str, Any], task: str, root: str | None = None) -> str:
+    """One benchmark task: gap to the oracle per peak LR for every row, and the adaptive warmup's length."""
+    meta = data["meta"]
+    info = meta["tasks"][task]
+    lrs = [float(x) for x in info["lrs"]]
+    cells = data["cells"][task]
+    labels = [a["label"] for a in meta.get("arms", [])]
     md = path[: -len(".json")] + ".md"
-    head = (
-        f"From `{_rel(path, root)}` ({meta.get('mode', '?')} mode; {setup.get('arch', '?')} with "
-        f"{setup.get('n_layer', '?')} layers, width {setup.get('n_embd', '?')}, T = {setup.get('max_steps', '?')} "
-        f"steps, batch {setup.get('batch_size', '?')}; β2 in {{{', '.join(f'{b:g}' for b in beta2s)}}}, peak LR in "
-        f"{{{', '.join(f'{lr:g}' for lr in lrs)}}}, {len(meta.get('seeds', []))} seed(s); "
-        f"{meta.get('n_runs_done', '?')} runs). The benchmark model and budget are its own, not this card's run. "
-        "Gap = mean final eval loss relative to the oracle, the best fixed `linear_warmup` length of the grid "
-        "for each (β2, LR) cell (negative: better than the oracle)"
-    )
-    if os.path.isfile(md):
-        head += f"; all tables in `{_rel(md, root)}`"
-    lines = [head + ".", "", "| schedule | max gap | mean gap | cells | cells with a divergence |",
-             "|---|---|---|---|---|"]
-    labels = [s["label"] for s in meta.get("schedules", [])] or list(data.get("summary", {}))
+    head = (f"Task `{task}`: {info['describe']}. From `{_rel(path, root)}` ({meta.get('mode', '?')} mode, "
+            f"seeds {', '.join(map(str, meta.get('seeds', [])))}, machine {meta.get('machine', '?')}, device "
+            f"{meta.get('device', '?')}"
+            + (f"; all tables in `{_rel(md, root)}`" if os.path.isfile(md) else "")
+            + "). The benchmark's model and budget are its own, not this card's run. Gap = mean final eval loss "
+            "relative to the per-LR oracle, the best fixed `linear_warmup` of the grid (negative: better).")
+    lines = [head, "", "| schedule | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |",
+             "|---|" + "---|" * len(lrs)]
     for label in labels:
-        summ = (data.get("summary", {}).get(label) or {}).get("all")
-        if not summ:
+        row = [cells.get(f"{lr:g}|{label}") for lr in lrs]
+        if not any(c and c.get("status") == "done" for c in row):
             continue
         bold = "**" if label.startswith("adaptive") else ""
-        lines.append(f"| {bold}`{label}`{bold} | {_gap(summ.get('max_gap_pct'))} | {_gap(summ.get('mean_gap_pct'))} | "
-                     f"{summ.get('n_cells', '–')} | {summ.get('n_diverged_cells', '–')} |")
-    for label, row in (data.get("adaptive_vs") or {}).items():
-        versus = [f"`{o}` in {r['wins']}/{r['compared']}" for o, r in row.items()
-                  if o != "all_untuned_and_radam" and r.get("compared")]
-        if versus:
-            lines.append(f"\n`{label}` has a lower mean eval loss than " + ", ".join(versus) + " cells.")
+        vals = [_gap(c.get("gap_pct")) if c and c.get("status") == "done" else "n/a" for c in row]
+        lines.append(f"| {bold}`{label}`{bold} | " + " | ".join(vals) + " |")
+    for label in labels:
+        if not label.startswith("adaptive"):
+            continue
+        row = [cells.get(f"{lr:g}|{label}") or {} for lr in lrs]
+        ends = ["/".join(str(w) for w in c.get("warmup_steps", [])) or "–" for c in row]
+        lines.append(f"| `{label}` warmup steps (per seed) | " + " | ".join(ends) + " |")
     return "\n".join(lines) + "\n"
 
 
 def benchmark_section(results_dir: str, task_keywords: Sequence[str], task_label: str,
                       root: str | None = None, heading: str = "### Benchmark comparison for this task") -> str:
-    """Markdown: the warmup benchmark for this card's task, from ``<results_dir>/*_results.json``.
+    """Markdown: the warmup benchmark's tasks that match ``task_keywords`` (name or description, any case).
 
-    A results file belongs to the task named in its ``meta.task``; only files whose task contains one of
-    ``task_keywords`` are shown. Paths are written relative to ``root`` (default: the working directory).
+    Paths are written relative to ``root`` (default: the working directory).
     """
-    files = benchmark_files(results_dir)
-    mine = [(p, d) for p, d in files if any(k in benchmark_task(d).lower() for k in task_keywords)]
-    if mine:
+    files = summary_files(results_dir)
+    keys = [k.lower() for k in task_keywords]
+    shown: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path, data in files:
+        for task, info in data["meta"]["tasks"].items():
+            text = f"{task} {info.get('describe', '')}".lower()
+            if task not in shown and any(k in text for k in keys):
+                shown[task] = (path, data)
+    if shown:
         parts = []
-        for path, data in mine:
+        for task, (path, data) in shown.items():
             try:
-                parts.append(benchmark_table(path, data, root))
+                parts.append(task_table(path, data, task, root))
             except (KeyError, TypeError, AttributeError, ValueError) as err:
                 parts.append(f"`{_rel(path, root)}` has an unexpected layout ({type(err).__name__}: {err}).\n")
         body = "\n".join(parts)
     elif files:
-        others = sorted({benchmark_task(d) for _, d in files})
+        tasks = sorted({t for _, d in files for t in d["meta"]["tasks"]})
         where = ", ".join(f"`{_rel(p, root)}`" for p, _ in files)
-        body = (f"The warmup benchmark has not been run on {task_label}: the results in `{_rel(results_dir, root)}` "
-                f"({where}) are for another task ({', '.join(others)}). To compare schedules here, run the training "
-                "script with several `--lr_scheduler_type` values, or see `scripts/benchmark_warmup.py`.\n")
+        body = (f"The warmup benchmark has no task like {task_label}: {where} cover {', '.join(tasks)}. To compare "
+                "schedules here, run the training script with several `--lr_scheduler_type` values, or see "
+                "`scripts/benchmark_warmup.py`.\n")
     else:
-        body = (f"No benchmark results were found in `{_rel(results_dir, root)}`: {BENCHMARK_HINT}, then "
+        body = (f"No benchmark summary was found in `{_rel(results_dir, root)}`: {BENCHMARK_HINT}, then "
                 "regenerate this card.\n")
     return f"{heading}\n\n{body}"

@@ -187,20 +187,20 @@ def test_default_schedule_is_adaptive_and_overridable() -> None:
 
 
 def _fake_benchmark(folder: Path) -> Path:
-    """A results file in the layout of scripts/benchmark_warmup.py (numbers made up for the test only)."""
+    """A summary in the layout of scripts/benchmark_warmup.py (numbers made up for the test only)."""
     folder.mkdir(parents=True, exist_ok=True)
+    cell = {"status": "done", "n_seeds": 2}
     data = {
-        "meta": {"mode": "quick", "setup": {"arch": "gpt2", "n_layer": 2, "n_embd": 64, "max_steps": 300,
-                                            "batch_size": 16},
-                 "grid": [{"beta2": 0.999, "lr": 0.003}], "seeds": [0, 1], "n_runs_done": 4,
-                 "schedules": [{"label": "no_warmup"}, {"label": "adaptive_warmup"}]},
-        "summary": {"no_warmup": {"all": {"max_gap_pct": 1.5, "mean_gap_pct": 1.5, "n_cells": 1,
-                                          "n_diverged_cells": 0}},
-                    "adaptive_warmup": {"all": {"max_gap_pct": 0.25, "mean_gap_pct": 0.25, "n_cells": 1,
-                                                "n_diverged_cells": 0}}},
-        "adaptive_vs": {"adaptive_warmup": {"no_warmup": {"wins": 1, "ties": 0, "compared": 1}}},
+        "meta": {"mode": "quick", "seeds": [0, 1], "machine": "vm", "device": "cpu",
+                 "tasks": {"postln_lm": {"describe": "post-LN char transformer LM", "lrs": [0.01, 0.03]}},
+                 "arms": [{"label": "no_warmup"}, {"label": "adaptive_warmup"}]},
+        "cells": {"postln_lm": {
+            "0.01|no_warmup": {**cell, "gap_pct": 1.5, "warmup_steps": [0, 0]},
+            "0.03|no_warmup": {**cell, "gap_pct": 27.25, "warmup_steps": [0, 0]},
+            "0.01|adaptive_warmup": {**cell, "gap_pct": 0.25, "warmup_steps": [30, 40]},
+            "0.03|adaptive_warmup": {**cell, "gap_pct": -0.5, "warmup_steps": [60, 70]}}},
     }
-    path = folder / "quick_results.json"
+    path = folder / "quick.json"
     path.write_text(json.dumps(data))
     return path
 
@@ -210,11 +210,11 @@ def test_benchmark_section_cites_only_results_of_the_task(tmp_path: Path) -> Non
 
     assert "scripts/benchmark_warmup.py" in common.benchmark_section(str(tmp_path / "none"), ("kjv",), "x")
     _fake_benchmark(tmp_path)
-    lm = common.benchmark_section(str(tmp_path), ("kjv",), "the KJV LM")
-    assert "| **`adaptive_warmup`** | +0.25% | +0.25% | 1 | 0 |" in lm and "| `no_warmup` | +1.50%" in lm
-    assert "1/1 cells" in lm
+    lm = common.benchmark_section(str(tmp_path), ("kjv", "char"), "the KJV LM")
+    assert "| **`adaptive_warmup`** | +0.2% | -0.5% |" in lm and "| `no_warmup` | +1.5% | +27.2% |" in lm
+    assert "| `adaptive_warmup` warmup steps (per seed) | 30/40 | 60/70 |" in lm
     tweets = common.benchmark_section(str(tmp_path), ("tweet",), "tweet sentiment classification")
-    assert "has not been run on tweet sentiment classification" in tweets and "%" not in tweets
+    assert "no task like tweet sentiment classification" in tweets and "%" not in tweets
 
 
 def test_card_spec_rerenders_to_the_same_card(finetune_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
