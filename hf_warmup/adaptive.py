@@ -59,7 +59,8 @@ NAME = "adaptive_warmup"
 
 #: Defaults chosen on the benchmark suite ``scripts/benchmark_warmup.py`` (README, "How the defaults were chosen").
 DEFAULT_THRESHOLD = 0.25
-DEFAULT_CHECK_INTERVAL = 10
+DEFAULT_CHECK_INTERVAL = 10  # the most: with T known, round(T / CHECKS_PER_RUN) clipped to [1, 10]
+CHECKS_PER_RUN = 50
 DEFAULT_PATIENCE = 2
 DEFAULT_DECREASE_WEIGHT = 0.0
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
@@ -71,12 +72,24 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "threshold": Option("float", DEFAULT_THRESHOLD, "a float > 0", lambda v: v > 0),
     "min_warmup_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "max_warmup_steps": Option("int", None, "an int >= 1", lambda v: v >= 1),
-    "check_interval": Option("int", DEFAULT_CHECK_INTERVAL, "an int >= 1", lambda v: v >= 1),
+    "check_interval": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "patience": Option("int", DEFAULT_PATIENCE, "an int >= 1", lambda v: v >= 1),
     "decrease_weight": Option("float", DEFAULT_DECREASE_WEIGHT, "a float >= 0", lambda v: v >= 0),
     "start_factor": START_FACTOR,
     "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
 }
+
+
+def default_check_interval(num_training_steps: int | None) -> int:
+    """``check_interval`` when not given: ``clip(round(T / 50), 1, 10)``, or 10 without ``T``.
+
+    The warmup ends at a check, so the peak is held for up to ``patience`` intervals while stability at the
+    peak is confirmed; tying the interval to ``T`` keeps that hold a few percent of short runs (a 40-step
+    fine-tune checks every step) and costs one host sync per 10 steps on long ones.
+    """
+    if num_training_steps is None:
+        return DEFAULT_CHECK_INTERVAL
+    return min(DEFAULT_CHECK_INTERVAL, max(1, round(num_training_steps / CHECKS_PER_RUN)))
 
 
 def default_max_warmup(
@@ -328,8 +341,12 @@ def get_adaptive_warmup_schedule(
     """
     opts = parse_kwargs(NAME, kwargs, {**DECAY_OPTIONS, **ADAPTIVE_OPTIONS})
     warmup_steps, total = check_steps(NAME, num_warmup_steps, num_training_steps, opts["decay"], False)
-    monitor = SecondMomentMonitor(optimizer, opts["check_interval"], opts["sample_size"])
-    provenance: dict[str, Any] = {}
+    interval = opts["check_interval"]
+    provenance: dict[str, Any] = {"check_interval_from": "lr_scheduler_kwargs" if interval is not None else (
+        f"round(num_training_steps={total} / {CHECKS_PER_RUN}) in [1, {DEFAULT_CHECK_INTERVAL}]"
+        if total is not None else "default")}
+    interval = interval if interval is not None else default_check_interval(total)
+    monitor = SecondMomentMonitor(optimizer, interval, opts["sample_size"])
     max_warmup = opts["max_warmup_steps"]
     if max_warmup is None:
         max_warmup, source = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
@@ -366,7 +383,7 @@ def get_adaptive_warmup_schedule(
         max_warmup_steps=max_warmup,
         min_warmup_steps=min_warmup,
         threshold=opts["threshold"],
-        check_interval=opts["check_interval"],
+        check_interval=interval,
         patience=opts["patience"],
         decrease_weight=opts["decrease_weight"],
         start_factor=opts["start_factor"],

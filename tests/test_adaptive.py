@@ -22,6 +22,7 @@ def regression_run(
     optimizer: str = "adamw",
     lr_dependent: bool = False,
     lrs: list[float] | None = None,
+    total: int = 10**6,
     **kwargs: object,
 ) -> AdaptiveWarmupLR:
     """A stationary regression: targets are pure noise and the weights start at the optimum (0), so the
@@ -46,7 +47,7 @@ def regression_run(
 
         opt = Adafactor(model.parameters(), lr=1e-3, relative_step=False, scale_parameter=False)
     kwargs.setdefault("max_warmup_steps", 2000 * calls_per_step)
-    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=10**6,
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
                           scheduler_specific_kwargs=kwargs)
     peak = opt.param_groups[0]["initial_lr"]
     gen = torch.Generator().manual_seed(0)
@@ -242,6 +243,22 @@ def test_bounds_are_respected() -> None:
     sched = regression_run(steps=400, max_warmup_steps=300, min_warmup_steps=150)
     assert sched.end_reason == "stable"
     assert 150 <= sched.warmup_end_step <= 150 + 2 * sched.check_interval
+
+
+def test_check_interval_follows_the_run_length() -> None:
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1e-3)
+    for total, want in [(40, 1), (60, 1), (250, 5), (400, 8), (600, 10), (10**6, 10)]:
+        sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total)
+        assert sched.check_interval == want, total
+        assert "round(num_training_steps" in sched.describe_config()["check_interval_from"]
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=40,
+                          scheduler_specific_kwargs={"check_interval": 7})
+    assert sched.check_interval == 7 and sched.describe_config()["check_interval_from"] == "lr_scheduler_kwargs"
+    sched = get_adaptive_warmup_schedule(opt, num_warmup_steps=0, num_training_steps=None, decay="constant")
+    assert sched.check_interval == 10
+    # a 40-step fine-tune (M = 20, R = 4): stable right after the fastest ramp, not held at the peak until M
+    short = regression_run(steps=40, total=40, max_warmup_steps=20)
+    assert short.end_reason == "stable" and 3 <= short.warmup_end_step <= 6  # r = 1 at R - 1 = 3
 
 
 def test_lr_ramps_without_jumps_and_never_exceeds_the_peak() -> None:
