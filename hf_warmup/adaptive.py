@@ -25,8 +25,9 @@ of the last ``patience`` checks had ``g(Ŝ) > 0``, i.e. the second moments keep 
 since the ramp must have reached the peak first. If ``g`` stays 1, the schedule is ``linear_warmup`` over
 ``R``; if it stays 0, the ramp is (about) linear over ``M``.
 
-Checks happen every ``check_interval`` *real* optimizer steps (skipped fp16 steps and repeated
-``scheduler.step()`` calls do not count); every rank computes the same ``Ŝ`` (the monitor reduces over ranks),
+Checks happen every ``check_interval`` *real* optimizer steps (default ``clip(round(T / 50), 1, 10)``: the
+peak is held for at most ``patience`` intervals while stability there is confirmed; skipped fp16 steps and
+repeated ``scheduler.step()`` calls do not count); every rank computes the same ``Ŝ`` (the monitor reduces over ranks),
 so every rank takes the same decisions. A NaN ``Ŝ`` (non-finite optimizer state) counts as ``Ŝ >= τ``.
 """
 

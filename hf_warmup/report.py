@@ -99,7 +99,7 @@ def scheduler_config(scheduler: Any, args: Any = None, total: int | None = None)
     config: dict[str, Any] = dict(describe()) if callable(describe) else {}
     if not config and is_adaptive(scheduler):  # a scheduler without describe_config: read its attributes
         monitor = getattr(scheduler, "monitor", None)
-        for key in ("max_warmup_steps", "min_warmup_steps", "threshold", "patience", "handoff_steps"):
+        for key in ("max_warmup_steps", "min_warmup_steps", "threshold", "patience"):
             if hasattr(scheduler, key):
                 config[key] = getattr(scheduler, key)
         if monitor is not None:
