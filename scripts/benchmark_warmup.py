@@ -200,7 +200,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--any_source", action="store_true",
                    help="with --report_only: also report adaptive runs made by another hf_warmup source (the "
                         "report names the source hashes it used)")
+    p.add_argument("--merge_from", nargs="+", default=[], metavar="DIR",
+                   help="first add the finished runs of these output directories to --output_dir's results.json "
+                        "(sweeps split over several processes or machines; a run already finished here is kept)")
     return p.parse_args(argv)
+
+
+def merge_runs(store: dict[str, Any], sources: list[str]) -> int:
+    """Add every finished run of ``DIR/results.json`` (for each DIR in ``sources``) that ``store`` lacks."""
+    added = 0
+    for src in sources:
+        path = Path(src) / "results.json"
+        other = json.loads(path.read_text())
+        if other.get("version") != RESULTS_VERSION:
+            raise SystemExit(f"--merge_from: {path} has results version {other.get('version')}, "
+                             f"expected {RESULTS_VERSION}")
+        for key, rec in other["runs"].items():
+            if rec.get("status") == "done" and store["runs"].get(key, {}).get("status") != "done":
+                store["runs"][key] = rec
+                added += 1
+    return added
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(results_path.read_text())
         if old.get("version") == RESULTS_VERSION:
             store = old
+    if args.merge_from:
+        added = merge_runs(store, args.merge_from)
+        save_json(results_path, store)
+        print(f"merged {added} finished runs from {', '.join(args.merge_from)} into {results_path}")
     hashes = code_hashes()
 
     modules = {t: load_task(t) for t in tasks}

@@ -330,40 +330,60 @@ def render_gpu_check(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_before.json", "docs/benchmark/device_tuning.json")
+BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_v2.json", "docs/benchmark/quick_before.json",
+               "docs/benchmark/full.json", "docs/benchmark/device_tuning.json")
+#: Reference rows of the full-mode table, beside adaptive_warmup.
+FULL_ROWS = ("linear_warmup(W=10%)", "hf_linear(10%)", "untuned_exponential_warmup", "radam_warmup", "autowu")
+GAP_HEAD = ["| max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|"]
 
 
 def _gap_summary(row: dict[str, Any] | None) -> str:
-    if not row:
-        return "–"
+    if not row or not row.get("n_cells"):
+        return "n/a | n/a | n/a | –"
     peers = f"{row['wins_vs_peers']}/{row['cells_vs_peers']}" if row.get("cells_vs_peers") else "n/a"
     return (f"{row['max_gap_pct']:+.1f} % / {row['mean_gap_pct']:+.1f} % | {row['within_1pct']}/{row['n_cells']} | "
             f"{peers} | {row['n_diverged']}/{row['n_stuck']}")
 
 
+def _table(first: str, rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
+    head = [f"| {first} " + GAP_HEAD[0], "|---" + GAP_HEAD[1]]
+    return head + [f"| {name} | {_gap_summary(row)} |" for name, row in rows]
+
+
 @figure("benchmark")
 def render_benchmark(root: Path) -> str:
-    """Per task: adaptive_warmup's max/mean gap to the oracle, before (quick_before) and after (quick), and the
-    default against its variants on the device tuning sweep."""
-    after, before, tune = (load(root, f) for f in BENCH_FILES)
-    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, (after, before, tune))]
+    """Per task: adaptive_warmup's gaps to the oracle in full mode beside the fixed rules, its history in quick
+    mode (the old rule, the redesign with checks every 10 steps, today), and the device tuning sweep."""
+    now, v2, before, full, tune = (load(root, f) for f in BENCH_FILES)
+    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, (now, v2, before, full, tune))]
+    fm = full["meta"]
     lines = ["From the committed results (more in `docs/benchmark/README.md`):", *sources, "",
-             "Quick mode: 1 seed, 2 LRs per task. Columns: max / mean gap to the per-cell oracle, cells within 1 %, "
-             "cells better than the best of `untuned_exponential_warmup` and `radam_warmup`, diverged/stuck runs.", "",
-             "| task | version | max / mean gap | within 1 % | wins vs peers | diverged/stuck |",
-             "|---|---|---|---|---|---|"]
-    for task in after["summary"]:
-        for label, res, arm in (("before (old rule)", before, "adaptive_warmup"),
-                                ("after (defaults)", after, "adaptive_warmup"),
-                                ("after, λ = 1", after, "adaptive(decrease_weight=1.0)")):
-            lines.append(f"| {task} | {label} | {_gap_summary(res['summary'].get(task, {}).get(arm))} |")
-    lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1):", "",
-              "| variant | max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|---|"]
-    for rows in tune["summary"].values():
-        for arm, row in rows.items():
+             "Columns: max / mean gap of the mean final eval loss to the per-cell oracle, cells within 1 %, cells "
+             "better than the best of `untuned_exponential_warmup` and `radam_warmup` (where they apply), "
+             "diverged/stuck runs.", "",
+             f"**Full mode** ({len(fm['seeds'])} seeds, 4 LRs per task, W grid "
+             f"{{{', '.join(f'{100 * g:g}' for g in fm['grid'])}}} % of T; {fm['machine']}, device {fm['device']}):", ""]
+    rows: list[tuple[str, dict[str, Any] | None]] = []
+    for task, summ in full["summary"].items():
+        rows += [(f"{task}: **`adaptive_warmup`**", summ.get("adaptive_warmup"))]
+        rows += [(f"{task}: `{arm}`", summ.get(arm)) for arm in FULL_ROWS]
+    lines += _table("task: row", rows)
+    lines += ["", "**Quick mode** (1 seed, 2 LRs per task), `adaptive_warmup` with its defaults of each version:", ""]
+    rows = []
+    for task in now["summary"]:
+        rows += [(f"{task}: before (old rule)", before["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: redesign, checks every 10 steps", v2["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: redesign, λ = 1", v2["summary"].get(task, {}).get("adaptive(decrease_weight=1.0)")),
+                 (f"{task}: now (checks every round(T/50))", now["summary"].get(task, {}).get("adaptive_warmup"))]
+    lines += _table("task: version", rows)
+    lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1 and checks "
+              "every 10 steps):", ""]
+    rows = []
+    for summ in tune["summary"].values():
+        for arm, row in summ.items():
             if arm.startswith("adaptive"):
-                name = "λ = 1 (the sweep's default)" if arm == "adaptive_warmup" else f"`{arm}`"
-                lines.append(f"| {name} | {_gap_summary(row)} |")
+                rows.append(("λ = 1 (the sweep's default)" if arm == "adaptive_warmup" else f"`{arm}`", row))
+    lines += _table("variant", rows)
     return "\n".join(lines)
 
 

@@ -181,3 +181,29 @@ def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(bench, "code_hashes", lambda: {**real_hashes(), "hf_warmup": "changed"})
     assert bench.main(base) == 0
     assert calls == ["adaptive_warmup"]  # hf_warmup changed: the adaptive run is stale, the grid is not
+
+
+def test_runs_split_over_processes_merge_into_one_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = bench.execute
+
+    def counting(spec: dict[str, Any]) -> dict[str, Any]:
+        calls.append(spec["meta"]["arm"])
+        return real(spec)
+
+    monkeypatch.setattr(bench, "execute", counting)
+    common = ["--smoke", "--tasks", "digits_mlp", "--no_progress"]
+    assert bench.main([*common, "--arms", "oracle", "--output_dir", str(tmp_path / "fixed")]) == 0
+    assert bench.main([*common, "--arms", "adaptive_warmup", "--output_dir", str(tmp_path / "adaptive")]) == 0
+    calls.clear()
+    merged = tmp_path / "merged"
+    assert bench.main([*common, "--arms", "oracle,adaptive_warmup", "--output_dir", str(merged), "--merge_from",
+                       str(tmp_path / "fixed"), str(tmp_path / "adaptive")]) == 0
+    assert calls == []  # every run came from the two directories
+    summary = json.loads((merged / "summary.json").read_text())
+    assert summary["cells"]["digits_mlp"]["0.01|adaptive_warmup"]["status"] == "done"
+    assert summary["cells"]["digits_mlp"]["0.01|linear_warmup(W=50%)"]["status"] == "done"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "results.json").write_text(json.dumps({"version": 1, "runs": {}}))
+    with pytest.raises(SystemExit, match="results version 1"):
+        bench.main([*common, "--output_dir", str(merged), "--merge_from", str(tmp_path / "old")])
