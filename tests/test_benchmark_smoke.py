@@ -149,7 +149,8 @@ def test_autowu_switches_after_the_loss_minimum() -> None:
 
 
 # -- the runner: resume and staleness -----------------------------------------------------------------------------
-def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def count_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The arm labels of the runs the runner executes from now on (appended as they run)."""
     calls: list[str] = []
     real = bench.execute
 
@@ -158,6 +159,11 @@ def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.Mon
         return real(spec)
 
     monkeypatch.setattr(bench, "execute", counting)
+    return calls
+
+
+def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_runs(monkeypatch)
     out = tmp_path / "out"
     base = ["--smoke", "--tasks", "digits_mlp", "--arms", "oracle,radam_warmup,adaptive_warmup", "--output_dir",
             str(out), "--no_progress"]
@@ -184,14 +190,7 @@ def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_runs_split_over_processes_merge_into_one_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real = bench.execute
-
-    def counting(spec: dict[str, Any]) -> dict[str, Any]:
-        calls.append(spec["meta"]["arm"])
-        return real(spec)
-
-    monkeypatch.setattr(bench, "execute", counting)
+    calls = count_runs(monkeypatch)
     common = ["--smoke", "--tasks", "digits_mlp", "--no_progress"]
     assert bench.main([*common, "--arms", "oracle", "--output_dir", str(tmp_path / "fixed")]) == 0
     assert bench.main([*common, "--arms", "adaptive_warmup", "--output_dir", str(tmp_path / "adaptive")]) == 0
