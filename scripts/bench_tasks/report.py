@@ -212,6 +212,8 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
             if means:
                 ax.plot([x * shift for x, _ in means], [y for _, y in means], "-o", color=color, label=arm["label"])
         ax.set_xscale("log")
+        ax.set_xticks(lrs, [f"{lr:g}" for lr in lrs])  # the sweep's LRs only: no crowded minor labels
+        ax.minorticks_off()
         ax.set_xlabel("peak LR")
         ax.set_ylabel("warmup length (steps)")
         ax.set_title(f"{t} (T={meta['tasks'][t]['cfg']['T']})")
