@@ -39,7 +39,7 @@ from bench_tasks.protocol import Arm  # noqa: E402
 
 #: (task, peak LR, what the full-mode oracle wants there)
 DEFAULT_CELLS = (("llama_lm", 0.1, "long (50 % of T)"), ("llama_lm", 0.03, "20 % of T"),
-                 ("postln_lm", 0.03, "20 % of T"), ("digits_mlp", 0.03, "short (2.5–5 % of T)"))
+                 ("postln_lm", 0.03, "long (50 % of T)"), ("digits_mlp", 0.03, "short (2.5–5 % of T)"))
 
 
 class Recorder:
