@@ -31,9 +31,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch  # noqa: E402
-
 import bench_tasks.loop as loop  # noqa: E402
+import torch  # noqa: E402
 from bench_tasks import load_task  # noqa: E402
 from bench_tasks.protocol import Arm  # noqa: E402
 
@@ -50,6 +49,7 @@ class Recorder:
         self.rows: list[dict[str, float]] = []
         self._before: list[torch.Tensor] = []
         self._grad_sq = 0.0
+        self._v_sum = 0.0
         opt.register_step_pre_hook(self._pre)
         opt.register_step_post_hook(self._post)
 

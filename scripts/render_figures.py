@@ -345,6 +345,12 @@ def _gap_summary(row: dict[str, Any] | None) -> str:
             f"{peers} | {row['n_diverged']}/{row['n_stuck']}")
 
 
+def _lrs_per_task(meta: dict[str, Any]) -> str:
+    """How many peak LRs each task swept, from the results' own meta ("4", or "2–4" when they differ)."""
+    counts = sorted({len(t["lrs"]) for t in meta["tasks"].values()})
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+
+
 def _table(first: str, rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
     head = [f"| {first} " + GAP_HEAD[0], "|---" + GAP_HEAD[1]]
     return head + [f"| {name} | {_gap_summary(row)} |" for name, row in rows]
@@ -361,14 +367,15 @@ def render_benchmark(root: Path) -> str:
              "Columns: max / mean gap of the mean final eval loss to the per-cell oracle, cells within 1 %, cells "
              "better than the best of `untuned_exponential_warmup` and `radam_warmup` (where they apply), "
              "diverged/stuck runs.", "",
-             f"**Full mode** ({len(fm['seeds'])} seeds, 4 LRs per task, W grid "
+             f"**Full mode** ({len(fm['seeds'])} seeds, {_lrs_per_task(fm)} LRs per task, W grid "
              f"{{{', '.join(f'{100 * g:g}' for g in fm['grid'])}}} % of T; {fm['machine']}, device {fm['device']}):", ""]
     rows: list[tuple[str, dict[str, Any] | None]] = []
     for task, summ in full["summary"].items():
         rows += [(f"{task}: **`adaptive_warmup`**", summ.get("adaptive_warmup"))]
         rows += [(f"{task}: `{arm}`", summ.get(arm)) for arm in FULL_ROWS]
     lines += _table("task: row", rows)
-    lines += ["", "**Quick mode** (1 seed, 2 LRs per task), `adaptive_warmup` with its defaults of each version:", ""]
+    lines += ["", f"**Quick mode** ({len(now['meta']['seeds'])} seed, {_lrs_per_task(now['meta'])} LRs per task), "
+              "`adaptive_warmup` with its defaults of each version:", ""]
     rows = []
     for task in now["summary"]:
         rows += [(f"{task}: before (old rule)", before["summary"].get(task, {}).get("adaptive_warmup")),
