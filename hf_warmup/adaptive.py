@@ -19,16 +19,33 @@ The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t;
 * ``M`` = ``max_warmup_steps``: the bound. The second term of the slope makes ``r`` reach 1 at ``t = M - 1``
   at the latest, without a jump.
 
-**The end** ``L`` (``warmup_end_step``, where the decay begins): the first check at which ``r = 1`` *and* each
-of the last ``patience`` checks had ``g(Ŝ) > 0``, i.e. the second moments keep up **at the peak LR**
-(``end_reason = "stable"``); otherwise ``M`` (``"bound"``). Stability at a small LR never ends the warmup,
-since the ramp must have reached the peak first. If ``g`` stays 1, the schedule is ``linear_warmup`` over
-``R``; if it stays 0, the ramp is (about) linear over ``M``.
+**The end** ``L`` (``warmup_end_step``, where the decay begins) is the first of:
+
+* **the edge** (``end_reason = "edge"``): a check at which the coherence of the gradients the momentum averages
+  (:func:`hf_warmup.statistic.coherence`, from Adam's ``m̂`` and the window's mean squared gradient)
+
+      φ = Σ_i f · m̂_i² / Σ_i ḡ²_i          (1 for independent noise, 19 for β1 = 0.9 when all agree)
+
+  has fallen below ``φ*`` (``coherence_threshold``): successive gradients *alternate*, i.e. every step
+  overshoots. The LR reached, ``ω(L) · peak``, then takes the place of the peak: the LR never rises further,
+  and the decay starts from it, ``lr(t) = peak · ω(L) · d(t; L, T)`` (``peak_fraction = ω(L)``, logged and
+  reported). A peak LR beyond the edge is where a long fixed warmup wins only because it spends less time at
+  the peak; here the ramp stops where the optimizer state says the steps stopped helping.
+  ``coherence_threshold = 0`` turns this off (the LR always reaches the peak); without a first moment
+  (RMSprop, Adafactor) ``φ`` is NaN and never ends the warmup;
+* **stable** (``"stable"``): ``r = 1`` *and* each of the last ``patience`` checks had ``g(Ŝ) > 0``, i.e. the
+  second moments keep up **at the peak LR**. Stability at a small LR never ends the warmup, since the ramp must
+  have reached the peak first;
+* **the bound** ``M`` (``"bound"``).
+
+If ``g`` stays 1 and the edge is not met, the schedule is ``linear_warmup`` over ``R``; if ``g`` stays 0, the
+ramp is (about) linear over ``M``.
 
 Checks happen every ``check_interval`` *real* optimizer steps (default ``clip(round(T / 50), 1, 10)``: the
 peak is held for at most ``patience`` intervals while stability there is confirmed; skipped fp16 steps and
-repeated ``scheduler.step()`` calls do not count); every rank computes the same ``Ŝ`` (the monitor reduces over ranks),
-so every rank takes the same decisions. A NaN ``Ŝ`` (non-finite optimizer state) counts as ``Ŝ >= τ``.
+repeated ``scheduler.step()`` calls do not count); every rank computes the same ``Ŝ`` and ``φ`` (the monitor reduces
+over ranks), so every rank takes the same decisions. A NaN ``Ŝ`` (non-finite optimizer state) counts as
+``Ŝ >= τ``; a NaN ``φ`` never ends the warmup.
 """
 
 from __future__ import annotations
@@ -65,7 +82,8 @@ CHECKS_PER_RUN = 50
 DEFAULT_PATIENCE = 2
 DEFAULT_DECREASE_WEIGHT = 0.0
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
-DEFAULT_MIN_FRACTION = 0.2  # R = 0.2 · M
+DEFAULT_MIN_FRACTION = 0.4  # R = 0.4 · M
+DEFAULT_COHERENCE_THRESHOLD = 0.7
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
 MAX_HISTORY = 512  # check_history keeps at most this many entries (halved in resolution when full)
 
@@ -76,21 +94,24 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "check_interval": Option("int", None, "an int >= 1", lambda v: v >= 1),
     "patience": Option("int", DEFAULT_PATIENCE, "an int >= 1", lambda v: v >= 1),
     "decrease_weight": Option("float", DEFAULT_DECREASE_WEIGHT, "a float >= 0", lambda v: v >= 0),
+    "coherence_threshold": Option("float", DEFAULT_COHERENCE_THRESHOLD, "a float in [0, 1] (0: never end at the "
+                                  "edge, always reach the peak LR)", lambda v: 0 <= v <= 1),
     "start_factor": START_FACTOR,
     "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
 }
 
 
-def default_check_interval(num_training_steps: int | None) -> int:
-    """``check_interval`` when not given: ``clip(round(T / 50), 1, 10)``, or 10 without ``T``.
+def default_check_interval(num_training_steps: int | None) -> tuple[int, str]:
+    """``check_interval`` when not given, and where it came from: ``clip(round(T / 50), 1, 10)``, or 10 without ``T``.
 
     The warmup ends at a check, so the peak is held for up to ``patience`` intervals while stability at the
     peak is confirmed; tying the interval to ``T`` keeps that hold a few percent of short runs (a 40-step
     fine-tune checks every step) and costs one host sync per 10 steps on long ones.
     """
     if num_training_steps is None:
-        return DEFAULT_CHECK_INTERVAL
-    return min(DEFAULT_CHECK_INTERVAL, max(1, round(num_training_steps / CHECKS_PER_RUN)))
+        return DEFAULT_CHECK_INTERVAL, "default"
+    value = min(DEFAULT_CHECK_INTERVAL, max(1, round(num_training_steps / CHECKS_PER_RUN)))
+    return value, f"round(num_training_steps={num_training_steps} / {CHECKS_PER_RUN}) in [1, {DEFAULT_CHECK_INTERVAL}]"
 
 
 def default_max_warmup(
@@ -119,10 +140,12 @@ def default_max_warmup(
 class AdaptiveWarmupLR(PlainStateLR):
     """Variance-aware warmup; see the module docstring for the formula.
 
-    Public diagnostics: ``warmup_end_step`` (None while warming up, then ``L``), ``end_reason`` (``"stable"`` or
-    ``"bound"``), ``last_statistic`` (the latest ``Ŝ``), ``statistic_at_end``, ``last_window`` (the latest raw
-    :class:`~hf_warmup.statistic.Window`), ``check_history`` (``[scheduler step, Ŝ, ω]`` per check, at most
-    ``MAX_HISTORY`` entries) and :meth:`describe_config`.
+    Public diagnostics: ``warmup_end_step`` (None while warming up, then ``L``), ``end_reason`` (``"edge"``,
+    ``"stable"`` or ``"bound"``), ``peak_fraction`` (``ω(L)``: 1 unless it ended at the edge),
+    ``last_statistic`` (the latest ``Ŝ``), ``statistic_at_end``, ``last_coherence`` (the latest ``φ``),
+    ``coherence_at_end``, ``last_window`` (the latest raw :class:`~hf_warmup.statistic.Window`),
+    ``check_history`` (``[scheduler step, Ŝ, ω, φ]`` per check, at most ``MAX_HISTORY`` entries) and
+    :meth:`describe_config`.
     """
 
     extra_state_keys = (
@@ -133,6 +156,8 @@ class AdaptiveWarmupLR(PlainStateLR):
         "end_reason",
         "last_statistic",
         "statistic_at_end",
+        "last_coherence",
+        "coherence_at_end",
         "recent_statistics",
         "check_history",
         "history_stride",
@@ -152,6 +177,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         check_interval: int = DEFAULT_CHECK_INTERVAL,
         patience: int = DEFAULT_PATIENCE,
         decrease_weight: float = DEFAULT_DECREASE_WEIGHT,
+        coherence_threshold: float = DEFAULT_COHERENCE_THRESHOLD,
         start_factor: float = 0.0,
         sample_size: int = 4096,
         monitor: SecondMomentMonitor | None = None,
@@ -167,6 +193,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.threshold = float(threshold)
         self.patience = int(patience)
         self.decrease_weight = float(decrease_weight)
+        self.coherence_threshold = float(coherence_threshold)
         self.start_factor = float(start_factor)
         self.provenance = dict(provenance or {})
         # the ramp r(t) = min(1, anchor_progress + slope · (t - anchor_step)); see the module docstring
@@ -177,6 +204,8 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.end_reason: str | None = "bound" if self.max_warmup_steps == 0 else None
         self.last_statistic: float | None = None
         self.statistic_at_end: float | None = None
+        self.last_coherence: float | None = None
+        self.coherence_at_end: float | None = None
         self.last_window: Window | None = None
         self.recent_statistics: list[float] = []
         self.check_history: list[list[float]] = []
@@ -204,10 +233,16 @@ class AdaptiveWarmupLR(PlainStateLR):
         return self.warmup_end_step
 
     def progress(self, t: int) -> float:
-        """``r(t)`` on the current segment (for ``t >= anchor_step``; earlier segments are not kept)."""
+        """``r(t)`` on the current segment (for ``t >= anchor_step``; earlier segments are not kept); after the
+        end, ``r(L)`` (1 unless the warmup ended at the edge)."""
         if self.warmup_end_step is not None and t >= self.warmup_end_step:
-            return 1.0
+            return self.anchor_progress
         return min(1.0, self.anchor_progress + self.slope * (t - self.anchor_step))
+
+    @property
+    def peak_fraction(self) -> float | None:
+        """``ω(L)``, the fraction of the peak LR the decay starts from (None while warming up)."""
+        return None if self.warmup_end_step is None else self.warmup_factor(self.warmup_end_step)
 
     def warmup_factor(self, t: int) -> float:
         """``ω(t) = s + (1 - s) · r(t)``."""
@@ -243,14 +278,23 @@ class AdaptiveWarmupLR(PlainStateLR):
         if window is None:
             return
         stat = self._excess(window)
+        phi = float(window.coherence)
         self.last_window = window
         self.last_statistic = stat
+        self.last_coherence = phi if math.isfinite(phi) else None
         self.recent_statistics = [*self.recent_statistics, stat][-self.patience :]
-        self._record(t, stat)
+        self._record(t, stat, phi)
+        if self.at_edge(phi):
+            self._end(t, "edge", self.progress(t))
+            return
         if self.progress(t) >= 1.0 and self.is_stable():
             self._end(t, "stable")
             return
         self._reanchor(t, stat)
+
+    def at_edge(self, phi: float) -> bool:
+        """``φ < φ*``: successive gradients alternate, the steps overshoot (NaN: no first moment, never)."""
+        return math.isfinite(phi) and phi < self.coherence_threshold
 
     def _excess(self, window: Window) -> float:
         location = self.monitor.location
@@ -279,21 +323,22 @@ class AdaptiveWarmupLR(PlainStateLR):
         recent = self.recent_statistics
         return len(recent) >= self.patience and all(self.pace(x) > 0.0 for x in recent)
 
-    def _record(self, t: int, stat: float) -> None:
-        """Keep ``[t, Ŝ, ω(t)]`` of every ``history_stride``-th check; halve the resolution when full."""
+    def _record(self, t: int, stat: float, phi: float) -> None:
+        """Keep ``[t, Ŝ, ω(t), φ]`` of every ``history_stride``-th check; halve the resolution when full."""
         self.checks_done += 1
         if self.checks_done % self.history_stride:
             return
-        self.check_history.append([float(t), stat, self.warmup_factor(t)])
+        self.check_history.append([float(t), stat, self.warmup_factor(t), phi])
         if len(self.check_history) > MAX_HISTORY:
             self.check_history = self.check_history[1::2]
             self.history_stride *= 2
 
-    def _end(self, end: int, reason: str) -> None:
-        self.anchor_step, self.anchor_progress, self.slope = end, 1.0, 0.0
+    def _end(self, end: int, reason: str, progress: float = 1.0) -> None:
+        self.anchor_step, self.anchor_progress, self.slope = end, min(1.0, progress), 0.0
         self.warmup_end_step = int(end)
         self.end_reason = reason
         self.statistic_at_end = self.last_statistic
+        self.coherence_at_end = self.last_coherence
         self.monitor.close()  # nothing more to watch
 
     def describe_config(self) -> dict[str, Any]:
@@ -306,6 +351,7 @@ class AdaptiveWarmupLR(PlainStateLR):
             "check_interval": self.check_interval,
             "patience": self.patience,
             "decrease_weight": self.decrease_weight,
+            "coherence_threshold": self.coherence_threshold,
             "start_factor": self.start_factor,
             "sample_size": self.sample_size,
             "decay": self.decay.kind,
@@ -342,11 +388,9 @@ def get_adaptive_warmup_schedule(
     """
     opts = parse_kwargs(NAME, kwargs, {**DECAY_OPTIONS, **ADAPTIVE_OPTIONS})
     warmup_steps, total = check_steps(NAME, num_warmup_steps, num_training_steps, opts["decay"], False)
-    interval = opts["check_interval"]
-    provenance: dict[str, Any] = {"check_interval_from": "lr_scheduler_kwargs" if interval is not None else (
-        f"round(num_training_steps={total} / {CHECKS_PER_RUN}) in [1, {DEFAULT_CHECK_INTERVAL}]"
-        if total is not None else "default")}
-    interval = interval if interval is not None else default_check_interval(total)
+    interval, interval_from = (opts["check_interval"], "lr_scheduler_kwargs") if opts["check_interval"] is not None \
+        else default_check_interval(total)
+    provenance: dict[str, Any] = {"check_interval_from": interval_from}
     monitor = SecondMomentMonitor(optimizer, interval, opts["sample_size"])
     max_warmup = opts["max_warmup_steps"]
     if max_warmup is None:
@@ -387,6 +431,7 @@ def get_adaptive_warmup_schedule(
         check_interval=interval,
         patience=opts["patience"],
         decrease_weight=opts["decrease_weight"],
+        coherence_threshold=opts["coherence_threshold"],
         start_factor=opts["start_factor"],
         sample_size=opts["sample_size"],
         monitor=monitor,
@@ -398,7 +443,8 @@ SCHEDULES[NAME] = ScheduleSpec(
     NAME,
     "ω ramps toward 1 no faster than over min_warmup_steps and no slower than over max_warmup_steps, slower "
     "while Adam's second moments change faster than their EMA follows (|excess innovation| vs threshold); the decay "
-    "starts once the second moments are stable at the peak LR",
+    "starts once the second moments are stable at the peak LR, or earlier, from the LR reached, where the momentum "
+    "shows the steps overshooting (coherence < coherence_threshold)",
     ADAPTIVE_OPTIONS,
     get_adaptive_warmup_schedule,
 )

@@ -4,11 +4,13 @@ Registered as a Trainer default callback by :mod:`hf_warmup.registry`. On the ma
 
 * at the first step, one **start line** at the level the Trainer shows by default (WARNING on the
   ``transformers.hf_warmup`` logger, so ``--log_level error`` hides it), e.g.
-  ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold 0.25, checks every 10 steps, fastest ramp 6 steps, decay cosine
+  ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold 0.25, checks every 10 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7, decay cosine
   to 0.1, T=300``; for fixed schedules ``W`` and ``L`` and where each came from (hf_warmup schedules only);
-* in the logs (console, ``trainer_state.json``, TensorBoard, W&B): ``warmup_statistic`` at the first log after
-  each new check of the adaptive warmup (never repeated between checks, never after the end), and once
-  ``warmup_end_step`` (with ``warmup_statistic_at_end``) at the step where the end was decided;
+* in the logs (console, ``trainer_state.json``, TensorBoard, W&B): ``warmup_statistic`` (and
+  ``warmup_coherence`` where the optimizer keeps a first moment) at the first log after each new check of the
+  adaptive warmup (never repeated between checks, never after the end), and once ``warmup_end_step`` (with
+  ``warmup_statistic_at_end`` and ``warmup_peak_fraction``, the fraction of the peak LR the decay starts from)
+  at the step where the end was decided;
 * at the end of training, the **report** ``warmup.json`` and ``warmup.png`` in ``output_dir`` for every
   schedule (:mod:`hf_warmup.report`), covering the whole run also after a resume, and one line saying when
   and why the warmup ended. ``HF_WARMUP_REPORT=0`` turns the report off, ``HF_WARMUP_REPORT=json`` skips
@@ -94,6 +96,9 @@ class WarmupDiagnosticsCallback(TrainerCallback):
         # S only at the first log after a new check, up to and including the end
         if new_check and stat is not None and math.isfinite(stat) and not (ended and self._reported_end):
             extra["warmup_statistic"] = round(float(stat), 6)
+            phi = getattr(scheduler, "last_coherence", None)
+            if phi is not None and math.isfinite(phi):
+                extra["warmup_coherence"] = round(float(phi), 6)
         if history is not None:
             self._checks_logged = len(history)
         if ended and not self._reported_end:
@@ -101,6 +106,9 @@ class WarmupDiagnosticsCallback(TrainerCallback):
             at_end = scheduler.statistic_at_end
             if at_end is not None and math.isfinite(at_end):
                 extra["warmup_statistic_at_end"] = round(float(at_end), 6)
+            fraction = getattr(scheduler, "peak_fraction", None)
+            if fraction is not None:
+                extra["warmup_peak_fraction"] = round(float(fraction), 6)
             self._reported_end = True
         if not extra:
             return

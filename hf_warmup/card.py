@@ -18,7 +18,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .report import REPORT_JSON, REPORT_PNG, build_report, load_report, start_line, write_report
+from .report import (
+    REPORT_JSON,
+    REPORT_PNG,
+    build_report,
+    coherence_text,
+    fraction_text,
+    load_report,
+    start_line,
+    write_report,
+)
 
 SECTION_START = "<!-- hf_warmup: warmup section (start) -->"
 SECTION_END = "<!-- hf_warmup: warmup section (end) -->"
@@ -64,7 +73,9 @@ def warmup_markdown(report: dict[str, Any]) -> str:
         f"of Adam's second moments; the LR ramp runs no faster than over min_warmup_steps = "
         f"{c.get('min_warmup_steps') or '?'} and no slower than over max_warmup_steps = {c.get('max_warmup_steps')}, "
         f"slower as S approaches {thr_txt}; warmup ends at the first check where the ramp has reached the peak "
-        f"and each of the last {c.get('patience', '?')} checks let it move, and at the latest at max_warmup_steps."
+        f"and each of the last {c.get('patience', '?')} checks let it move, and at the latest at max_warmup_steps"
+        + (f"; or earlier, at the LR reached, where the momentum's coherence falls below "
+           f"{c['coherence_threshold']:g} (the steps overshoot)." if c.get("coherence_threshold") else ".")
     )
     recent = _recent(report)
     mean = sum(recent) / len(recent) if recent else None
@@ -73,6 +84,12 @@ def warmup_markdown(report: dict[str, Any]) -> str:
     if end is None:
         lines.append(f"- Warmup had **not ended** when training stopped at step {report.get('global_step')} of "
                      f"{total} ({mean_txt}).")
+    elif reason == "edge":
+        lines.append(
+            f"- **Warmup ended at step {end}** of {total} (end_reason `edge`): the momentum showed the steps "
+            f"overshooting ({coherence_text(report)}), so the LR stopped rising at {fraction_text(report)} of "
+            f"the peak and the decay began from there at step {end}."
+        )
     elif reason == "stable":
         lines.append(
             f"- **Warmup ended at step {end}** of {total} (end_reason `stable`): the ramp had reached the peak LR "

@@ -15,6 +15,10 @@ The monitor reports
 
     S = the statistic of :mod:`hf_warmup.statistic` over the sampled coordinates (all ranks together)
 
+and, where the optimizer keeps a first moment at the same coordinates (Adam, 8-bit Adam), the coherence ``φ``
+of the gradients the momentum averages (:func:`hf_warmup.statistic.coherence`): ``< 1`` when successive
+gradients alternate, i.e. the steps overshoot.
+
 What ``S``, its variance and the excess innovation mean, and why noise and drift can be told apart, is
 explained in :mod:`hf_warmup.statistic`. Non-finite state makes ``S`` NaN (one warning names the layout).
 
@@ -32,6 +36,7 @@ SUM across all ranks (each coordinate is owned by exactly one rank), and synchro
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -40,14 +45,24 @@ import torch.distributed as dist
 from .layout import Layout, build_layout, state_of, step_marker
 from .optim_state import (
     StateLocation,
+    first_moment_key,
     locate_state,
     optimizer_step_count,
     sample_strided,
     window_coefficients,
 )
-from .statistic import NUM_SUMS, Window, coordinate_sums, finish
+from .statistic import (
+    NUM_COHERENCE_SUMS,
+    NUM_SUMS,
+    Window,
+    coherence,
+    coherence_sums,
+    coordinate_sums,
+    finish,
+    white_noise_factor,
+)
 
-_FLAGS = 1  # after the sums: the number of non-finite sampled values
+_FLAGS = 2  # after the sums: the number of non-finite sampled values, the number of coordinates without a first moment
 
 
 def _distributed() -> bool:
@@ -108,9 +123,11 @@ class SecondMomentMonitor:
         return self.real_steps > 0 and self.real_steps - max(self.snapshot_step, 0) >= self.check_interval
 
     # -- sampling -------------------------------------------------------------------------------------------
-    def _local_samples(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.device]:
-        """This rank's sampled values (float32), their slots, their param groups, and their device."""
+    def _local_samples(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.device]:
+        """This rank's sampled second moments and first moments (float32; NaN where there is no first moment),
+        their slots, their param groups, and their device."""
         values: list[torch.Tensor] = []
+        firsts: list[torch.Tensor] = []
         slots: list[torch.Tensor] = []
         groups: list[torch.Tensor] = []
         device = torch.device("cpu")
@@ -122,21 +139,24 @@ class SecondMomentMonitor:
             v = sample_strided(state, key, run.local, self.layout.stride, run.count)
             device = v.device
             values.append(v)
+            first = first_moment_key(state, self.location.rule, key)
+            firsts.append(sample_strided(state, first, run.local, self.layout.stride, run.count) if first is not None
+                          else torch.full_like(v, float("nan")))
             slots.append(torch.arange(run.slot, run.slot + run.count))
             groups.append(torch.full((run.count,), run.group, dtype=torch.long))
         if not values:
             empty = torch.zeros(0, dtype=torch.long)
-            return torch.zeros(0), empty, empty, device
+            return torch.zeros(0), torch.zeros(0), empty, empty, device
         device = _comm_device(device)
-        return (torch.cat([v.to(device) for v in values]), torch.cat(slots).to(device),
-                torch.cat(groups).to(device), device)
+        return (torch.cat([v.to(device) for v in values]), torch.cat([m.to(device) for m in firsts]),
+                torch.cat(slots).to(device), torch.cat(groups).to(device), device)
 
     def check(self) -> Window | None:
         """Take a snapshot; return the :class:`~hf_warmup.statistic.Window` against the previous one (``None`` on
         the first; its ``S`` is NaN if the state was unusable)."""
-        new, slots, groups, device = self._local_samples()
-        size = self.sample_size
-        vector = torch.zeros(size + NUM_SUMS + _FLAGS, dtype=torch.float64, device=device)
+        new, first, slots, groups, device = self._local_samples()
+        size, sums = self.sample_size, NUM_SUMS + NUM_COHERENCE_SUMS
+        vector = torch.zeros(size + sums + _FLAGS, dtype=torch.float64, device=device)
         vector[slots] = new.double()
         comparable = self.snapshot is not None and self.snapshot_step > 0 and self.snapshot.numel() == size
         if comparable:
@@ -144,7 +164,10 @@ class SecondMomentMonitor:
             old = self.snapshot.to(device)[slots]
             a, b, c = self._coefficients(groups, device)
             vector[size : size + NUM_SUMS] = coordinate_sums(old, new, a, b, c).to(device)
-        vector[size + NUM_SUMS] = (~torch.isfinite(new)).sum().double()
+            scale = self._first_moment_scale(groups, device)
+            vector[size + NUM_SUMS : size + sums] = coherence_sums(first, old, new, a, b, c, scale).to(device)
+        vector[size + sums] = (~torch.isfinite(new)).sum().double()
+        vector[size + sums + 1] = torch.isnan(first).sum().double()
         if _distributed():  # every sampled coordinate is owned by exactly one rank: the SUM counts it once
             dist.all_reduce(vector, op=dist.ReduceOp.SUM)
         self.snapshot = vector[:size].float()
@@ -153,7 +176,9 @@ class SecondMomentMonitor:
             return None
         values = vector[size:].tolist()  # the one host-device sync
         window = finish(values[:NUM_SUMS])
-        non_finite = values[NUM_SUMS]
+        non_finite, no_first = values[sums], values[sums + 1]
+        if no_first == 0:  # φ only where every sampled coordinate has a first moment (not RMSprop/Adafactor)
+            window = replace(window, coherence=coherence(values[NUM_SUMS:sums]))
         if non_finite > 0:
             window = Window.invalid(window.count)
         if window.S != window.S:
@@ -170,6 +195,17 @@ class SecondMomentMonitor:
             return empty, empty, empty
         chosen = table[groups]
         return chosen[:, 0], chosen[:, 1], chosen[:, 2]
+
+    def _first_moment_scale(self, groups: torch.Tensor, device: torch.device) -> torch.Tensor:
+        """Per coordinate ``f / (1 - β1^t)²`` (:func:`~hf_warmup.statistic.white_noise_factor`; 1 without β1)."""
+        step = max(self.real_steps, 1)
+        per_group = []
+        for g in self.location.optimizer.param_groups:
+            beta1 = float(g["betas"][0]) if "betas" in g else 0.0
+            per_group.append(white_noise_factor(beta1, step) / (1.0 - beta1**step) ** 2)
+        if groups.numel() == 0:
+            return torch.zeros(0, dtype=torch.float64, device=device)
+        return torch.tensor(per_group, dtype=torch.float64).to(device)[groups]
 
     def _warn(self, non_finite: float, count: int) -> None:
         """One warning per monitor (on rank 0) when S cannot be computed."""

@@ -119,6 +119,17 @@ def second_moment_keys(state: dict[str, Any], rule: str) -> list[str]:
     return found
 
 
+#: The first moment kept beside each second-moment key, where the optimizer keeps one (Adam's ``exp_avg``,
+#: bitsandbytes' two-state optimizers' ``state1``).
+FIRST_MOMENT_KEYS = {"exp_avg_sq": "exp_avg", "state2": "state1"}
+
+
+def first_moment_key(state: dict[str, Any], rule: str, second_key: str) -> str | None:
+    """The key of the first moment that goes with ``second_key`` in this state, or None (RMSprop, Adafactor)."""
+    key = FIRST_MOMENT_KEYS.get(second_key) if rule == "adam" else None
+    return key if key is not None and isinstance(state.get(key), torch.Tensor) else None
+
+
 def ema_rate(group: dict[str, Any]) -> float:
     """RMSprop's EMA rate: ``alpha`` (torch), or ``betas[0]`` (bitsandbytes' RMSprop stores alpha there)."""
     return float(group["alpha"]) if "alpha" in group else float(group["betas"][0])

@@ -55,14 +55,16 @@ def read_run(path: str) -> dict[str, Any]:
     return run
 
 
-END_TEXT = {"stable": "stable", "bound": "bound reached", "min_steps": "min steps", "fixed": "fixed length"}
+END_TEXT = {"stable": "stable", "bound": "bound reached", "min_steps": "min steps", "fixed": "fixed length",
+            "edge": "edge"}
 
 
 def plot_report(report: dict[str, Any], output: str) -> str:
     """``warmup.png`` from a report (:mod:`hf_warmup.report`): LR and S against the step; save to ``output``.
 
-    LR on the left axis; S on the right axis, drawn only at the steps where it was measured (one marker per
-    check), with the threshold as a dashed line; the warmup end as a vertical line labelled with its reason.
+    LR on the left axis; S and the coherence φ on the right axis, drawn only at the steps where they were
+    measured (one marker per check), with their thresholds as dashed lines; the warmup end as a vertical line
+    labelled with its reason (and, at the edge, the fraction of the peak LR the decay started from).
     A fixed schedule draws the LR alone. Sized for a model card (840 x 480 px).
     """
     plt = _pyplot()
@@ -84,20 +86,30 @@ def plot_report(report: dict[str, Any], output: str) -> str:
         ax2.plot(xs, ys, color="tab:orange", linewidth=0.8, alpha=0.6)
         ax2.scatter(xs, ys, color="tab:orange", s=18, zorder=3, label="S (measured at each check)")
         threshold = report.get("threshold")
-        values = [abs(v) for v in ys] + ([abs(threshold)] if threshold else [])
+        phis = [(c["step"], c["coherence"]) for c in checks if c.get("coherence") is not None]
+        edge = report.get("coherence_threshold")
+        if phis:
+            ax2.scatter(*zip(*phis), color="tab:purple", marker="x", s=18, zorder=3,
+                        label="coherence φ (steps overshoot below its threshold)")
+            if edge:
+                ax2.axhline(edge, color="tab:purple", linestyle="--", linewidth=1.0, label=f"φ threshold {edge:g}")
+        values = [abs(v) for v in ys] + [abs(v) for _, v in phis] + ([abs(threshold)] if threshold else [])
         spread = max(values) / max(min(v for v in values if v > 0) if any(values) else 1.0, 1e-12)
         if spread > 100:  # values over several decades: symmetric log scale
             ax2.set_yscale("symlog", linthresh=1e-2)
         if threshold is not None:
             ax2.axhline(threshold, color="tab:green", linestyle="--", linewidth=1.2,
                         label=f"threshold {threshold:g}")
-        ax2.set_ylabel("S (second-moment statistic)", color="tab:orange")
+        ax2.set_ylabel("S (second-moment statistic)" + (", φ" if phis else ""), color="tab:orange")
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
     end = report.get("warmup_end_step")
     reason = report.get("end_reason")
     if end is not None:
         why = END_TEXT.get(str(reason), str(reason))
+        frac = report.get("peak_fraction")
+        if reason == "edge" and isinstance(frac, (int, float)):
+            why += f", LR stopped at {frac:.2g} of the peak"
         line = ax.axvline(end, color="tab:red", linestyle=":", linewidth=1.5,
                           label=f"warmup end: step {end} ({why})")
         handles.append(line)

@@ -7,10 +7,13 @@ covers the whole run. ``warmup.json`` holds:
 
 * ``schedule``, ``config`` (the resolved kwargs: ``max_warmup_steps`` / warmup lengths and where they came
   from, threshold, check interval, decay, ...), ``num_training_steps``, ``global_step``, ``peak_lr``;
-* ``warmup_end_step``, ``end_reason`` (``stable``, ``bound``, ``min_steps``; ``fixed`` for fixed schedules;
-  ``null`` while still warming up), ``decision_step``, ``statistic_at_end``;
-* ``checks``: one ``{"step", "statistic", "lr"}`` per stability check (adaptive only): the global step of the
-  check, S, and the LR the scheduler set right after it;
+* ``warmup_end_step``, ``end_reason`` (``edge``, ``stable``, ``bound``, ``min_steps``; ``fixed`` for fixed
+  schedules; ``null`` while still warming up), ``decision_step``, ``statistic_at_end``; adaptive only:
+  ``peak_fraction`` (the fraction of the peak LR the decay starts from, < 1 after an ``edge`` end),
+  ``coherence_at_end``, ``coherence_threshold``;
+* ``checks``: one ``{"step", "statistic", "lr", "coherence"}`` per stability check (adaptive only): the global
+  step of the check, S, the LR the scheduler set right after it, and the coherence φ (null without a first
+  moment);
 * ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update, at every step ``s = 1..global_step``
   (``lr_points = "step"``) or, for schedules that are not a pure function of the step or runs longer than
   :data:`MAX_LR_POINTS`, the logged ``learning_rate`` at every logged step (``"log"``);
@@ -30,7 +33,8 @@ REPORT_PNG = "warmup.png"
 FORMAT = "hf_warmup.warmup_report/1"
 MAX_LR_POINTS = 20_000
 #: ``end_reason`` values as written to the report (older schedulers say ``max_warmup_steps`` for the bound)
-END_REASONS = {"stable": "stable", "bound": "bound", "max_warmup_steps": "bound", "min_steps": "min_steps"}
+END_REASONS = {"stable": "stable", "bound": "bound", "max_warmup_steps": "bound", "min_steps": "min_steps",
+               "edge": "edge"}
 BETA2_SOURCE = "β2"
 
 
@@ -155,7 +159,8 @@ def _checks(scheduler: Any, history: list[dict[str, Any]]) -> tuple[list[dict[st
         for entry in recorded:
             step, stat = int(entry[0]), _finite(entry[1])
             lr = peak * float(entry[2]) if len(entry) > 2 else None
-            out.append({"step": step, "statistic": stat, "lr": lr})
+            out.append({"step": step, "statistic": stat, "lr": lr,
+                        "coherence": _finite(entry[3]) if len(entry) > 3 else None})
         return out, "scheduler"
     # older schedulers: the values logged by the callback (a log step repeats the latest check)
     out, last = [], None
@@ -197,6 +202,9 @@ def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
             decision_step=getattr(sched, "decision_step", None),
             statistic_at_end=_finite(getattr(sched, "statistic_at_end", None)),
             threshold=_finite(config.get("threshold", getattr(sched, "threshold", None))),
+            peak_fraction=_finite(getattr(sched, "peak_fraction", None)),
+            coherence_at_end=_finite(getattr(sched, "coherence_at_end", None)),
+            coherence_threshold=_finite(config.get("coherence_threshold")),
             checks=checks,
             checks_source=source,
         )
@@ -246,7 +254,7 @@ def _decay_text(config: Mapping[str, Any]) -> str:
 
 def start_line(report: Mapping[str, Any]) -> str:
     """What the run uses, in one line, e.g. ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold
-    0.25, checks every 10 steps, fastest ramp 6 steps, decay cosine to 0.1``; for fixed schedules ``W``/``L`` and where they came from."""
+    0.25, checks every 10 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7, decay cosine to 0.1``; for fixed schedules ``W``/``L`` and where they came from."""
     c = report.get("config") or {}
     name, total = report.get("schedule"), report.get("num_training_steps")
     fitted = ""
@@ -263,6 +271,9 @@ def start_line(report: Mapping[str, Any]) -> str:
             text += f", checks every {c['check_interval']} steps"
         if c.get("min_warmup_steps"):
             text += f", fastest ramp {c['min_warmup_steps']} steps"
+        edge = c.get("coherence_threshold")
+        if isinstance(edge, (int, float)):
+            text += f", ends at the edge if coherence < {edge:g}" if edge > 0 else ", always reaches the peak"
         return text + _decay_text(c) + (f", T={total}" if total else "")
     lengths = c.get("warmup_length") or []
     froms = c.get("warmup_length_from") or []
@@ -280,6 +291,20 @@ def start_line(report: Mapping[str, Any]) -> str:
     if c.get("fitted_to_num_training_steps"):
         text += f", shortened from {c.get('requested_warmup_length')} to fit T={total}"
     return text + _decay_text(c) + (f", T={total}" if total else "")
+
+
+def coherence_text(report: Mapping[str, Any]) -> str:
+    phi, thr = report.get("coherence_at_end"), report.get("coherence_threshold")
+    phi_txt = f"coherence {phi:.3g}" if isinstance(phi, (int, float)) else "coherence not measured"
+    return phi_txt + (f" < {thr:g}" if isinstance(thr, (int, float)) else "")
+
+
+def fraction_text(report: Mapping[str, Any]) -> str:
+    frac = report.get("peak_fraction")
+    peak = (report.get("peak_lr") or [None])[0]
+    if not isinstance(frac, (int, float)):
+        return "a fraction"
+    return f"{frac:.3g}" + (f" (LR {frac * peak:.3g})" if isinstance(peak, (int, float)) else "")
 
 
 def end_line(report: Mapping[str, Any]) -> str:
@@ -302,4 +327,8 @@ def end_line(report: Mapping[str, Any]) -> str:
     if reason == "bound":
         return (f"{name}: warmup ended at step {end} of {total}: reached the bound max_warmup_steps="
                 f"{c.get('max_warmup_steps')} (last {s_txt}, {thr_txt})")
+    if reason == "edge":
+        return (f"{name}: warmup ended at step {end} of {total} at the edge: the momentum showed the steps "
+                f"overshooting ({coherence_text(report)}), so the LR stopped at {fraction_text(report)} of the "
+                "peak and the decay starts from there (coherence_threshold=0 always reaches the peak)")
     return f"{name}: warmup ended at step {end} of {total} ({reason}; last {s_txt}, {thr_txt})"

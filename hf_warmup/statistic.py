@@ -25,6 +25,19 @@ and the noise part of ``S`` can be estimated from the data itself: ``floor = V �
 (a fixed threshold on the raw ``S`` would be a fixed warmup length in disguise, since ``S ≈ 2/n_eff`` for
 Gaussian noise), > 0 when the second moments grow faster than the EMA follows, and < 0 when they shrink.
 Every term is a ratio, so scaling the loss changes nothing.
+
+**Coherence.** Where the optimizer also keeps a first moment (Adam's ``exp_avg``, bitsandbytes' ``state1``),
+:func:`coherence_sums` returns ``[Σ_i f · m̂_i², Σ_i ḡ²_i]`` over the same coordinates, with ``m̂`` the
+bias-corrected first moment at ``t``, ``ḡ²_i = (v_t,i - β2^k v_t-k,i) / (1 - β2^k)`` the (EMA-weighted) mean
+squared gradient of the last ``k`` steps, and ``f = (1+β1)(1-β1^t) / ((1-β1)(1+β1^t))`` the inverse of
+``E[m̂²]/σ²`` for white noise, so that
+
+    φ = Σ f · m̂² / Σ ḡ²            (:func:`coherence`)
+
+is 1 when successive gradients are independent noise, ``(1+β1)/(1-β1)`` (19 for β1 = 0.9) when they all agree,
+and below 1 when they *alternate* (down to ``(1-β1)/(1+β1)`` = 1/19 for a sign flip at every step): each step
+overshoots, so the next gradient points back. It is a ratio
+of sums over coordinates (no heavy-tail bias), and scaling the loss changes nothing.
 """
 
 from __future__ import annotations
@@ -44,18 +57,23 @@ TINY = 1e-30
 #: Number of entries :func:`coordinate_sums` returns: ``[Σ e_i, Σ e_i², n]``.
 NUM_SUMS = 3
 
+#: Number of entries :func:`coherence_sums` returns: ``[Σ f · m̂_i², Σ ḡ²_i]``.
+NUM_COHERENCE_SUMS = 2
+
 
 @dataclass(frozen=True)
 class Window:
     """What one check measured, the same on every rank.
 
     ``S``: mean capped innovation over the valid sampled coordinates (NaN if none or if the state was not
-    finite); ``variance``: its variance over those coordinates; ``count``: how many coordinates.
+    finite); ``variance``: its variance over those coordinates; ``count``: how many coordinates;
+    ``coherence``: ``φ`` (:func:`coherence`), NaN where the optimizer keeps no first moment.
     """
 
     S: float
     variance: float
     count: int
+    coherence: float = float("nan")
 
     @classmethod
     def invalid(cls, count: int = 0) -> Window:
@@ -75,6 +93,40 @@ def coordinate_sums(
     innovation = ((a * ratio - b) / c).clamp(min=-1.0, max=INNOVATION_CAP)
     e = torch.where(valid, innovation, torch.zeros_like(innovation)).double()
     return torch.stack([e.sum(), (e * e).sum(), valid.sum().double()])
+
+
+def white_noise_factor(beta1: float, step: int) -> float:
+    """``f = (1+β1)(1-β1^t) / ((1-β1)(1+β1^t))``: ``σ² / E[m̂_t²]`` for independent zero-mean gradients of variance ``σ²``."""
+    if beta1 <= 0.0:
+        return 1.0
+    decay = beta1 ** max(int(step), 1)
+    return (1.0 + beta1) * (1.0 - decay) / ((1.0 - beta1) * (1.0 + decay))
+
+
+def coherence_sums(
+    first: torch.Tensor, old: torch.Tensor, new: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+    c: torch.Tensor, scale: torch.Tensor,
+) -> torch.Tensor:
+    """``[Σ f · m̂_i², Σ ḡ²_i]`` over the coordinates :func:`coordinate_sums` counts whose first moment is finite.
+
+    ``first``: the raw first moment ``m_t``; ``scale``: ``f / (1 - β1^t)²`` per coordinate (bias correction and
+    white-noise normalisation in one); ``ḡ² = (a · v_t - (b - c) · v_t-k) / (a · c)``, the mean squared gradient
+    of the window in terms of :func:`hf_warmup.optim_state.window_coefficients` (for Adam
+    ``(v_t - β2^k v_t-k) / (1 - β2^k)``), clamped at 0 against rounding.
+    """
+    valid = torch.isfinite(old) & (old > TINY) & torch.isfinite(new) & torch.isfinite(first)
+    fresh = ((a * new.double() - (b - c) * old.double()) / (a * c)).clamp(min=0.0)
+    signal = scale * first.double() ** 2
+    zero = torch.zeros((), dtype=torch.float64, device=fresh.device)
+    return torch.stack([torch.where(valid, signal, zero).sum(), torch.where(valid, fresh, zero).sum()])
+
+
+def coherence(sums: Sequence[float]) -> float:
+    """``φ = Σ f · m̂² / Σ ḡ²`` from the reduced :func:`coherence_sums` (NaN when there is nothing to divide)."""
+    signal, fresh = float(sums[0]), float(sums[1])
+    if not (math.isfinite(signal) and math.isfinite(fresh)) or fresh <= 0.0:
+        return float("nan")
+    return signal / fresh
 
 
 def finish(sums: Sequence[float]) -> Window:

@@ -71,11 +71,12 @@ def batch(step: int, rank: int) -> torch.Tensor:
 
 
 class Recorder:
-    """LR per optimizer step and ``S`` per check, read from the scheduler after each step."""
+    """LR per optimizer step, ``S`` and the coherence ``φ`` per check, read from the scheduler after each step."""
 
     def __init__(self) -> None:
         self.lrs: list[float] = []
         self.checks: list[tuple[int, float]] = []
+        self.coherence: list[tuple[int, float]] = []
 
     def after_step(self, lr: float, sched: Any) -> None:
         self.lrs.append(lr)
@@ -84,10 +85,13 @@ class Recorder:
             not self.checks or self.checks[-1][0] != mon.real_steps
         ):
             self.checks.append((mon.real_steps, float(sched.last_statistic)))
+            if sched.last_coherence is not None:
+                self.coherence.append((mon.real_steps, float(sched.last_coherence)))
 
     def result(self, sched: Any) -> dict[str, Any]:
-        return {"lrs": self.lrs, "checks": self.checks, "warmup_end_step": sched.warmup_end_step,
-                "end_reason": sched.end_reason, "engine": getattr(sched.monitor, "engine", "?")}
+        return {"lrs": self.lrs, "checks": self.checks, "coherence": self.coherence,
+                "warmup_end_step": sched.warmup_end_step, "end_reason": sched.end_reason,
+                "peak_fraction": sched.peak_fraction, "engine": getattr(sched.monitor, "engine", "?")}
 
 
 def run_trainer() -> dict[str, Any]:

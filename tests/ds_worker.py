@@ -34,7 +34,7 @@ KWARGS = {"check_interval": 2, "patience": 2, "threshold": 0.3, "max_warmup_step
 def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
-    record: dict[str, Any] = {"lrs": {}, "checks": []}
+    record: dict[str, Any] = {"lrs": {}, "checks": [], "coherence": []}
 
     class Record(TrainerCallback):
         def on_step_end(self, args, state, control, lr_scheduler=None, **kwargs):  # type: ignore[no-untyped-def]
@@ -44,6 +44,7 @@ def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
                 not record["checks"] or record["checks"][-1][0] != mon.real_steps
             ):
                 record["checks"].append((mon.real_steps, lr_scheduler.last_statistic))
+                record["coherence"].append((mon.real_steps, lr_scheduler.last_coherence))
 
     model = make_tiny_lm(0)
     args = TrainingArguments(

@@ -77,18 +77,18 @@ def real_end(sched: AdaptiveWarmupLR) -> int:
 
 
 # The numbers below are the ones the README quotes ("What the tests pin down").
-STATIONARY_END = 420  # R = 400 (0.2 · M, M = 2000): the ramp at (nearly) full pace, then stable at the peak
+STATIONARY_END = 840  # R = 800 (0.4 · M, M = 2000): the ramp at (nearly) full pace, then stable at the peak
 
 
 def test_stationary_runs_the_fastest_ramp_and_ends_at_the_peak() -> None:
     lrs: list[float] = []
     sched = regression_run(lrs=lrs)
-    assert sched.min_warmup_steps == 400 and sched.max_warmup_steps == 2000
+    assert sched.min_warmup_steps == 800 and sched.max_warmup_steps == 2000
     assert sched.end_reason == "stable"
     assert sched.warmup_end_step == STATIONARY_END
     # the noise floor is taken out: the excess innovation of pure noise is ~0 at every check
     # (the first check, with v̂ from only 10 gradients, is beyond the first-order approximation: it reads < 0)
-    assert all(abs(stat) < 0.1 for _, stat, _ in sched.check_history[1:]), sched.check_history
+    assert all(abs(stat) < 0.1 for _, stat, *_ in sched.check_history[1:]), sched.check_history
     assert sched.check_history[0][1] < 0
     assert lrs[-1] > 0.99 and sched.warmup_factor(sched.warmup_end_step) == 1.0
 
@@ -156,7 +156,7 @@ def test_loss_scale_does_not_change_the_end() -> None:
 def test_other_second_moment_optimizers(optimizer: str) -> None:
     sched = regression_run(optimizer=optimizer, beta2=0.99, steps=600, max_warmup_steps=2000)
     assert sched.monitor.location.rule in {"ema", "adafactor"}
-    stats = [stat for _, stat, _ in sched.check_history]
+    stats = [stat for _, stat, *_ in sched.check_history]
     assert len(stats) >= 20 and all(math.isfinite(x) for x in stats)
     if optimizer == "rmsprop":
         # RMSprop has no bias correction: v starts at 0, so early v̂ is too small, its steps too large, and
@@ -256,9 +256,9 @@ def test_check_interval_follows_the_run_length() -> None:
     assert sched.check_interval == 7 and sched.describe_config()["check_interval_from"] == "lr_scheduler_kwargs"
     sched = get_adaptive_warmup_schedule(opt, num_warmup_steps=0, num_training_steps=None, decay="constant")
     assert sched.check_interval == 10
-    # a 40-step fine-tune (M = 20, R = 4): stable right after the fastest ramp, not held at the peak until M
+    # a 40-step fine-tune (M = 20, R = 8): stable right after the fastest ramp, not held at the peak until M
     short = regression_run(steps=40, total=40, max_warmup_steps=20)
-    assert short.end_reason == "stable" and 3 <= short.warmup_end_step <= 6  # r = 1 at R - 1 = 3
+    assert short.end_reason == "stable" and 7 <= short.warmup_end_step <= 10  # r = 1 at R - 1 = 7
 
 
 def test_lr_ramps_without_jumps_and_never_exceeds_the_peak() -> None:
@@ -344,10 +344,98 @@ def test_public_surface() -> None:
     sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=1000)
     assert isinstance(sched, AdaptiveWarmupLR) and isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
     assert sched.warmup_end_step is None and sched.last_statistic is None
-    assert (sched.max_warmup_steps, sched.min_warmup_steps) == (500, 100)  # 0.5 · T, 0.2 · M
+    assert (sched.max_warmup_steps, sched.min_warmup_steps) == (500, 200)  # 0.5 · T, 0.4 · M
     assert sched.describe_config()["max_warmup_steps_from"] == "0.5 × num_training_steps=1000"
     given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=40, num_training_steps=300)
-    assert (given.max_warmup_steps, given.min_warmup_steps) == (40, 8)
+    assert (given.max_warmup_steps, given.min_warmup_steps) == (40, 16)
     no_total = get_adaptive_warmup_schedule(opt, num_warmup_steps=0, num_training_steps=None, decay="constant")
     assert no_total.max_warmup_steps == 400  # 2 · 2/(1 - 0.99)
-    assert sched.get_last_lr()[0] == pytest.approx(1e-3 / 100)
+    assert sched.get_last_lr()[0] == pytest.approx(1e-3 / 200)
+
+
+# -- the edge: the momentum's coherence ------------------------------------------------------------------------
+def bowl_run(peak: float, steps: int = 300, **kwargs: object) -> tuple[AdaptiveWarmupLR, list[float]]:
+    """Adam on a quadratic bowl ``0.5·|w|²`` (4096 coordinates, w₀ ~ N(0, 1), slight gradient noise), T = 600.
+
+    Adam's steps are about the LR in size, so once the LR exceeds ``|w|`` every step overshoots the minimum and
+    the next gradient points back: the gradients alternate. At a small peak LR they all agree until the end.
+    """
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.randn(4096))
+    opt = torch.optim.Adam([w], lr=peak, betas=(0.9, 0.99))
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
+                          scheduler_specific_kwargs=kwargs)
+    gen = torch.Generator().manual_seed(1)
+    lrs = []
+    for _ in range(steps):
+        loss = 0.5 * (w * w).sum() + 0.01 * (torch.randn(4096, generator=gen) * w).sum()
+        opt.zero_grad()
+        loss.backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return sched, lrs
+
+
+def test_overshooting_steps_end_the_warmup_at_the_edge() -> None:
+    sched, lrs = bowl_run(1.0)
+    assert sched.end_reason == "edge"
+    end, fraction = sched.warmup_end_step, sched.peak_fraction
+    assert end is not None and fraction is not None and 0.3 < fraction < 0.95
+    assert sched.coherence_at_end is not None and sched.coherence_at_end < sched.coherence_threshold
+    # the coherence fell as the LR rose: ~15-19 while the steps all agreed, below the threshold at the end
+    phis = [h[3] for h in sched.check_history]
+    assert phis[0] > 10 and all(b < a for a, b in zip(phis[1:], phis[2:]))
+    # the LR reached takes the peak's place: no jump at the end, never above it afterwards, then it decays
+    assert lrs[end] == pytest.approx(fraction * 1.0)
+    assert abs(lrs[end] - lrs[end - 1]) <= 1.0 / sched.min_warmup_steps + 1e-9
+    assert max(lrs[end:]) <= fraction + 1e-12 and lrs[-1] < lrs[end]
+
+
+def test_a_small_peak_lr_is_reached_and_the_edge_rule_can_be_turned_off() -> None:
+    calm, lrs = bowl_run(0.01)
+    assert calm.end_reason == "stable" and calm.peak_fraction == 1.0 and max(lrs) == pytest.approx(0.01)
+    assert min(h[3] for h in calm.check_history) > 10  # the gradients kept agreeing
+    forced, lrs = bowl_run(1.0, coherence_threshold=0)
+    assert forced.end_reason != "edge" and forced.peak_fraction == 1.0 and max(lrs) == pytest.approx(1.0)
+    assert forced.describe_config()["coherence_threshold"] == 0.0
+
+
+def test_coherence_reads_noise_agreement_and_alternation() -> None:
+    """φ from Adam's EMAs: ≈ 1 for independent noise, ≈ (1+β1)/(1-β1) = 19 for a constant gradient and
+    ≈ (1-β1)/(1+β1) = 1/19 for a gradient that flips sign every step."""
+    from hf_warmup.statistic import coherence, coherence_sums, white_noise_factor
+
+    beta1, beta2, k, steps, n = 0.9, 0.99, 10, 200, 50_000
+    gen = torch.Generator().manual_seed(0)
+    streams = {
+        "noise": lambda t: torch.randn(n, generator=gen, dtype=torch.float64),
+        "constant": lambda t: torch.full((n,), 0.3, dtype=torch.float64),
+        "alternating": lambda t: (-1.0) ** t * torch.full((n,), 0.3, dtype=torch.float64),
+    }
+    found = {}
+    for name, grad in streams.items():
+        m = torch.zeros(n, dtype=torch.float64)
+        v = torch.zeros(n, dtype=torch.float64)
+        old = v
+        for t in range(1, steps + 1):
+            g = grad(t)
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g * g
+            if t == steps - k:
+                old = v.clone()
+        a, b, c = 1 - beta2 ** (steps - k), 1 - beta2**steps, 1 - beta2**k
+        scale = white_noise_factor(beta1, steps) / (1 - beta1**steps) ** 2
+        ones = torch.ones(n, dtype=torch.float64)
+        found[name] = coherence(coherence_sums(m, old, v, a * ones, b * ones, c * ones, scale * ones).tolist())
+    assert found["noise"] == pytest.approx(1.0, abs=0.03)
+    assert found["constant"] == pytest.approx(19.0, rel=0.01)
+    assert found["alternating"] == pytest.approx(1 / 19, rel=0.01)
+
+
+def test_coherence_threshold_is_validated() -> None:
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1e-3)
+    for bad in (1.5, -0.1, "high"):
+        with pytest.raises(ValueError, match=r"coherence_threshold.*\[0, 1\]"):
+            get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
+                          scheduler_specific_kwargs={"coherence_threshold": bad})

@@ -53,6 +53,10 @@ def checks(record: dict[str, Any]) -> dict[int, float]:
     return {int(step): s for step, s in record["checks"]}
 
 
+def coherences(record: dict[str, Any]) -> dict[int, float]:
+    return {int(step): phi for step, phi in record["coherence"]}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_deepspeed_zero_stage(name: str, runs: dict[str, Any]) -> None:
@@ -65,7 +69,8 @@ def test_deepspeed_zero_stage(name: str, runs: dict[str, Any]) -> None:
         assert r["full"]["warmup_end_step"] == first["warmup_end_step"]
         assert r["full"]["checks"] == first["checks"]
     assert len(first["lrs"]) == STEPS
-    assert first["end_reason"] == "stable" and first["warmup_end_step"] < MAX_WARMUP, first
+    # decided by the statistics, before the bound (this tiny LM at 3e-3 overshoots: "edge" at step 10)
+    assert first["end_reason"] in ("stable", "edge") and first["warmup_end_step"] < MAX_WARMUP, first
     # S is finite at every check, and equals ZeRO-0's
     s, s0 = checks(first), checks(runs["zero0"][0]["full"])
     assert s and all(math.isfinite(v) for v in s.values()), s
@@ -78,6 +83,10 @@ def test_deepspeed_zero_stage(name: str, runs: dict[str, Any]) -> None:
             assert s[step] == pytest.approx(s0[step], rel=1e-5), (name, step)
         else:
             assert s[step] == pytest.approx(s0[step], abs=1e-4), (name, step)
+    # the coherence φ (first moments read from the same flat fp32 partitions) equals ZeRO-0's too
+    phi, phi0 = coherences(first), coherences(runs["zero0"][0]["full"])
+    assert phi.keys() == s.keys() and all(math.isfinite(v) and v > 0 for v in phi.values()), phi
+    assert all(phi[k] == pytest.approx(phi0[k], rel=1e-4) for k in phi), (name, phi, phi0)
     assert first["warmup_end_step"] == runs["zero0"][0]["full"]["warmup_end_step"]
     assert first["loss"] == pytest.approx(runs["zero0"][0]["full"]["loss"], rel=1e-5)
     # a DeepSpeed checkpoint resumes with the same LR path, the same S and the same decision
@@ -88,7 +97,7 @@ def test_deepspeed_zero_stage(name: str, runs: dict[str, Any]) -> None:
         assert sorted(after) == list(range(SAVE + 1, STEPS + 1))
         assert all(after[k] == pytest.approx(full[k], rel=1e-9) for k in after), name
         assert resumed["warmup_end_step"] == first["warmup_end_step"]
-        assert resumed["end_reason"] == "stable"
+        assert resumed["end_reason"] == first["end_reason"]
         assert all(v == pytest.approx(s[k], abs=1e-9) for k, v in checks(resumed).items()), name
         assert checks(resumed) and min(checks(resumed)) > SAVE  # the resumed run made the decision itself
 

@@ -53,6 +53,7 @@ def assert_ranks_agree(ranks: list[dict[str, Any]], world: int) -> dict[str, Any
 
 
 def assert_same_s(a: dict[str, Any], b: dict[str, Any], early: float, late: float) -> None:
+    """The same S and coherence φ at the same checks (φ: a ratio of sums, to ``late`` relative), the same end."""
     sa, sb = dict(map(tuple, a["checks"])), dict(map(tuple, b["checks"]))
     assert sa.keys() == sb.keys()
     for i, step in enumerate(sorted(sa)):
@@ -60,7 +61,11 @@ def assert_same_s(a: dict[str, Any], b: dict[str, Any], early: float, late: floa
             assert sa[step] == pytest.approx(sb[step], rel=early), step
         else:
             assert sa[step] == pytest.approx(sb[step], abs=late), step
+    pa, pb = dict(map(tuple, a["coherence"])), dict(map(tuple, b["coherence"]))
+    assert pa and pa.keys() == pb.keys() and all(math.isfinite(x) and x > 0 for x in pa.values())
+    assert all(pa[step] == pytest.approx(pb[step], rel=max(early, late)) for step in pa)
     assert a["warmup_end_step"] == b["warmup_end_step"]
+    assert a["peak_fraction"] == pytest.approx(b["peak_fraction"], rel=1e-12)
 
 
 @pytest.mark.slow

@@ -63,11 +63,11 @@ def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) 
     assert all(c["lr"] is not None and 0 < c["lr"] <= 3e-3 for c in report["checks"])
     # the LR at every step 0..T, peaking at the warmup end
     assert report["lr_points"] == "step" and [s for s, _ in report["lr"]] == list(range(1, 61))
-    assert max(lr for _, lr in report["lr"]) == pytest.approx(3e-3)
+    assert max(lr for _, lr in report["lr"]) == pytest.approx(3e-3 * report["peak_fraction"])
     assert _png_size(out / "warmup.png") == (840, 480)
     # the start line at the first step, and the end line, on the default log level
     assert "adaptive_warmup: M=30 (from warmup_steps=0.5 of 60), threshold 0.25, checks every 5 steps, " \
-           "fastest ramp 6 steps, decay cosine to 0.1, T=60" in stderr
+           "fastest ramp 12 steps, ends at the edge if coherence < 0.7, decay cosine to 0.1, T=60" in stderr
     assert stderr.count("adaptive_warmup: M=30") == 1
     assert f"warmup ended at step {report['warmup_end_step']} of 60" in stderr
     # the Trainer's card keeps what the Trainer wrote and gets one warmup section with the picture

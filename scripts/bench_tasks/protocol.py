@@ -173,6 +173,7 @@ def scheduler_info(scheduler: Any, request: SchedulerRequest, beta2: float) -> d
             "end_reason": plain(getattr(scheduler, "end_reason", None)),
             "last_statistic": plain(getattr(scheduler, "last_statistic", None)),
             "max_warmup_steps": plain(getattr(scheduler, "max_warmup_steps", None)),
+            "peak_fraction": plain(getattr(scheduler, "peak_fraction", None)),
         }
         if name == "autowu":
             info["lr_after_switch"] = plain(getattr(scheduler, "lr_after_switch", None))

@@ -28,10 +28,14 @@ def _fmt_gap(c: dict[str, Any]) -> str:
 def _fmt_steps(c: dict[str, Any]) -> str:
     steps = c.get("warmup_steps") or []
     reasons = c.get("end_reasons") or []
+    fractions = c.get("peak_fractions") or []
     parts = []
     for i, s in enumerate(steps):
         r = reasons[i] if i < len(reasons) else None
         tag = {"max_warmup_steps": "*", None: ""}.get(r, "" if r in ("stable", "loss_minimum") else f"({r})")
+        if r == "edge":
+            frac = fractions[i] if i < len(fractions) else None
+            tag = f"^{frac:.2f}" if isinstance(frac, (int, float)) else "^"
         parts.append(("–" if s is None else f"{s}") + tag)
     return ", ".join(parts) if parts else "–"
 
@@ -54,7 +58,7 @@ def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[
                             "total_cpu_seconds": sum(cpu)}
     compact = [
         {k: r.get(k) for k in ("task", "arm", "lr", "seed", "status", "eval_loss", "scored_eval_loss", "diverged",
-                               "stuck", "warmup_steps", "end_reason", "last_statistic", "metrics", "wall_seconds",
+                               "stuck", "warmup_steps", "end_reason", "peak_fraction", "last_statistic", "metrics", "wall_seconds",
                                "reason")}
         for r in runs
     ]
@@ -131,7 +135,8 @@ def markdown(summary: dict[str, Any]) -> str:
                 _fmt_steps(summary["cells"][t][f"{_lr(lr)}|{arm['label']}"]) for t, lr in cols])
     lines += _md_table(rows)
     lines += ["", "End steps: one per seed; `*` = ended at its bound (`max_warmup_steps`), otherwise by its rule "
-              "(adaptive: its own `end_reason`; autowu: the loss test).", "",
+              "(adaptive: its own `end_reason`; autowu: the loss test); `^f` = adaptive ended at the edge, and its "
+              "decay started from f × the peak LR.", "",
               "## Per task: adaptive rows against the oracle and the β2-derived peers", "",
               f"Peers: the best of {' and '.join(f'`{p}`' for p in PEERS)} per cell (cells where neither applies are "
               f"not counted). Within: cells with gap ≤ {WITHIN_PCT:g} %.", ""]

@@ -57,6 +57,7 @@ def cell_stats(records: Sequence[dict[str, Any]], n_seeds: int) -> dict[str, Any
         "n_stuck": sum(bool(r.get("stuck")) for r in done),
         "warmup_steps": lengths,
         "end_reasons": [r.get("end_reason") for r in done],
+        "peak_fractions": [r.get("peak_fraction") for r in done],
         "metrics": metrics,
         "seconds_mean": _mean([float(r.get("seconds", 0.0)) for r in done]),
     }
