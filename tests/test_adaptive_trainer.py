@@ -52,6 +52,8 @@ def test_logs_carry_the_statistic_and_the_warmup_end(full_run: tuple[Trainer, Pa
     ends = [e for e in history if "warmup_end_step" in e]
     assert stats, "no warmup_statistic in the logs"
     assert len(ends) == 1 and ends[0]["warmup_end_step"] == sched.warmup_end_step
+    assert ends[0]["warmup_peak_fraction"] == pytest.approx(sched.peak_fraction)
+    assert all(e["warmup_coherence"] > 0 for e in stats)  # AdamW keeps a first moment: φ beside every S
     # the same entries reach trainer_state.json of the last checkpoint
     state = json.loads((out / f"checkpoint-{STEPS}" / "trainer_state.json").read_text())
     assert any("warmup_end_step" in e for e in state["log_history"])

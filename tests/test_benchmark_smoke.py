@@ -206,3 +206,31 @@ def test_runs_split_over_processes_merge_into_one_report(tmp_path: Path, monkeyp
     (tmp_path / "old" / "results.json").write_text(json.dumps({"version": 1, "runs": {}}))
     with pytest.raises(SystemExit, match="results version 1"):
         bench.main([*common, "--output_dir", str(merged), "--merge_from", str(tmp_path / "old")])
+
+
+def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> None:
+    """``scripts/probe_signals.py``: a cell's label comes from which warmups are within 1 % of its oracle, and a
+    statistic "separates" only if one threshold puts every "longer" cell on one side of every "shorter" one."""
+    import probe_signals as probe
+
+    def cell(mean: float) -> dict[str, Any]:
+        return {"mean": mean}
+
+    grid = {  # lr -> mean eval loss per W fraction
+        0.1: {0.0: 2.0, 0.1: 1.5, 0.5: 1.0},      # only 50 % within 1 %: longer
+        0.2: {0.0: 1.0, 0.1: 1.5, 0.5: 2.0},      # only 0 %: shorter
+        0.3: {0.0: 1.0, 0.1: 1.005, 0.5: 1.0},    # 10 % within: fine
+        0.4: {0.0: 1.0, 0.1: 1.5, 0.5: 1.0},      # both sides: either
+    }
+    cells = {"t": {f"{lr:g}|" + ("no_warmup" if w == 0 else f"linear_warmup(W={100 * w:g}%)"): cell(m)
+                   for lr, by_w in grid.items() for w, m in by_w.items()}}
+    (tmp_path / "full.json").write_text(json.dumps({"cells": cells}))
+    lab = probe.labels(tmp_path / "full.json")
+    assert {lr: lab[("t", lr)][0] for lr in grid} == {0.1: "longer", 0.2: "shorter", 0.3: "10 % is fine",
+                                                        0.4: "either"}
+    stats = {s: 0.0 for s in probe.STATS}
+    results = [{"task": "t", "lr": 0.1, "eval_loss": 1.0, **stats, "G": 1.0, "H": 0.5},
+               {"task": "t", "lr": 0.2, "eval_loss": 1.0, **stats, "G": -1.0, "H": 0.6}]
+    _, separability = probe.summarize(results, lab)
+    verdict = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in separability.splitlines()[2:]}
+    assert verdict["G"] == "yes" and verdict["H"] == "yes" and verdict["Ŝ"] == "no"

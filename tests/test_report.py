@@ -157,6 +157,12 @@ def test_tensorboard_event_files(tmp_path, tiny_lm, tiny_lm_dataset, single_thre
     assert stat_steps == [c["step"] for c in report["checks"]]
     assert [e.value for e in acc.Scalars("train/warmup_statistic")] == \
            pytest.approx([c["statistic"] for c in report["checks"]], rel=1e-4)  # float32 in the event file
+    # the coherence φ beside S at the same checks, and the fraction of the peak the decay started from
+    assert [e.step for e in acc.Scalars("train/warmup_coherence")] == stat_steps
+    assert [e.value for e in acc.Scalars("train/warmup_coherence")] == \
+           pytest.approx([c["coherence"] for c in report["checks"]], rel=1e-4)
+    [fraction] = acc.Scalars("train/warmup_peak_fraction")
+    assert fraction.value == pytest.approx(report["peak_fraction"]) and report["peak_fraction"] == sched.peak_fraction
     [end] = acc.Scalars("train/warmup_end_step")
     # threshold 1e9: g = 1, the ramp runs at its fastest pace (R = min_warmup_steps = 5: ω = 1 from step 4), and
     # the check at step 4 finds it at the peak and ends the warmup there (no hand-off)
