@@ -439,3 +439,44 @@ def test_coherence_threshold_is_validated() -> None:
         with pytest.raises(ValueError, match=r"coherence_threshold.*\[0, 1\]"):
             get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
                           scheduler_specific_kwargs={"coherence_threshold": bad})
+
+
+def test_an_edge_end_resumes_exactly(tmp_path: object) -> None:
+    """A checkpoint taken before or after an ``edge`` end resumes on the same LR path (the reached fraction is
+    part of the plain state)."""
+    def make() -> tuple[torch.nn.Parameter, torch.optim.Optimizer, AdaptiveWarmupLR]:
+        torch.manual_seed(0)
+        w = torch.nn.Parameter(torch.randn(2048))
+        opt = torch.optim.Adam([w], lr=1.0, betas=(0.9, 0.99))
+        sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
+                              scheduler_specific_kwargs={"check_interval": 4})
+        return w, opt, sched
+
+    def train(w, opt, sched, start, stop):  # type: ignore[no-untyped-def]
+        lrs = []
+        for s in range(start, stop):
+            noise = torch.randn(2048, generator=torch.Generator().manual_seed(s))
+            (0.5 * (w * w).sum() + 0.01 * (noise * w).sum()).backward()
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            opt.zero_grad()
+            sched.step()
+        return lrs
+
+    w, opt, sched = make()
+    full = train(w, opt, sched, 0, 160)
+    assert sched.end_reason == "edge" and sched.peak_fraction is not None and sched.peak_fraction < 1
+    end = sched.warmup_end_step
+    for cut in (end - 3, end + 5):
+        w, opt, sched = make()
+        first = train(w, opt, sched, 0, cut)
+        path = f"{tmp_path}/edge.pt"
+        torch.save({"w": w.detach(), "opt": opt.state_dict(), "sched": sched.state_dict()}, path)
+        w, opt, sched = make()
+        ckpt = torch.load(path, weights_only=True)
+        with torch.no_grad():
+            w.copy_(ckpt["w"])
+        opt.load_state_dict(ckpt["opt"])
+        sched.load_state_dict(ckpt["sched"])
+        assert first + train(w, opt, sched, cut, 160) == full, f"LR path differs after resuming at step {cut}"
+        assert sched.end_reason == "edge" and sched.warmup_end_step == end
