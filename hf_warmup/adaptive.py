@@ -27,7 +27,11 @@ The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t;
       φ = Σ_i f · m̂_i² / Σ_i ḡ²_i          (1 for independent noise, 19 for β1 = 0.9 when all agree)
 
   has fallen below ``φ*`` (``coherence_threshold``): successive gradients *alternate*, i.e. every step
-  overshoots. The LR reached, ``ω(L) · peak``, then takes the place of the peak: the LR never rises further,
+  overshoots, **and** the second moments shrink faster than their EMA follows, ``Ŝ < -δ``
+  (``shrink_threshold``): the optimizer bounces while the gradients collapse, the signature of a peak the
+  model cannot take (the loss stalls while the gradients shrink). Overshooting with steady second moments is
+  ordinary noise-dominated training at a usable LR and does not end the warmup. The LR reached,
+  ``ω(L) · peak``, then takes the place of the peak: the LR never rises further,
   and the decay starts from it, ``lr(t) = peak · ω(L) · d(t; L, T)`` (``peak_fraction = ω(L)``, logged and
   reported). A peak LR beyond the edge is where a long fixed warmup wins only because it spends less time at
   the peak; here the ramp stops where the optimizer state says the steps stopped helping.
@@ -84,6 +88,7 @@ DEFAULT_DECREASE_WEIGHT = 0.0
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
 DEFAULT_MIN_FRACTION = 0.4  # R = 0.4 · M
 DEFAULT_COHERENCE_THRESHOLD = 0.7
+DEFAULT_SHRINK_THRESHOLD = 0.3  # 3x the ±0.1 band of Ŝ for stationary gradients
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
 MAX_HISTORY = 512  # check_history keeps at most this many entries (halved in resolution when full)
 
@@ -96,6 +101,7 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "decrease_weight": Option("float", DEFAULT_DECREASE_WEIGHT, "a float >= 0", lambda v: v >= 0),
     "coherence_threshold": Option("float", DEFAULT_COHERENCE_THRESHOLD, "a float in [0, 1] (0: never end at the "
                                   "edge, always reach the peak LR)", lambda v: 0 <= v <= 1),
+    "shrink_threshold": Option("float", DEFAULT_SHRINK_THRESHOLD, "a float >= 0", lambda v: v >= 0),
     "start_factor": START_FACTOR,
     "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
 }
@@ -178,6 +184,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         patience: int = DEFAULT_PATIENCE,
         decrease_weight: float = DEFAULT_DECREASE_WEIGHT,
         coherence_threshold: float = DEFAULT_COHERENCE_THRESHOLD,
+        shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD,
         start_factor: float = 0.0,
         sample_size: int = 4096,
         monitor: SecondMomentMonitor | None = None,
@@ -194,6 +201,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.patience = int(patience)
         self.decrease_weight = float(decrease_weight)
         self.coherence_threshold = float(coherence_threshold)
+        self.shrink_threshold = float(shrink_threshold)
         self.start_factor = float(start_factor)
         self.provenance = dict(provenance or {})
         # the ramp r(t) = min(1, anchor_progress + slope · (t - anchor_step)); see the module docstring
@@ -284,7 +292,7 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.last_coherence = phi if math.isfinite(phi) else None
         self.recent_statistics = [*self.recent_statistics, stat][-self.patience :]
         self._record(t, stat, phi)
-        if self.at_edge(phi):
+        if self.at_edge(phi, stat):
             self._end(t, "edge", self.progress(t))
             return
         if self.progress(t) >= 1.0 and self.is_stable():
@@ -292,9 +300,10 @@ class AdaptiveWarmupLR(PlainStateLR):
             return
         self._reanchor(t, stat)
 
-    def at_edge(self, phi: float) -> bool:
-        """``φ < φ*``: successive gradients alternate, the steps overshoot (NaN: no first moment, never)."""
-        return math.isfinite(phi) and phi < self.coherence_threshold
+    def at_edge(self, phi: float, stat: float) -> bool:
+        """``φ < φ*`` and ``Ŝ < -δ``: the steps overshoot while the second moments collapse (NaN: never)."""
+        return math.isfinite(phi) and phi < self.coherence_threshold and math.isfinite(stat) \
+            and stat < -self.shrink_threshold
 
     def _excess(self, window: Window) -> float:
         location = self.monitor.location
@@ -352,6 +361,7 @@ class AdaptiveWarmupLR(PlainStateLR):
             "patience": self.patience,
             "decrease_weight": self.decrease_weight,
             "coherence_threshold": self.coherence_threshold,
+            "shrink_threshold": self.shrink_threshold,
             "start_factor": self.start_factor,
             "sample_size": self.sample_size,
             "decay": self.decay.kind,
@@ -432,6 +442,7 @@ def get_adaptive_warmup_schedule(
         patience=opts["patience"],
         decrease_weight=opts["decrease_weight"],
         coherence_threshold=opts["coherence_threshold"],
+        shrink_threshold=opts["shrink_threshold"],
         start_factor=opts["start_factor"],
         sample_size=opts["sample_size"],
         monitor=monitor,
@@ -444,7 +455,8 @@ SCHEDULES[NAME] = ScheduleSpec(
     "ω ramps toward 1 no faster than over min_warmup_steps and no slower than over max_warmup_steps, slower "
     "while Adam's second moments change faster than their EMA follows (|excess innovation| vs threshold); the decay "
     "starts once the second moments are stable at the peak LR, or earlier, from the LR reached, where the momentum "
-    "shows the steps overshooting (coherence < coherence_threshold)",
+    "shows the steps overshooting (coherence < coherence_threshold) while the second moments shrink (S < "
+    "-shrink_threshold)",
     ADAPTIVE_OPTIONS,
     get_adaptive_warmup_schedule,
 )

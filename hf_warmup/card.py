@@ -75,7 +75,8 @@ def warmup_markdown(report: dict[str, Any]) -> str:
         f"slower as S approaches {thr_txt}; warmup ends at the first check where the ramp has reached the peak "
         f"and each of the last {c.get('patience', '?')} checks let it move, and at the latest at max_warmup_steps"
         + (f"; or earlier, at the LR reached, where the momentum's coherence falls below "
-           f"{c['coherence_threshold']:g} (the steps overshoot)." if c.get("coherence_threshold") else ".")
+           f"{c['coherence_threshold']:g} (the steps overshoot) while S < -{c.get('shrink_threshold', 0):g} (the "
+           "second moments shrink)." if c.get("coherence_threshold") else ".")
     )
     recent = _recent(report)
     mean = sum(recent) / len(recent) if recent else None
@@ -87,8 +88,8 @@ def warmup_markdown(report: dict[str, Any]) -> str:
     elif reason == "edge":
         lines.append(
             f"- **Warmup ended at step {end}** of {total} (end_reason `edge`): the momentum showed the steps "
-            f"overshooting ({coherence_text(report)}), so the LR stopped rising at {fraction_text(report)} of "
-            f"the peak and the decay began from there at step {end}."
+            f"overshooting ({coherence_text(report)}) while the second moments shrank, so the LR stopped rising "
+            f"at {fraction_text(report)} of the peak and the decay began from there at step {end}."
         )
     elif reason == "stable":
         lines.append(

@@ -254,7 +254,7 @@ def _decay_text(config: Mapping[str, Any]) -> str:
 
 def start_line(report: Mapping[str, Any]) -> str:
     """What the run uses, in one line, e.g. ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold
-    0.25, checks every 10 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7, decay cosine to 0.1``; for fixed schedules ``W``/``L`` and where they came from."""
+    0.25, checks every 10 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine to 0.1``; for fixed schedules ``W``/``L`` and where they came from."""
     c = report.get("config") or {}
     name, total = report.get("schedule"), report.get("num_training_steps")
     fitted = ""
@@ -273,7 +273,9 @@ def start_line(report: Mapping[str, Any]) -> str:
             text += f", fastest ramp {c['min_warmup_steps']} steps"
         edge = c.get("coherence_threshold")
         if isinstance(edge, (int, float)):
-            text += f", ends at the edge if coherence < {edge:g}" if edge > 0 else ", always reaches the peak"
+            shrink = c.get("shrink_threshold")
+            text += (f", ends at the edge if coherence < {edge:g}" + (f" and S < -{shrink:g}" if shrink else "")
+                     if edge > 0 else ", always reaches the peak")
         return text + _decay_text(c) + (f", T={total}" if total else "")
     lengths = c.get("warmup_length") or []
     froms = c.get("warmup_length_from") or []
@@ -329,6 +331,7 @@ def end_line(report: Mapping[str, Any]) -> str:
                 f"{c.get('max_warmup_steps')} (last {s_txt}, {thr_txt})")
     if reason == "edge":
         return (f"{name}: warmup ended at step {end} of {total} at the edge: the momentum showed the steps "
-                f"overshooting ({coherence_text(report)}), so the LR stopped at {fraction_text(report)} of the "
-                "peak and the decay starts from there (coherence_threshold=0 always reaches the peak)")
+                f"overshooting ({coherence_text(report)}) while the second moments shrank ({s_txt}), so the LR "
+                f"stopped at {fraction_text(report)} of the peak and the decay starts from there "
+                "(coherence_threshold=0 always reaches the peak)")
     return f"{name}: warmup ended at step {end} of {total} ({reason}; last {s_txt}, {thr_txt})"
