@@ -330,8 +330,11 @@ def render_gpu_check(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_v2.json", "docs/benchmark/quick_before.json",
-               "docs/benchmark/full.json", "docs/benchmark/device_tuning.json")
+BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_v3.json", "docs/benchmark/quick_v2.json",
+               "docs/benchmark/quick_before.json", "docs/benchmark/full.json", "docs/benchmark/full_edge_v1.json",
+               "docs/benchmark/full_before_edge.json", "docs/benchmark/device_tuning.json")
+#: The full-mode row of the edge rule switched off (the ramp alone), run beside the default.
+NO_EDGE = "adaptive(coherence_threshold=0)"
 #: Reference rows of the full-mode table, beside adaptive_warmup.
 FULL_ROWS = ("linear_warmup(W=10%)", "hf_linear(10%)", "untuned_exponential_warmup", "radam_warmup", "autowu")
 GAP_HEAD = ["| max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|"]
@@ -358,10 +361,11 @@ def _table(first: str, rows: list[tuple[str, dict[str, Any] | None]]) -> list[st
 
 @figure("benchmark")
 def render_benchmark(root: Path) -> str:
-    """Per task: adaptive_warmup's gaps to the oracle in full mode beside the fixed rules, its history in quick
-    mode (the old rule, the redesign with checks every 10 steps, today), and the device tuning sweep."""
-    now, v2, before, full, tune = (load(root, f) for f in BENCH_FILES)
-    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, (now, v2, before, full, tune))]
+    """Per task: adaptive_warmup's gaps to the oracle in full mode beside its edge rule switched off, the edge
+    rule's first version (φ alone), its version before the edge rule and the fixed rules; its history in quick mode (the old rule, the redesign with checks
+    every 10 steps, checks every round(T/50), today); and the device tuning sweep."""
+    now, v3, v2, before, full, full_v1, full_before, tune = results = [load(root, f) for f in BENCH_FILES]
+    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, results)]
     fm = full["meta"]
     lines = ["From the committed results (more in `docs/benchmark/README.md`):", *sources, "",
              "Columns: max / mean gap of the mean final eval loss to the per-cell oracle, cells within 1 %, cells "
@@ -371,7 +375,12 @@ def render_benchmark(root: Path) -> str:
              f"{{{', '.join(f'{100 * g:g}' for g in fm['grid'])}}} % of T; {fm['machine']}, device {fm['device']}):", ""]
     rows: list[tuple[str, dict[str, Any] | None]] = []
     for task, summ in full["summary"].items():
-        rows += [(f"{task}: **`adaptive_warmup`**", summ.get("adaptive_warmup"))]
+        rows += [(f"{task}: **`adaptive_warmup`**", summ.get("adaptive_warmup")),
+                 (f"{task}: `{NO_EDGE}`, the ramp alone", summ.get(NO_EDGE)),
+                 (f"{task}: `adaptive_warmup`, first edge rule (φ alone)",
+                  full_v1["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: `adaptive_warmup` before the edge rule",
+                  full_before["summary"].get(task, {}).get("adaptive_warmup"))]
         rows += [(f"{task}: `{arm}`", summ.get(arm)) for arm in FULL_ROWS]
     lines += _table("task: row", rows)
     lines += ["", f"**Quick mode** ({len(now['meta']['seeds'])} seed, {_lrs_per_task(now['meta'])} LRs per task), "
@@ -381,7 +390,8 @@ def render_benchmark(root: Path) -> str:
         rows += [(f"{task}: before (old rule)", before["summary"].get(task, {}).get("adaptive_warmup")),
                  (f"{task}: redesign, checks every 10 steps", v2["summary"].get(task, {}).get("adaptive_warmup")),
                  (f"{task}: redesign, λ = 1", v2["summary"].get(task, {}).get("adaptive(decrease_weight=1.0)")),
-                 (f"{task}: now (checks every round(T/50))", now["summary"].get(task, {}).get("adaptive_warmup"))]
+                 (f"{task}: checks every round(T/50)", v3["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: now (edge rule, R = 0.4·M)", now["summary"].get(task, {}).get("adaptive_warmup"))]
     lines += _table("task: version", rows)
     lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1 and checks "
               "every 10 steps):", ""]

@@ -439,6 +439,19 @@ def test_coherence_threshold_is_validated() -> None:
         with pytest.raises(ValueError, match=r"coherence_threshold.*\[0, 1\]"):
             get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
                           scheduler_specific_kwargs={"coherence_threshold": bad})
+    with pytest.raises(ValueError, match=r"shrink_threshold'\]=-1.*a float >= 0"):
+        get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
+                      scheduler_specific_kwargs={"shrink_threshold": -1})
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100)
+    assert (sched.describe_config()["coherence_threshold"], sched.describe_config()["shrink_threshold"]) == (0.7, 0.3)
+
+
+def test_overshooting_with_steady_second_moments_is_not_the_edge() -> None:
+    """The edge needs both: alternating gradients *and* shrinking second moments. With ``shrink_threshold``
+    out of reach, the overshooting bowl is not stopped: the LR reaches the peak."""
+    sched, lrs = bowl_run(1.0, shrink_threshold=1e9)
+    assert sched.end_reason != "edge" and max(lrs) == pytest.approx(1.0)
+    assert min(h[3] for h in sched.check_history) < sched.coherence_threshold  # it did overshoot
 
 
 def test_an_edge_end_resumes_exactly(tmp_path: object) -> None:
