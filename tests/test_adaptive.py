@@ -299,8 +299,38 @@ def test_memory_does_not_grow_with_width() -> None:
     assert abs(sizes[0][1] - sizes[1][1]) < 256 and sizes[1][1] <= 64 * 1024
 
 
+Setup = tuple[torch.nn.Module, torch.optim.Optimizer, AdaptiveWarmupLR]
+
+
+def train_steps(setup: Setup, loss_at: object, start: int, stop: int) -> list[float]:
+    """Optimizer steps ``start..stop-1`` with ``loss_at(model, step)``; the LR each step used."""
+    model, opt, sched = setup
+    lrs = []
+    for s in range(start, stop):
+        loss_at(model, s).backward()  # type: ignore[operator]
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        opt.zero_grad()
+        sched.step()
+    return lrs
+
+
+def resumed_path(make: object, loss_at: object, cut: int, stop: int, path: str) -> tuple[list[float], Setup]:
+    """The LR path of a run checkpointed after ``cut`` steps (model, optimizer and scheduler ``state_dict``
+    through ``torch.save`` / ``torch.load(weights_only=True)``, as the Trainer does), rebuilt by ``make()`` and
+    resumed to ``stop``; and the resumed setup."""
+    setup = make()  # type: ignore[operator]
+    first = train_steps(setup, loss_at, 0, cut)
+    torch.save({k: part.state_dict() for k, part in zip(("model", "opt", "sched"), setup)}, path)
+    setup = make()  # type: ignore[operator]
+    ckpt = torch.load(path, weights_only=True)
+    for k, part in zip(("model", "opt", "sched"), setup):
+        part.load_state_dict(ckpt[k])
+    return first + train_steps(setup, loss_at, cut, stop), setup
+
+
 def test_state_dict_is_plain_and_resumes_exactly(tmp_path: object) -> None:
-    def make() -> tuple[torch.nn.Module, torch.optim.Optimizer, AdaptiveWarmupLR]:
+    def make() -> Setup:
         torch.manual_seed(0)
         model = torch.nn.Linear(16, 1)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
@@ -308,33 +338,17 @@ def test_state_dict_is_plain_and_resumes_exactly(tmp_path: object) -> None:
                               scheduler_specific_kwargs={"check_interval": 3, "max_warmup_steps": 60})
         return model, opt, sched
 
-    def train(model, opt, sched, steps, start):  # type: ignore[no-untyped-def]
-        lrs = []
-        for s in range(start, start + steps):
-            g = torch.Generator().manual_seed(s)
-            x = torch.randn(8, 16, generator=g)
-            model(x).pow(2).mean().backward()
-            lrs.append(opt.param_groups[0]["lr"])
-            opt.step()
-            opt.zero_grad()
-            sched.step()
-        return lrs
+    def loss_at(model: torch.nn.Module, step: int) -> torch.Tensor:
+        x = torch.randn(8, 16, generator=torch.Generator().manual_seed(step))
+        return model(x).pow(2).mean()
 
-    model, opt, sched = make()
-    full = train(model, opt, sched, 120, 0)
-    assert sched.warmup_end_step is not None
-    for cut in (10, 25, sched.warmup_end_step, 90):
-        model, opt, sched = make()
-        first = train(model, opt, sched, cut, 0)
-        path = f"{tmp_path}/ckpt.pt"
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict()}, path)
-        model, opt, sched = make()
-        ckpt = torch.load(path, weights_only=True)
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["opt"])
-        sched.load_state_dict(ckpt["sched"])
-        rest = train(model, opt, sched, 120 - cut, cut)
-        assert first + rest == full, f"LR path differs after resuming at step {cut}"
+    setup = make()
+    full = train_steps(setup, loss_at, 0, 120)
+    end = setup[2].warmup_end_step
+    assert end is not None
+    for cut in (10, 25, end, 90):
+        resumed, _ = resumed_path(make, loss_at, cut, 120, f"{tmp_path}/ckpt.pt")
+        assert resumed == full, f"LR path differs after resuming at step {cut}"
 
 
 def test_public_surface() -> None:
@@ -457,39 +471,26 @@ def test_overshooting_with_steady_second_moments_is_not_the_edge() -> None:
 def test_an_edge_end_resumes_exactly(tmp_path: object) -> None:
     """A checkpoint taken before or after an ``edge`` end resumes on the same LR path (the reached fraction is
     part of the plain state)."""
-    def make() -> tuple[torch.nn.Parameter, torch.optim.Optimizer, AdaptiveWarmupLR]:
+    def make() -> Setup:
         torch.manual_seed(0)
-        w = torch.nn.Parameter(torch.randn(2048))
-        opt = torch.optim.Adam([w], lr=1.0, betas=(0.9, 0.99))
+        model = torch.nn.ParameterList([torch.nn.Parameter(torch.randn(2048))])
+        opt = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.99))
         sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
                               scheduler_specific_kwargs={"check_interval": 4})
-        return w, opt, sched
+        return model, opt, sched
 
-    def train(w, opt, sched, start, stop):  # type: ignore[no-untyped-def]
-        lrs = []
-        for s in range(start, stop):
-            noise = torch.randn(2048, generator=torch.Generator().manual_seed(s))
-            (0.5 * (w * w).sum() + 0.01 * (noise * w).sum()).backward()
-            lrs.append(opt.param_groups[0]["lr"])
-            opt.step()
-            opt.zero_grad()
-            sched.step()
-        return lrs
+    def loss_at(model: torch.nn.Module, step: int) -> torch.Tensor:
+        w = model[0]  # type: ignore[index]
+        noise = torch.randn(2048, generator=torch.Generator().manual_seed(step))
+        return 0.5 * (w * w).sum() + 0.01 * (noise * w).sum()
 
-    w, opt, sched = make()
-    full = train(w, opt, sched, 0, 160)
+    setup = make()
+    full = train_steps(setup, loss_at, 0, 160)
+    sched = setup[2]
     assert sched.end_reason == "edge" and sched.peak_fraction is not None and sched.peak_fraction < 1
     end = sched.warmup_end_step
+    assert end is not None
     for cut in (end - 3, end + 5):
-        w, opt, sched = make()
-        first = train(w, opt, sched, 0, cut)
-        path = f"{tmp_path}/edge.pt"
-        torch.save({"w": w.detach(), "opt": opt.state_dict(), "sched": sched.state_dict()}, path)
-        w, opt, sched = make()
-        ckpt = torch.load(path, weights_only=True)
-        with torch.no_grad():
-            w.copy_(ckpt["w"])
-        opt.load_state_dict(ckpt["opt"])
-        sched.load_state_dict(ckpt["sched"])
-        assert first + train(w, opt, sched, cut, 160) == full, f"LR path differs after resuming at step {cut}"
+        resumed, (_, _, sched) = resumed_path(make, loss_at, cut, 160, f"{tmp_path}/edge.pt")
+        assert resumed == full, f"LR path differs after resuming at step {cut}"
         assert sched.end_reason == "edge" and sched.warmup_end_step == end
