@@ -54,6 +54,7 @@ over ranks), so every rank takes the same decisions. A NaN ``Ŝ`` (non-finite op
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any
 
@@ -91,6 +92,7 @@ DEFAULT_COHERENCE_THRESHOLD = 0.7
 DEFAULT_SHRINK_THRESHOLD = 0.3  # 3x the ±0.1 band of Ŝ for stationary gradients
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
 MAX_HISTORY = 512  # check_history keeps at most this many entries (halved in resolution when full)
+MAX_RAMP_KNOTS = 512  # ramp_knots keeps at most this many segments (every other one merged when full)
 
 ADAPTIVE_OPTIONS: dict[str, Option] = {
     "threshold": Option("float", DEFAULT_THRESHOLD, "a float > 0", lambda v: v > 0),
@@ -150,14 +152,22 @@ class AdaptiveWarmupLR(PlainStateLR):
     ``"stable"`` or ``"bound"``), ``peak_fraction`` (``ω(L)``: 1 unless it ended at the edge),
     ``last_statistic`` (the latest ``Ŝ``), ``statistic_at_end``, ``last_coherence`` (the latest ``φ``),
     ``coherence_at_end``, ``last_window`` (the latest raw :class:`~hf_warmup.statistic.Window`),
-    ``check_history`` (``[scheduler step, Ŝ, ω, φ]`` per check, at most ``MAX_HISTORY`` entries) and
-    :meth:`describe_config`.
+    ``check_history`` (``[scheduler step, Ŝ, ω, φ]`` per check, at most ``MAX_HISTORY`` entries),
+    ``ramp_knots`` (the ramp's path, below) and :meth:`describe_config`.
+
+    **The ramp's path.** ``r`` is kept as its knots ``[t_k, r_k, slope_k]``: ``r(t) = min(1, r_k + slope_k ·
+    (t - t_k))`` on ``[t_k, t_{k+1})``. A check that changes the slope adds a knot, the end adds one of slope 0,
+    and the LR at every step, past ones included, is evaluated from them, so :meth:`factor` gives the LR the
+    optimizer used at any step of the run (the report draws it) and a resumed run restores the whole path from
+    ``state_dict``. At most ``MAX_RAMP_KNOTS`` knots (about 13 KiB): when full, every other past knot is
+    dropped and the segments between the ones kept become straight lines between them (``ramp_thinned``
+    counts these halvings; the report then says ``lr_exact: false``); the open segment, and so the LR from
+    now on, never changes.
     """
 
     extra_state_keys = (
-        "anchor_step",
-        "anchor_progress",
-        "slope",
+        "ramp_knots",
+        "ramp_thinned",
         "warmup_end_step",
         "end_reason",
         "last_statistic",
@@ -204,10 +214,10 @@ class AdaptiveWarmupLR(PlainStateLR):
         self.shrink_threshold = float(shrink_threshold)
         self.start_factor = float(start_factor)
         self.provenance = dict(provenance or {})
-        # the ramp r(t) = min(1, anchor_progress + slope · (t - anchor_step)); see the module docstring
-        self.anchor_step = 0
-        self.anchor_progress = 1.0 / self.min_warmup_steps if self.max_warmup_steps > 0 else 1.0
-        self.slope = 1.0 / self.min_warmup_steps
+        # the ramp's knots [t_k, r_k, slope_k]: r(0) = 1/R at the fastest pace (see the class docstring)
+        start = 1.0 / self.min_warmup_steps if self.max_warmup_steps > 0 else 1.0
+        self.ramp_knots: list[list[float]] = [[0, start, 1.0 / self.min_warmup_steps]]
+        self.ramp_thinned = 0
         self.warmup_end_step: int | None = 0 if self.max_warmup_steps == 0 else None
         self.end_reason: str | None = "bound" if self.max_warmup_steps == 0 else None
         self.last_statistic: float | None = None
@@ -234,18 +244,17 @@ class AdaptiveWarmupLR(PlainStateLR):
         """Coordinates the monitor samples."""
         return self.monitor.sample_size
 
-    # -- the pure part: the LR given the ramp's current segment -----------------------------------------------
+    # -- the pure part: the LR at any step, from the ramp's knots ----------------------------------------------
     @property
     def decision_step(self) -> int | None:
         """The step of the end decision (same as ``warmup_end_step``: the decay starts where the ramp ended)."""
         return self.warmup_end_step
 
     def progress(self, t: int) -> float:
-        """``r(t)`` on the current segment (for ``t >= anchor_step``; earlier segments are not kept); after the
-        end, ``r(L)`` (1 unless the warmup ended at the edge)."""
-        if self.warmup_end_step is not None and t >= self.warmup_end_step:
-            return self.anchor_progress
-        return min(1.0, self.anchor_progress + self.slope * (t - self.anchor_step))
+        """``r(t)`` from the knot at or before ``t``; after the end, ``r(L)`` (1 unless it ended at the edge)."""
+        knots = self.ramp_knots
+        start, value, slope = knots[max(bisect.bisect_right(knots, t, key=lambda k: k[0]) - 1, 0)]
+        return min(1.0, value + slope * (t - start))
 
     @property
     def peak_fraction(self) -> float | None:
@@ -323,9 +332,20 @@ class AdaptiveWarmupLR(PlainStateLR):
         progress = self.progress(t)
         left = self.max_warmup_steps - 1 - t
         catch_up = (1.0 - progress) / left if left > 0 else 1.0
-        self.anchor_step, self.anchor_progress = t, progress
         g = self.pace(stat)
-        self.slope = max(g / self.min_warmup_steps + (1.0 - g) / max(self.max_warmup_steps, 1), catch_up)
+        self._add_knot(t, progress, max(g / self.min_warmup_steps + (1.0 - g) / max(self.max_warmup_steps, 1),
+                                        catch_up))
+
+    def _add_knot(self, t: int, progress: float, slope: float) -> None:
+        """Continue the ramp from ``(t, progress)`` with ``slope``: a new knot unless the line stays the same (the
+        slope is unchanged, or ``r`` is already 1 and will stay there, which only the end's knot records)."""
+        last = self.ramp_knots[-1]
+        if last[2] == slope or (progress >= 1.0 and slope > 0):
+            return
+        self.ramp_knots.append([int(t), progress, slope])
+        if len(self.ramp_knots) > MAX_RAMP_KNOTS:
+            self.ramp_knots = thin_knots(self.ramp_knots)
+            self.ramp_thinned += 1
 
     def is_stable(self) -> bool:
         """Each of the last ``patience`` checks let the ramp move (``g(Ŝ) > 0``): the second moments keep up."""
@@ -343,7 +363,7 @@ class AdaptiveWarmupLR(PlainStateLR):
             self.history_stride *= 2
 
     def _end(self, end: int, reason: str, progress: float = 1.0) -> None:
-        self.anchor_step, self.anchor_progress, self.slope = end, min(1.0, progress), 0.0
+        self._add_knot(end, min(1.0, progress), 0.0)
         self.warmup_end_step = int(end)
         self.end_reason = reason
         self.statistic_at_end = self.last_statistic
@@ -380,10 +400,22 @@ class AdaptiveWarmupLR(PlainStateLR):
 
     def _load_extra_state(self, state_dict: dict[str, Any]) -> None:
         super()._load_extra_state(state_dict)
+        if "anchor_step" in state_dict:  # a checkpoint of hf_warmup <= 0.1.0 kept only the current segment
+            self.ramp_knots = [[state_dict["anchor_step"], state_dict["anchor_progress"], state_dict["slope"]]]
+            self.ramp_thinned = 1
         if "monitor" in state_dict:
             self.monitor.load_state_dict(state_dict["monitor"])
         if self.warmup_end_step is not None:
             self.monitor.close()
+
+
+def thin_knots(knots: list[list[float]]) -> list[list[float]]:
+    """Every other past knot of a ramp path, with the slopes between the ones kept made straight lines between
+    them (the values at the kept knots are unchanged); the open, last segment is kept as it is."""
+    kept = [list(k) for k in knots[:-1:2]] + [list(knots[-1])]
+    for a, b in zip(kept, kept[1:]):
+        a[2] = (b[1] - a[1]) / (b[0] - a[0])
+    return kept
 
 
 def get_adaptive_warmup_schedule(

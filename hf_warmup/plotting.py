@@ -59,23 +59,22 @@ END_TEXT = {"stable": "stable", "bound": "bound reached", "min_steps": "min step
             "edge": "edge"}
 
 
-def plot_report(report: dict[str, Any], output: str) -> str:
-    """``warmup.png`` from a report (:mod:`hf_warmup.report`): LR and S against the step; save to ``output``.
+REPORT_DPI = 120
+LR_COLOUR = "tab:blue"
 
-    LR on the left axis; S and the coherence φ on the right axis, drawn only at the steps where they were
-    measured (one marker per check), with their thresholds as dashed lines; the warmup end as a vertical line
-    labelled with its reason (and, at the edge, the fraction of the peak LR the decay started from).
-    A fixed schedule draws the LR alone. Sized for a model card (840 x 480 px).
-    """
+
+def report_figure(report: dict[str, Any]) -> Any:
+    """The figure of ``warmup.png`` (:func:`plot_report`), not yet saved: ``fig.axes[0].lines[0]`` is the LR curve,
+    the report's ``lr`` exactly (what the tests read back)."""
     plt = _pyplot()
     lr = report.get("lr") or []
     if not lr:
         raise ValueError("the report has no learning rates; was logging_steps larger than the run?")
-    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    fig, ax = plt.subplots(figsize=(7.0, 4.0), dpi=REPORT_DPI)
     steps, lrs = zip(*lr)
-    ax.plot(steps, lrs, color="tab:blue", linewidth=2, label="learning rate")
+    ax.plot(steps, lrs, color=LR_COLOUR, linewidth=2, label="learning rate")
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("learning rate", color="tab:blue")
+    ax.set_ylabel("learning rate", color=LR_COLOUR)
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
     handles, labels = ax.get_legend_handles_labels()
     checks = [c for c in report.get("checks") or [] if c.get("statistic") is not None]
@@ -125,8 +124,20 @@ def plot_report(report: dict[str, Any], output: str) -> str:
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(output, dpi=120)
-    plt.close(fig)
+    return fig
+
+
+def plot_report(report: dict[str, Any], output: str) -> str:
+    """``warmup.png`` from a report (:mod:`hf_warmup.report`): LR and S against the step; save to ``output``.
+
+    LR on the left axis; S and the coherence φ on the right axis, drawn only at the steps where they were
+    measured (one marker per check), with their thresholds as dashed lines; the warmup end as a vertical line
+    labelled with its reason (and, at the edge, the fraction of the peak LR the decay started from).
+    A fixed schedule draws the LR alone. Sized for a model card (840 x 480 px).
+    """
+    fig = report_figure(report)
+    fig.savefig(output, dpi=REPORT_DPI)
+    _pyplot().close(fig)
     return output
 
 

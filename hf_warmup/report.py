@@ -1,9 +1,9 @@
 """The warmup report of a Trainer run: ``warmup.json``, the start line and the end line.
 
 Everything comes from what survives a resume: the Trainer's ``state.log_history`` (restored from
-``trainer_state.json``) and the scheduler itself (its ``state_dict`` holds the adaptive warmup's check history,
-and every hf_warmup schedule is a pure function of the step given its decision), so a resumed run's report
-covers the whole run. ``warmup.json`` holds:
+``trainer_state.json``) and the scheduler itself (its ``state_dict`` holds the adaptive warmup's check history
+and the knots of its ramp, and every hf_warmup schedule is then a pure function of the step), so a resumed run's
+report covers the whole run. ``warmup.json`` holds:
 
 * ``schedule``, ``config`` (the resolved kwargs: ``max_warmup_steps`` / warmup lengths and where they came
   from, threshold, check interval, decay, ...), ``num_training_steps``, ``global_step``, ``peak_lr``;
@@ -14,9 +14,14 @@ covers the whole run. ``warmup.json`` holds:
 * ``checks``: one ``{"step", "statistic", "lr", "coherence"}`` per stability check (adaptive only): the global
   step of the check, S, the LR the scheduler set right after it, and the coherence φ (null without a first
   moment);
-* ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update, at every step ``s = 1..global_step``
-  (``lr_points = "step"``) or, for schedules that are not a pure function of the step or runs longer than
-  :data:`MAX_LR_POINTS`, the logged ``learning_rate`` at every logged step (``"log"``);
+* ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update (what transformers logs as ``learning_rate`` at
+  step ``s``), at every step ``s = 1..global_step`` (``lr_points = "step"``) or, for schedules whose LR path is
+  not known or runs longer than :data:`MAX_LR_POINTS`, the logged ``learning_rate`` at every logged step
+  (``"log"``). ``lr_exact``: every step's LR is the one the optimizer used (false for ``"log"``, and for an
+  ``adaptive_warmup`` whose ramp had more knots than it keeps, see :class:`~hf_warmup.adaptive.AdaptiveWarmupLR`).
+  Fixed schedules (and transformers' ``LambdaLR`` ones) are pure functions of the step; ``adaptive_warmup``
+  keeps its ramp's knots in its ``state_dict``, so its path is evaluated the same way, after a resume too. A
+  check's ``lr`` is the LR of the next update: ``checks[i].lr == lr[checks[i].step]`` (0-based index).
 * ``loss``: ``[step, loss]`` at every logged step.
 """
 
@@ -214,9 +219,10 @@ def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
                       decision_step=None, statistic_at_end=None, threshold=None, checks=[], checks_source=None)
     per_step = lr_at_steps(sched, gstep)
     if per_step is not None:
-        report.update(lr=per_step, lr_points="step")
+        report.update(lr=per_step, lr_points="step", lr_exact=not getattr(sched, "ramp_thinned", 0))
     else:
-        report.update(lr=[[e["step"], e["learning_rate"]] for e in history if "learning_rate" in e], lr_points="log")
+        report.update(lr=[[e["step"], e["learning_rate"]] for e in history if "learning_rate" in e], lr_points="log",
+                      lr_exact=False)
     report["loss"] = [[e["step"], e["loss"]] for e in history if "loss" in e and "step" in e]
     return json_safe(report)
 

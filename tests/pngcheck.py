@@ -67,3 +67,16 @@ def assert_real_plot(
         f"{where}: under {min_coloured:.1%} coloured pixels: axes without data lines?"
     )
     return s
+
+
+def colour_rows(path: str | Path, colour: tuple[int, int, int], column: int, rows: tuple[int, int],
+                tolerance: int = 24) -> float | None:
+    """The mean row (0 = top) of the pixels of ``colour`` (each channel within ``tolerance`` of 0-255) in pixel
+    ``column`` between ``rows`` (inclusive), or ``None`` when there are none: where a curve of that colour is."""
+    import matplotlib.image
+    import numpy as np
+
+    img = matplotlib.image.imread(str(path))[..., :3]
+    strip = np.round(img[rows[0]: rows[1] + 1, column] * 255).astype(int)
+    hits = np.nonzero(np.all(np.abs(strip - np.array(colour)) <= tolerance, axis=1))[0]
+    return float(hits.mean()) + rows[0] if len(hits) else None
