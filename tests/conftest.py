@@ -8,7 +8,8 @@ Also set up here, for every test run (``make test`` and CI alike):
 - hypothesis runs under the ``ci`` profile: derandomized (the same examples on every run, so a failure reproduces
   and a pass is not luck), no deadline (a busy 2-core machine makes per-example timings meaningless), no example
   database. ``HYPOTHESIS_PROFILE=dev`` gives random exploration for local bug hunting.
-- ``skip_guard``: the session fails when a test skips for any reason but a missing GPU (see ``tests/skip_guard.py``).
+- ``skip_guard``: the session fails when a test skips, except a ``@pytest.mark.gpu`` test without CUDA
+  (see ``tests/skip_guard.py``).
 - ``accelerate_launch_2proc()``: the 2-process launcher, retried when its port was taken (``tests/launch_2proc.py``).
 """
 
@@ -28,7 +29,9 @@ import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from skip_guard import (  # noqa: E402,F401  (pytest finds these hooks in this module)
     pytest_collectreport,
+    pytest_configure,
     pytest_runtest_logreport,
+    pytest_runtest_setup,
     pytest_sessionfinish,
     pytest_sessionstart,
     pytest_terminal_summary,

@@ -1,27 +1,25 @@
-"""No silent skips: a pytest plugin that fails the session when a test skips for a reason CI does not have.
+"""No silent skips: a pytest plugin that fails the session when any test skips, except through one marker.
 
-A skip is allowed only when its reason names hardware this machine lacks (a GPU / CUDA, see ``ALLOWED_REASON``).
-Every other skip, above all a missing package (``pytest.importorskip`` says "could not import ..."), means the
-test did not run although the project's own set-up (``make test``) should have given it what it needs, so the
-session ends with exit code 1 and a list of those skips, even when every test that ran passed.
-
-For local development without some optional package, set ``HF_WARMUP_ALLOW_SKIPS=1``: the skips are then only
-reported (``-ra`` in ``pyproject.toml`` prints the summary either way).
+The only skip allowed is ``@pytest.mark.gpu`` on a machine where ``torch.cuda.is_available()`` is false: this
+plugin skips such a test at setup, and only that skip passes. Every other skip fails the session, whatever its
+reason says: ``pytest.skip(...)``, ``@pytest.mark.skip``/``skipif``, ``pytest.importorskip`` (a missing or broken
+DeepSpeed or bitsandbytes whose import error mentions CUDA included), a module skipped at collection, and a
+``gpu`` test that skips itself. Such a test did not run although the project's own set-up (``make test``) should
+have given it what it needs, so the session ends with exit code 1 and a list of those skips, even when every test
+that ran passed. There is no switch to allow them: a test that cannot run in a venv belongs in a file that venv
+does not run (``make test-min`` lists its files).
 
 ``tests/conftest.py`` imports the hooks below, which is how they reach pytest.
 """
 
 from __future__ import annotations
 
-import os
-import re
-
 import pytest
 
-ALLOW_ENV = "HF_WARMUP_ALLOW_SKIPS"
-# a reason CI does not have: no GPU on the CI machine
-ALLOWED_REASON = re.compile(r"\b(GPU|GPUs|CUDA)\b", re.IGNORECASE)
+GPU_MARKER = "gpu"
+GPU_SKIP_REASON = "gpu: torch.cuda.is_available() is false on this machine"
 
+_gpu_skipped: set[str] = set()  # node ids this plugin skipped for the gpu marker
 _disallowed: list[tuple[str, str]] = []  # (test or collector id, skip reason)
 
 
@@ -35,16 +33,26 @@ def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     return text.removeprefix("Skipped: ")
 
 
-def is_allowed(reason: str) -> bool:
-    """True when ``reason`` names something CI cannot have (a GPU), or when ``HF_WARMUP_ALLOW_SKIPS`` is set."""
-    return os.environ.get(ALLOW_ENV, "") not in ("", "0") or ALLOWED_REASON.search(reason) is not None
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{GPU_MARKER}: needs a CUDA GPU; skipped (the only skip allowed) without one")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker(GPU_MARKER) is None:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        _gpu_skipped.add(item.nodeid)
+        pytest.skip(GPU_SKIP_REASON)
 
 
 def _note(report: pytest.TestReport | pytest.CollectReport) -> None:
-    if report.skipped and not hasattr(report, "wasxfail"):
-        reason = skip_reason(report)
-        if not is_allowed(reason):
-            _disallowed.append((report.nodeid, reason))
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    allowed = getattr(report, "when", None) == "setup" and report.nodeid in _gpu_skipped
+    if not allowed:
+        _disallowed.append((report.nodeid, skip_reason(report)))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -57,6 +65,7 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _disallowed.clear()
+    _gpu_skipped.clear()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -68,11 +77,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
     if not _disallowed:
         return
-    terminalreporter.section("skips that CI does not allow", sep="=", red=True, bold=True)
+    terminalreporter.section("skips that are not allowed", sep="=", red=True, bold=True)
     for nodeid, reason in _disallowed:
         terminalreporter.line(f"SKIPPED {nodeid}: {reason}", red=True)
     terminalreporter.line(
-        f"{len(_disallowed)} test(s) skipped for a reason other than a missing GPU; `make test` installs what they "
-        f"need. The session fails because of them (set {ALLOW_ENV}=1 to only report them during local work).",
+        f"{len(_disallowed)} test(s) skipped; the only skip allowed is @pytest.mark.{GPU_MARKER} without CUDA. "
+        "`make test` installs what the tests need, so the session fails because of them.",
         red=True,
     )

@@ -6,14 +6,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import pytest
+import bitsandbytes as bnb  # a missing or broken bitsandbytes fails the file (tests/skip_guard.py)
 import torch
 from conftest import make_tiny_lm, make_tiny_lm_dataset
 from transformers import get_scheduler
 
 from hf_warmup.options import ScheduleConfigError
-
-bnb = pytest.importorskip("bitsandbytes")
 
 
 def test_state2_sample_matches_bitsandbytes_dequantisation() -> None:

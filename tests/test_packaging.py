@@ -37,7 +37,9 @@ def _run(cmd: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedP
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    pytest.importorskip("setuptools", minversion="77")
+    import setuptools
+
+    assert int(setuptools.__version__.split(".")[0]) >= 77, setuptools.__version__  # pyproject: setuptools>=77
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)

