@@ -28,6 +28,11 @@ Four measurements, all on the same machine and in the same run:
    training (``VmHWM``, reset once the model, optimizer and scheduler are built; not ``ru_maxrss``, which a child
    inherits from its parent).
 
+The full mode times the full step at the default ``check_interval`` of a 300-step run (6) and of a 50-step run
+(1: a check, and one host sync, at every step), with one A/A control on the same model, and one check alone on
+three model sizes. Every results file records ``provenance`` (``scripts/provenance.py``: the command, the commit
+and the hash of each ``hf_warmup`` source), so a figure rendered from it says by itself when the code changed.
+
 Timings use one intra-op thread by default (``--threads``): on a shared 2-core machine two OpenMP threads get
 preempted and step times vary 5x, which hides a sub-percent effect; one thread is stable.
 
@@ -37,7 +42,8 @@ A ``tqdm`` progress bar (stderr, one tick per timed block, monitor run and memor
 Usage::
 
     python scripts/bench_overhead.py --quick --output_dir /tmp/overhead       # 1 to 5 minutes on 2 cores (load)
-    python scripts/bench_overhead.py --output_dir docs/overhead                # ~10 M and ~100 M parameters
+    python scripts/bench_overhead.py --output_dir docs/overhead                # full step of ~10 M parameters at
+                                                                               # T = 300 and 50, checks up to ~100 M
     python scripts/bench_overhead.py --smoke --output_dir /tmp/x               # seconds; used by the tests
 
 Writes ``<output_dir>/<name>.json`` and ``<output_dir>/<name>.md`` (``--name``, default ``cpu_results`` or
@@ -70,6 +76,10 @@ import torch  # noqa: E402
 from torch.overrides import TorchFunctionMode  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers adaptive_warmup with transformers)
+from hf_warmup.adaptive import DEFAULT_CHECK_INTERVAL, default_check_interval  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import stamp  # noqa: E402  (scripts/provenance.py: which code this run measured)
 
 HUGE = 10**7  # max_warmup_steps: the warmup is still running at the end of any benchmark
 TARGET_RATIO = 1.005
@@ -123,6 +133,9 @@ class Plan:
     memory_reps: int
     sched_reps: int = 200
     control: bool = True  # also run the A/A control (linear vs linear) on the first model
+    # the full step at the default check_interval of a run of each of these lengths T (empty: of an unbounded run)
+    run_steps: tuple[int, ...] = ()
+    monitor_models: tuple[ModelSpec, ...] = ()  # further models whose check alone is timed (cost by model size)
 
 
 TINY = ModelSpec("tiny-40k", 32, 2, 64, 256, 2, batch=2, seq=16, steps_per_trial=10, trials=2)
@@ -137,8 +150,9 @@ PLANS = {
                   memory_model=TINY.name, memory_reps=1, sched_reps=50),
     "quick": Plan((SMALL, M10_QUICK), warm_blocks=1, monitor_reps=15, widths=(128, 512), width_depth=2,
                   memory_model=SMALL.name, memory_reps=1),
-    "full": Plan((M10, M100), warm_blocks=1, monitor_reps=30, widths=(256, 1024), width_depth=4,
-                 memory_model=M10.name, memory_reps=3, sched_reps=1000),
+    "full": Plan((M10,), warm_blocks=1, monitor_reps=30, widths=(256, 1024), width_depth=4,
+                 memory_model=M10.name, memory_reps=3, sched_reps=1000, run_steps=(300, 50),
+                 monitor_models=(SMALL, M100)),
 }
 
 
@@ -162,19 +176,23 @@ def n_params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def build_scheduler(arm: str, optimizer: torch.optim.Optimizer) -> Any:
-    """``linear`` (transformers) or ``adaptive_warmup`` (default kwargs, warmup that cannot end), via get_scheduler."""
+def build_scheduler(arm: str, optimizer: torch.optim.Optimizer, check_interval: int | None = None) -> Any:
+    """``linear`` (transformers) or ``adaptive_warmup`` (default kwargs, warmup that cannot end), via get_scheduler.
+
+    ``check_interval``: the adaptive one's (default: that of this unbounded run, 10).
+    """
     from transformers import get_scheduler
 
     if arm == "linear":
         return get_scheduler("linear", optimizer, num_warmup_steps=HUGE, num_training_steps=2 * HUGE)
     if arm == "adaptive":
+        interval = {} if check_interval is None else {"check_interval": check_interval}
         return get_scheduler(
             "adaptive_warmup",
             optimizer,
             num_warmup_steps=0,
             num_training_steps=2 * HUGE,
-            scheduler_specific_kwargs=dict(ADAPTIVE_KWARGS),
+            scheduler_specific_kwargs={**ADAPTIVE_KWARGS, **interval},
         )
     raise ValueError(arm)
 
@@ -207,9 +225,10 @@ class Arm:
     step_times: list[float] = field(default_factory=list)  # every timed step, wall clock (per-step timing on)
 
 
-def make_arm(name: str, model: torch.nn.Module, make_optimizer: Callable[[Any], torch.optim.Optimizer]) -> Arm:
+def make_arm(name: str, model: torch.nn.Module, make_optimizer: Callable[[Any], torch.optim.Optimizer],
+             check_interval: int | None = None) -> Arm:
     opt = make_optimizer(model.parameters())
-    sched = build_scheduler(name, opt)
+    sched = build_scheduler(name, opt, check_interval)
     counter = CheckCounter(sched.monitor) if name == "adaptive" else None
     return Arm(name, opt, sched, counter)
 
@@ -302,13 +321,15 @@ def compare_full_step(
     log: Callable[[str], None] = print,
     primary: str = "cpu",
     tick: Callable[[], Any] = lambda: None,
+    check_interval: int | None = None,
 ) -> dict[str, Any]:
     """Alternate linear/adaptive blocks on one model; see the module docstring.
 
     ``primary`` is the clock whose numbers are copied to the top level (``cpu`` on a CPU run, ``wall`` on a GPU,
     where the work runs on the device and the wall clock with a synchronisation per block is what counts).
+    ``check_interval``: the adaptive arm's (default: :func:`build_scheduler`'s).
     """
-    arms = {name: make_arm(name, model, make_optimizer) for name in ARMS}
+    arms = {name: make_arm(name, model, make_optimizer, check_interval) for name in ARMS}
     check_interval = arms["adaptive"].scheduler.monitor.check_interval
     if steps_per_trial % check_interval:
         raise ValueError(f"steps_per_trial={steps_per_trial} must be a multiple of check_interval={check_interval}")
@@ -799,7 +820,7 @@ def noise_verdicts(res: dict[str, Any]) -> list[dict[str, Any]]:
     for r in res.get("full_step", []):
         clock = r["primary_clock"]
         ctl = controls.get(r["model"])
-        out.append(noise_verdict(r["model"], clock, r[clock]["paired_ratio_median"],
+        out.append(noise_verdict(r["model"] + run_text(r), clock, r[clock]["paired_ratio_median"],
                                  ctl[clock]["paired_ratios"] if ctl else None))
     return out
 
@@ -809,8 +830,8 @@ def verdicts(res: dict[str, Any]) -> dict[str, Any]:
     state = res.get("state", [])
     mon = res.get("monitor", [])
     v: dict[str, Any] = {}
-    v["full_step_ratio_le_1.005"] = {r["model"]: r["paired_ratio_median"] <= TARGET_RATIO for r in full}
-    v["component_estimate_le_1.005"] = {r["model"]: r.get("component_estimate_ratio", 0) <= TARGET_RATIO
+    v["full_step_ratio_le_1.005"] = {r["model"] + run_text(r): r["paired_ratio_median"] <= TARGET_RATIO for r in full}
+    v["component_estimate_le_1.005"] = {r["model"] + run_text(r): r.get("component_estimate_ratio", 0) <= TARGET_RATIO
                                         for r in full}
     for nv in noise_verdicts(res):
         if nv["position"] != "no_control":
@@ -842,6 +863,11 @@ def _arms_text(res: dict[str, Any]) -> str:
     )
 
 
+def run_text(row: dict[str, Any]) -> str:
+    """``, T=300 (check_interval 6)`` for a full-step row timed at the default interval of a T-step run."""
+    return f", T={row['run_steps']} (check_interval {row['check_interval']})" if row.get("run_steps") else ""
+
+
 def to_markdown(res: dict[str, Any]) -> str:
     m = res["machine"]
     lines = [
@@ -869,7 +895,7 @@ def to_markdown(res: dict[str, Any]) -> str:
             q = c["paired_ratio_quantiles"]
             bold = "**" if clock == r["primary_clock"] else ""
             lines.append(
-                f"| {r['model']} | {r['params'] / 1e6:.2f} M | {r['batch']} x {r['seq']} | {r['trials']} x "
+                f"| {r['model']}{run_text(r)} | {r['params'] / 1e6:.2f} M | {r['batch']} x {r['seq']} | {r['trials']} x "
                 f"{r['steps_per_trial']} | {clock} | {_ms(c['linear_step_s'])} | {_ms(c['adaptive_step_s'])} | "
                 f"{bold}{c['paired_ratio_median']:.4f}{bold} [{q['q25']:.4f}, {q['q75']:.4f}] | "
                 f"{c['ratio_of_medians']:.4f} | {c['ratio_of_minimums']:.4f} | "
@@ -1030,6 +1056,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                    help="A/A control (linear vs linear) on every model (full mode: on the first one anyway)")
     p.add_argument("--models", default=None,
                    help="comma-separated model names instead of the mode's (e.g. llama-100M)")
+    p.add_argument("--run-steps", default=None,
+                   help="comma-separated run lengths T: time the full step at the default check_interval of a "
+                        "T-step run, clip(round(T/50), 1, 10) (full mode: 300,50; else that of an unbounded run)")
+    p.add_argument("--monitor-models", default=None,
+                   help="comma-separated models whose check alone is also timed (full mode: small-1.8M,llama-100M)")
     p.add_argument("--skip-memory", action="store_true", help="skip the child-process peak-memory measurement")
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar on stderr")
     p.add_argument("--render", default=None, metavar="JSON", help="only recompute the verdicts and re-render the markdown of a results JSON")
@@ -1057,10 +1088,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     plan = PLANS[mode]
     t_start = time.perf_counter()
+    command = " ".join(["python", *sys.argv]) if argv is None else " ".join(argv)
     res: dict[str, Any] = {
         "mode": mode,
         "device": "cpu",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]) if argv is None else " ".join(argv),
+        "command": command,
+        "provenance": stamp(command),
         "machine": machine_info(torch.get_num_threads()),
         "adaptive_kwargs": dict(ADAPTIVE_KWARGS),
         "optimizer": describe_optimizer(),
@@ -1071,24 +1104,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     print(f"machine: {m['cpu']} | {m['usable_cores']} usable cores | torch {m['torch']} "
           f"({m['torch_threads']} thread(s)) | transformers {m['transformers']} | mode {mode}", flush=True)
 
-    models = plan.models
-    if args.models:
-        wanted = args.models.split(",")
-        unknown = [w for w in wanted if w not in ALL_MODELS]
+    def model_list(names: str | None, default: tuple[ModelSpec, ...], flag: str) -> tuple[ModelSpec, ...]:
+        if names is None:
+            return default
+        unknown = [w for w in names.split(",") if w not in ALL_MODELS]
         if unknown:
-            p.error(f"--models: unknown {unknown}; choose from {sorted(ALL_MODELS)}")
-        models = tuple(ALL_MODELS[w] for w in wanted)
-        plan = Plan(models, plan.warm_blocks, plan.monitor_reps, plan.widths, plan.width_depth, plan.memory_model,
-                    plan.memory_reps, plan.sched_reps, plan.control)
+            p.error(f"{flag}: unknown {unknown}; choose from {sorted(ALL_MODELS)}")
+        return tuple(ALL_MODELS[w] for w in names.split(","))
+
+    models = model_list(args.models, plan.models, "--models")
+    monitor_models = model_list(args.monitor_models, plan.monitor_models, "--monitor-models")
+    run_steps = tuple(int(t) for t in args.run_steps.split(",")) if args.run_steps else plan.run_steps
     controlled = {spec.name for spec in models if args.control or (plan.control and spec is models[0])}
     res["plan"] = {"warm_blocks": plan.warm_blocks, "monitor_reps": plan.monitor_reps, "sched_reps": plan.sched_reps,
                    "widths": list(plan.widths), "width_depth": plan.width_depth, "memory_model": plan.memory_model,
-                   "memory_reps": 0 if args.skip_memory else plan.memory_reps, "controls": sorted(controlled)}
+                   "memory_reps": 0 if args.skip_memory else plan.memory_reps, "controls": sorted(controlled),
+                   "run_steps": list(run_steps), "monitor_models": [m.name for m in monitor_models]}
     from tqdm.auto import tqdm
 
+    lengths = run_steps or (None,)
     blocks = {spec.name: 2 * (plan.warm_blocks + (args.trials or spec.trials)) for spec in models}
-    total = (sum(blocks[n] * (2 if n in controlled else 1) + 1 for n in blocks) + 1
-             + (0 if args.skip_memory else 2 * plan.memory_reps) + (1 if args.profile else 0))
+    total = (sum(blocks[n] * (len(lengths) + (1 if n in controlled else 0)) + 1 for n in blocks) + 1
+             + len(monitor_models) + (0 if args.skip_memory else 2 * plan.memory_reps) + (1 if args.profile else 0))
     bar = tqdm(total=total, desc="bench_overhead", unit="block", file=sys.stderr, dynamic_ncols=True,
                disable=args.no_progress)
 
@@ -1098,20 +1135,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
 
     for spec in models:
         trials = args.trials or spec.trials
-        log(f"[full step] {spec.name}: {trials} trials x {spec.steps_per_trial} steps, batch {spec.batch} x "
-            f"{spec.seq}")
-        bar.set_postfix_str(f"full step {spec.name}")
         model = build_model(spec)
         batches = make_batches(spec, 8)
-        r = compare_full_step(model, batches, spec.steps_per_trial, trials, plan.warm_blocks, log=log,
-                              tick=bar.update)
-        r.update({"model": spec.name, "params": n_params(model), "batch": spec.batch, "seq": spec.seq})
-        if r["checks_timed"] != r["checks_expected"] or r["warmup_end_step"] is not None:
-            raise RuntimeError(f"the monitor did not do its work during the timed steps: {r}")
-        log(f"    => linear {_ms(r['linear_step_s'])} ms, adaptive {_ms(r['adaptive_step_s'])} ms, median paired "
-            f"ratio {r['paired_ratio_median']:.4f}; checks during timed steps {r['checks_timed']} (expected "
-            f"{r['checks_expected']}, {r['statistics_timed']} with a statistic)")
-        res["full_step"].append(r)
+        rows = []
+        for run_len in lengths:
+            interval = default_check_interval(run_len)[0] if run_len else None
+            # a multiple of check_interval, so that every adaptive block holds the same number of checks
+            steps = spec.steps_per_trial if interval is None else -(-spec.steps_per_trial // interval) * interval
+            log(f"[full step] {spec.name}: {trials} trials x {steps} steps, batch {spec.batch} x {spec.seq}"
+                + (f", check_interval {interval} (the default for T={run_len})" if run_len else ""))
+            bar.set_postfix_str(f"full step {spec.name}" + (f" T={run_len}" if run_len else ""))
+            r = compare_full_step(model, batches, steps, trials, plan.warm_blocks, log=log, tick=bar.update,
+                                  check_interval=interval)
+            r.update({"model": spec.name, "params": n_params(model), "batch": spec.batch, "seq": spec.seq,
+                      "run_steps": run_len})
+            if r["checks_timed"] != r["checks_expected"] or r["warmup_end_step"] is not None:
+                raise RuntimeError(f"the monitor did not do its work during the timed steps: {r}")
+            log(f"    => linear {_ms(r['linear_step_s'])} ms, adaptive {_ms(r['adaptive_step_s'])} ms, median "
+                f"paired ratio {r['paired_ratio_median']:.4f}; checks during timed steps {r['checks_timed']} "
+                f"(expected {r['checks_expected']}, {r['statistics_timed']} with a statistic)")
+            res["full_step"].append(r)
+            rows.append(r)
         if spec.name in controlled:
             log(f"[control] {spec.name}: linear vs linear")
             bar.set_postfix_str(f"A/A control {spec.name}")
@@ -1128,9 +1172,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         bar.update()
         res["monitor"].append(mon)
         s = mon["scheduler_step_no_check_s"]
-        per_step = mon["check_s"] / mon["check_interval"] + s["adaptive"] - s["linear"]
-        r["component_overhead_s_per_step"] = per_step
-        r["component_estimate_ratio"] = 1 + per_step / r["linear_step_s"]
+        for r in rows:
+            per_step = mon["check_s"] / r["check_interval"] + s["adaptive"] - s["linear"]
+            r["component_overhead_s_per_step"] = per_step
+            r["component_estimate_ratio"] = 1 + per_step / r["linear_step_s"]
+        gc.collect()
+
+    for spec in monitor_models:  # the check alone, by model size
+        log(f"[monitor] {spec.name}")
+        bar.set_postfix_str(f"monitor {spec.name}")
+        res["monitor"].append(bench_monitor(spec, plan.monitor_reps, plan.sched_reps, log=log))
+        bar.update()
         gc.collect()
 
     log(f"[state] widths {plan.widths}, depth {plan.width_depth}")
@@ -1143,7 +1195,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         log(f"[memory] {plan.memory_model}, one child process per arm")
         bar.set_postfix_str("memory")
         res["memory"] = bench_memory(plan.memory_model, plan.memory_reps, torch.get_num_threads(), log=log,
-                                     tick=bar.update, check_interval=res["full_step"][0]["check_interval"])
+                                     tick=bar.update, check_interval=DEFAULT_CHECK_INTERVAL)
         key = "peak_rss_training_bytes"
         lin = statistics.median(r[key] for r in res["memory"] if r["arm"] == "linear") / 2**20
         ada = statistics.median(r[key] for r in res["memory"] if r["arm"] == "adaptive") / 2**20
