@@ -10,19 +10,26 @@ Runs, each as its own process with its log kept:
 
 For each card it writes, side by side in ``model_cards/``: ``NAME.md`` (the run's ``README.md``, image link
 renamed), ``NAME.png`` (``warmup.png``), ``NAME.summary.json``, ``NAME.warmup.json`` and ``NAME.log`` (the
-command and its output). ``tests/test_model_cards.py`` checks that every number a card claims equals its
+command and its output); for the user-script figure, ``docs/img/user_script_warmup.json`` (the run's
+``warmup.json``). Each summary (and that report) records the command, its wall time and ``provenance``
+(``scripts/provenance.py``), stamped when the run started, so the README's ``cards`` block says by itself when
+the code changed since. ``tests/test_model_cards.py`` checks that every number a card claims equals its
 summary. ``OMP_NUM_THREADS`` defaults to 1 (these models are small). ``--only NAME`` runs one of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from provenance import stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "model_cards"
@@ -44,6 +51,7 @@ RUNS: dict[str, list[str]] = {
 }
 USER_SCRIPT = ["examples/user_script.py"]  # output_dir and steps appended
 USER_FIGURE = ROOT / "docs" / "img" / "user_script_warmup.png"
+USER_REPORT = USER_FIGURE.with_suffix(".json")
 
 
 def _env() -> dict[str, str]:
@@ -54,10 +62,14 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _command(cmd: list[str]) -> str:
+    return " ".join(["python", *cmd[1:]])
+
+
 def _run(cmd: list[str], log: Path) -> float:
     started = time.time()
     with open(log, "w") as fh:
-        fh.write("$ " + " ".join(["python", *cmd[1:]]) + "\n\n")
+        fh.write("$ " + _command(cmd) + "\n\n")
         fh.flush()
         proc = subprocess.run(cmd, cwd=ROOT, env=_env(), stdout=fh, stderr=subprocess.STDOUT, text=True)
     took = time.time() - started
@@ -74,18 +86,26 @@ def _tidy_log(log: Path) -> None:
     log.write_text("\n".join(lines))
 
 
+def _stamped(src: Path, dest: Path, command: str, provenance: dict[str, Any], took: float) -> None:
+    """``src`` (a run's json) copied to ``dest`` with the command, its wall time and the provenance added."""
+    data = json.loads(src.read_text())
+    data.update(command=command, make_cards_wall_s=round(took, 1), provenance=provenance)
+    dest.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def make_card(name: str) -> float:
     out = OUT / name
     shutil.rmtree(out, ignore_errors=True)
     CARDS.mkdir(exist_ok=True)
     log = CARDS / f"{name}.log"
-    took = _run([sys.executable, *RUNS[name], "--output_dir", str(out.relative_to(ROOT)), "--model_card_name", name],
-                log)
+    cmd = [sys.executable, *RUNS[name], "--output_dir", str(out.relative_to(ROOT)), "--model_card_name", name]
+    provenance = stamp(_command(cmd), ROOT)
+    took = _run(cmd, log)
     _tidy_log(log)
     card = (out / "README.md").read_text().replace("](warmup.png)", f"]({name}.png)")
     (CARDS / f"{name}.md").write_text(card)
     shutil.copyfile(out / "warmup.png", CARDS / f"{name}.png")
-    shutil.copyfile(out / "summary.json", CARDS / f"{name}.summary.json")
+    _stamped(out / "summary.json", CARDS / f"{name}.summary.json", _command(cmd), provenance, took)
     shutil.copyfile(out / "warmup.json", CARDS / f"{name}.warmup.json")
     return took
 
@@ -94,9 +114,12 @@ def make_user_figure() -> float:
     out = OUT / "user_script"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    took = _run([sys.executable, *USER_SCRIPT, str(out.relative_to(ROOT)), "120"], out / "run.log")
+    cmd = [sys.executable, *USER_SCRIPT, str(out.relative_to(ROOT)), "120"]
+    provenance = stamp(_command(cmd), ROOT)
+    took = _run(cmd, out / "run.log")
     USER_FIGURE.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "warmup.png", USER_FIGURE)
+    _stamped(out / "warmup.json", USER_REPORT, _command(cmd), provenance, took)
     return took
 
 

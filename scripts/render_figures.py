@@ -8,7 +8,14 @@ A figure block in a markdown file is everything between two comment lines::
     <!-- /figures -->
 
 ``RENDERERS[NAME]`` (a function registered with ``@figure("NAME")``) builds the text from results json under the
-repository root. Each block names the files and the commands that wrote them, so a reader can rerun them.
+repository root, read through :func:`load`. Each block names the files and the commands that wrote them, so a
+reader can rerun them.
+
+**Stale figures say so by themselves.** Every results file a renderer reads through :func:`load` is noted, and
+the block starts with one line per file whose ``provenance`` (``scripts/provenance.py``: the commit and the hash
+of each ``hf_warmup`` source it measured; top level, or under ``meta`` for the benchmark) no longer matches the
+sources in the tree, e.g. "**Stale:** measured at commit `abc1234`; `hf_warmup/monitor.py` changed since.", or
+that records none. A renderer needs nothing for this.
 
     python scripts/render_figures.py            # rewrite every block in the docs
     python scripts/render_figures.py --check    # exit 1 and show a diff when a block is stale
@@ -26,9 +33,13 @@ import difflib
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import stale_note  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.DOTALL)
@@ -59,11 +70,42 @@ def blocks(text: str) -> list[tuple[str, str]]:
     return [(m["name"], m["body"]) for m in BLOCK.finditer(text)]
 
 
+_READ: list[dict[str, dict[str, Any]]] = []  # the results files read by the renderers running now, innermost last
+
+
+@contextmanager
+def _reading() -> Iterator[dict[str, dict[str, Any]]]:
+    read: dict[str, dict[str, Any]] = {}
+    _READ.append(read)
+    try:
+        yield read
+    finally:
+        _READ.pop()
+
+
+def provenance_of(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A results file's ``provenance`` (top level, or the benchmark's ``meta``)."""
+    return data.get("provenance") or (data.get("meta") or {}).get("provenance")
+
+
+def stale_lines(read: dict[str, dict[str, Any]], root: Path) -> list[str]:
+    """One line per distinct stale note, naming the results files it is about (none when all are current)."""
+    by_note: dict[str, list[str]] = {}
+    for rel, data in read.items():
+        note = stale_note(provenance_of(data), root)
+        if note:
+            by_note.setdefault(note, []).append(f"`{rel}`")
+    return [f"> {', '.join(files)}: {note}" for note, files in by_note.items()]
+
+
 def render_block(name: str, root: Path = ROOT) -> str:
+    """The block's body: its renderer's text, after a stale line for each results file it read that is stale."""
     if name not in RENDERERS:
         raise KeyError(f"no renderer for figure block {name!r}; known: {sorted(RENDERERS)}")
-    body = RENDERERS[name](root).strip("\n")
-    return body + "\n"
+    with _reading() as read:
+        body = RENDERERS[name](root).strip("\n")
+    stale = stale_lines(read, root)
+    return "\n".join([*stale, *([""] if stale else []), body]) + "\n"
 
 
 def render_text(text: str, root: Path = ROOT) -> str:
@@ -72,7 +114,11 @@ def render_text(text: str, root: Path = ROOT) -> str:
 
 
 def load(root: Path, rel: str) -> dict[str, Any]:
-    return json.loads((root / rel).read_text())
+    """The results json at ``root / rel``, noted for the stale lines of the block being rendered."""
+    data = json.loads((root / rel).read_text())
+    for read in _READ:
+        read[rel] = data
+    return data
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -122,82 +168,57 @@ def by_model(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 # overhead (scripts/bench_overhead.py)
 # ---------------------------------------------------------------------------------------------------------------
 OVERHEAD_DIR = "docs/overhead"
-OVERHEAD_MAIN = f"{OVERHEAD_DIR}/cpu_results.json"  # the full run: the README's columns
-OVERHEAD_RERUNS = (f"{OVERHEAD_DIR}/cpu_100m_control.json",)  # the same procedure again on some of its models
-OVERHEAD_QUICK = f"{OVERHEAD_DIR}/cpu_quick_results.json"
+OVERHEAD_MAIN = f"{OVERHEAD_DIR}/cpu_results.json"  # today's run: the README's figures
 GPU_CHECK_CPU = f"{OVERHEAD_DIR}/gpu_check_cpu.json"
 
 
-def _sources(root: Path, files: tuple[str, ...]) -> str:
-    return "\n".join(f"- `{f}`: `{load(root, f)['command']}`" for f in files)
+def run_label(row: dict[str, Any]) -> str:
+    """``llama-10M, T=300 (check_interval 6)``: a full-step row and the run length whose default interval it used."""
+    t = row.get("run_steps")
+    return row["model"] + (f", T={t} (check_interval {row['check_interval']})" if t else "")
 
 
-def _overhead_runs(root: Path) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    return load(root, OVERHEAD_MAIN), [(f, load(root, f)) for f in OVERHEAD_RERUNS]
+def control_cell(ctl: dict[str, Any] | None, clock: str) -> str:
+    if ctl is None:
+        return "not run"
+    c = ctl[clock]
+    return f"{ratio(c['paired_ratio_median'])} [{ratio(min(c['paired_ratios']))}, {ratio(max(c['paired_ratios']))}]"
+
+
+def check_cell(m: dict[str, Any]) -> str:
+    return f"{ms(m['check_s'])} ms / {ms(m['optimizer_step_s'])} ms = {100 * m['check_over_optimizer_step']:.2g} %"
 
 
 @figure("overhead")
 def render_overhead(root: Path) -> str:
-    """The README's overhead summary: full run, its reruns, A/A controls, component estimates, state, RSS."""
-    main, reruns = _overhead_runs(root)
-    models = [r["model"] for r in main["full_step"]]
-    full, mon = by_model(main["full_step"]), by_model(main["monitor"])
+    """The README's overhead summary: the full step at two run lengths with the A/A control, one check by model
+    size, the scheduler state and the peak RSS."""
+    main = load(root, OVERHEAD_MAIN)
     ctl = controls(main)
-    from_rerun = set()
-    for _, rr in reruns:
-        for model, c in controls(rr).items():
-            if model not in ctl:
-                ctl[model] = c
-                from_rerun.add(model)
-
-    def cell_ratio(model: str) -> str:
-        text = ratio(full[model]["paired_ratio_median"])
-        again = [ratio(by_model(rr["full_step"])[model]["paired_ratio_median"])
-                 for _, rr in reruns if model in by_model(rr["full_step"])]
-        return text + (f" (rerun: {', '.join(again)})" if again else "")
-
-    def cell_control(model: str) -> str:
-        if model not in ctl:
-            return "not run"
-        c = ctl[model][full[model]["primary_clock"]]
-        return (f"{ratio(c['paired_ratio_median'])} [{ratio(min(c['paired_ratios']))}, "
-                f"{ratio(max(c['paired_ratios']))}]" + (" (rerun)" if model in from_rerun else ""))
-
-    def cell_check(model: str) -> str:
-        m = mon[model]
-        return (f"{ms(m['check_s'])} ms / {ms(m['optimizer_step_s'])} ms = "
-                f"{100 * m['check_over_optimizer_step']:.2g} %")
-
-    rows = [
-        ("full train step, median paired ratio adaptive / `linear`", cell_ratio),
-        ("same procedure, `linear` / `linear` (A/A control): median [min, max]", cell_control),
-        ("one `check()` / one `optimizer.step()`", cell_check),
-        ("full-step ratio from the measured components", lambda m: f"**{full[m]['component_estimate_ratio']:.4f}**"),
-        ("host reads (GPU syncs) per check", lambda m: str(mon[m]["host_reads_per_check"])),
-    ]
-    header = "| | " + " | ".join(f"{m} ({mparams(full[m]['params'])} params)" for m in models) + " |"
+    verdict = {v["model"]: v for v in main["noise_verdicts"]}
+    load_avg = main["machine"].get("load_average_start")
     lines = [
-        f"Machine: {machine_text(main)}; clock: process CPU time. Results files and the commands that wrote them:",
+        f"Machine: {machine_text(main)}; clock: process CPU time"
+        + (f"; load average {load_avg[0]:.1f} at the start, {main['load_average_end'][0]:.1f} at the end"
+           if load_avg and main.get("load_average_end") else "")
+        + f". Results file and the command that wrote it: `{OVERHEAD_MAIN}`: `{main['command']}`",
         "",
-        _sources(root, (OVERHEAD_MAIN, *OVERHEAD_RERUNS)),
-        "",
-        header,
-        "|---" * (len(models) + 1) + "|",
+        "| run (adaptive arm's default `check_interval`) | full train step, median paired ratio adaptive / `linear` "
+        "[q25, q75] | same procedure, `linear` / `linear` (A/A control): median [min, max] | ratio vs the A/A "
+        "range | from the measured components |",
+        "|---|---|---|---|---|",
     ]
-    lines += ["| " + label + " | " + " | ".join(fn(m) for m in models) + " |" for label, fn in rows]
+    for r in main["full_step"]:
+        q = r[r["primary_clock"]]["paired_ratio_quantiles"]
+        lines.append(f"| {run_label(r)} | {ratio(r['paired_ratio_median'])} [{ratio(q['q25'])}, {ratio(q['q75'])}] | "
+                     f"{control_cell(ctl.get(r['model']), r['primary_clock'])} | "
+                     f"{verdict[run_label(r)]['position']} | **{r['component_estimate_ratio']:.4f}** |")
+    lines += ["", "One `check()` against one `optimizer.step()` on the same AdamW state, by model size:", "",
+              "| model | one `check()` / one `optimizer.step()` | host reads (GPU syncs) per check |", "|---|---|---|"]
+    lines += [f"| {m['model']} ({mparams(m['params'])} params) | {check_cell(m)} | {m['host_reads_per_check']} |"
+              for m in main["monitor"]]
     lines += ["", "Verdicts on the full-step ratio, each from the A/A control of the same run:", ""]
-    judged = []
-    for f, res in ((OVERHEAD_MAIN, main), *reruns):
-        for v in res["noise_verdicts"]:
-            lines.append(f"- `{Path(f).name}`, {v['text']}")
-            judged.append(v)
-    with_control = [v for v in judged if v["position"] != "no_control"]
-    if with_control and not any(v["resolves_target"] for v in with_control):
-        noise = min(v["aa_noise"] for v in with_control)
-        lines += ["", f"No A/A control here is quieter than ±{100 * noise:.2f} %, more than the "
-                      f"{100 * (with_control[0]['target_ratio'] - 1):.1f} % target margin, so the target is judged "
-                      "on the component estimate `1 + (check / check_interval + Δ scheduler.step) / step`: "
-                      + " and ".join(f"{full[m]['component_estimate_ratio']:.4f} ({m})" for m in models) + "."]
+    lines += [f"- {v['text']}" for v in main["noise_verdicts"]]
     small, wide = main["state"][0], main["state"][-1]
     same = small["monitor_state_bytes"] == wide["monitor_state_bytes"]
     lines += [
@@ -208,15 +229,16 @@ def render_overhead(root: Path) -> str:
         f"{nbytes(small['adaptive_state_dict_bytes'])} and {nbytes(wide['adaptive_state_dict_bytes'])} (`linear`: "
         f"{nbytes(small['linear_state_dict_bytes'])}).",
     ]
-    ms_ = main.get("memory_summary")
-    if ms_:
+    summary = main.get("memory_summary")
+    if summary:
         reps = main["memory"]
         n = len([r for r in reps if r["arm"] == "linear"])
-        spread = max(ms_["spread_within_arm_mib"].values())
+        spread = max(summary["spread_within_arm_mib"].values())
         lines.append(
             f"Peak RSS over {reps[0]['steps']} training steps of {reps[0]['model']}, median of {n} child processes "
-            f"per arm: `linear` {ms_['linear_mib']:.1f} MiB, adaptive {ms_['adaptive_mib']:.1f} MiB (difference "
-            f"{ms_['difference_mib']:+.1f} MiB; spread between repetitions of one arm up to {spread:.1f} MiB)."
+            f"per arm: `linear` {summary['linear_mib']:.1f} MiB, adaptive {summary['adaptive_mib']:.1f} MiB "
+            f"(difference {summary['difference_mib']:+.1f} MiB; spread between repetitions of one arm up to "
+            f"{spread:.1f} MiB)."
         )
     return "\n".join(lines)
 
@@ -226,15 +248,14 @@ def render_overhead_files(root: Path) -> str:
     """docs/overhead/README.md: one row per results file, with its command, machine and run time."""
     lines = ["| file | command | models (A/A control) | machine | load average at start | run time |",
              "|---|---|---|---|---|---|"]
-    for f in (OVERHEAD_MAIN, *OVERHEAD_RERUNS, OVERHEAD_QUICK):
-        res = load(root, f)
-        ctl = controls(res)
-        models = ", ".join(f"{r['model']} ({mparams(r['params'])}{', A/A' if r['model'] in ctl else ''})"
-                           for r in res["full_step"])
-        load_avg = res["machine"].get("load_average_start")
-        load_text = f"{load_avg[0]:.1f}" if load_avg else "n/a"
-        lines.append(f"| `{Path(f).stem}.*` | `{res['command']}` | {models} | {machine_text(res)} | {load_text} | "
-                     f"{res['wall_s'] / 60:.1f} min |")
+    res = load(root, OVERHEAD_MAIN)
+    ctl = controls(res)
+    models = ", ".join(dict.fromkeys(f"{r['model']} ({mparams(r['params'])}{', A/A' if r['model'] in ctl else ''})"
+                                     for r in res["full_step"]))
+    load_avg = res["machine"].get("load_average_start")
+    load_text = f"{load_avg[0]:.1f}" if load_avg else "n/a"
+    lines.append(f"| `{Path(OVERHEAD_MAIN).stem}.*` | `{res['command']}` | {models} | {machine_text(res)} | "
+                 f"{load_text} | {res['wall_s'] / 60:.1f} min |")
     g = load(root, GPU_CHECK_CPU)
     lines.append(f"| `{Path(GPU_CHECK_CPU).stem}.*` | `{g['command']}` | gpu_check without CUDA: 2 gloo ranks, a tiny "
                  f"smoke run of parts 1 and 2 | {machine_text(g)} | n/a | n/a |")
@@ -243,44 +264,29 @@ def render_overhead_files(root: Path) -> str:
 
 @figure("overhead-results")
 def render_overhead_results(root: Path) -> str:
-    """docs/overhead/README.md: every full-step row of every run, with quantiles, controls and components."""
-    lines = ["| run | model | batch x seq | trials x steps | linear step | adaptive / linear, median paired ratio "
-             "[q25, q75] | A/A control [min, max] | `check()` / `optimizer.step()` | `scheduler.step()` linear / "
-             "adaptive (no check) | component estimate (cost per step) | host reads per check |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    verdicts = []
-    for f in (OVERHEAD_MAIN, *OVERHEAD_RERUNS, OVERHEAD_QUICK):
-        res = load(root, f)
-        ctl, mon = controls(res), by_model(res["monitor"])
-        for r in res["full_step"]:
-            clock, m = r["primary_clock"], mon[r["model"]]
-            q = r[clock]["paired_ratio_quantiles"]
-            c = ctl.get(r["model"])
-            c_text = (f"{ratio(c[clock]['paired_ratio_median'])} [{ratio(min(c[clock]['paired_ratios']))}, "
-                      f"{ratio(max(c[clock]['paired_ratios']))}]" if c else "not run")
-            s = m["scheduler_step_no_check_s"]
-            lines.append(
-                f"| `{Path(f).stem}` | {r['model']} ({mparams(r['params'])}) | {r['batch']} x {r['seq']} | "
-                f"{r['trials']} x {r['steps_per_trial']} | {ms(r['linear_step_s'])} ms | "
-                f"{ratio(r['paired_ratio_median'])} [{ratio(q['q25'])}, {ratio(q['q75'])}] | {c_text} | "
-                f"{ms(m['check_s'])} / {ms(m['optimizer_step_s'])} ms = {100 * m['check_over_optimizer_step']:.2g} % | "
-                f"{s['linear'] * 1e6:.1f} / {s['adaptive'] * 1e6:.1f} µs | {r['component_estimate_ratio']:.4f} "
-                f"({ms(r['component_overhead_s_per_step'])} ms) | {m['host_reads_per_check']} "
-                f"({', '.join(m['host_reads_per_check_ops'])}) |"
-            )
-        verdicts += [f"- `{Path(f).stem}`, {v['text']}" for v in res["noise_verdicts"]]
-    lines += ["", "Verdicts, each from the A/A control of the same run (`noise_verdicts` in the json):", "", *verdicts]
-    prof_lines = []
-    for f in (OVERHEAD_MAIN, *OVERHEAD_RERUNS):
-        prof = load(root, f).get("profile")
-        if prof:
-            model = prof.get("model") or load(root, f)["full_step"][0]["model"]
-            lin, ada = (prof[a]["ms_per_step"]["bench::scheduler.step"] for a in ("linear", "adaptive"))
-            prof_lines.append(f"- `{Path(f).stem}`, {model}: `scheduler.step` region {ada:.3f} ms per step (adaptive) "
-                              f"against {lin:.3f} ms (`linear`).")
-    if prof_lines:
-        lines += ["", "torch.profiler (`--profile`; the profiler's own per-op cost inflates the many small torch calls "
-                      "of a check):", "", *prof_lines]
+    """docs/overhead/README.md: every full-step row, with quantiles, control and components; every check timing."""
+    lines = ["| run | batch x seq | trials x steps | linear step | adaptive / linear, median paired ratio [q25, q75] | "
+             "A/A control [min, max] | `scheduler.step()` linear / adaptive (no check) | component estimate (cost "
+             "per step) |", "|---|---|---|---|---|---|---|---|"]
+    res = load(root, OVERHEAD_MAIN)
+    ctl, mon = controls(res), by_model(res["monitor"])
+    for r in res["full_step"]:
+        clock, m = r["primary_clock"], mon[r["model"]]
+        q = r[clock]["paired_ratio_quantiles"]
+        s = m["scheduler_step_no_check_s"]
+        lines.append(
+            f"| {run_label(r)} ({mparams(r['params'])}) | {r['batch']} x {r['seq']} | {r['trials']} x "
+            f"{r['steps_per_trial']} | {ms(r['linear_step_s'])} ms | {ratio(r['paired_ratio_median'])} "
+            f"[{ratio(q['q25'])}, {ratio(q['q75'])}] | {control_cell(ctl.get(r['model']), clock)} | "
+            f"{s['linear'] * 1e6:.1f} / {s['adaptive'] * 1e6:.1f} µs | {r['component_estimate_ratio']:.4f} "
+            f"({ms(r['component_overhead_s_per_step'])} ms) |"
+        )
+    lines += ["", "| model | `check()` / `optimizer.step()` | torch calls per check | host reads per check |",
+              "|---|---|---|---|"]
+    lines += [f"| {m['model']} ({mparams(m['params'])}) | {check_cell(m)} | {m['torch_calls_per_check']} | "
+              f"{m['host_reads_per_check']} ({', '.join(m['host_reads_per_check_ops'])}) |" for m in res["monitor"]]
+    lines += ["", "Verdicts, each from the A/A control of the same run (`noise_verdicts` in the json):", ""]
+    lines += [f"- {v['text']}" for v in res["noise_verdicts"]]
     return "\n".join(lines)
 
 
@@ -301,19 +307,16 @@ def render_overhead_state(root: Path) -> str:
 
 @figure("overhead-memory")
 def render_overhead_memory(root: Path) -> str:
-    lines = ["| run | model, steps, child processes per arm | linear | adaptive | difference | spread within an arm "
-             "(linear / adaptive) |", "|---|---|---|---|---|---|"]
-    for f in (OVERHEAD_MAIN, OVERHEAD_QUICK):
-        res = load(root, f)
-        s = res.get("memory_summary")
-        if not s:
-            continue
-        reps = [r for r in res["memory"] if r["arm"] == "linear"]
-        spread = s["spread_within_arm_mib"]
-        lines.append(f"| `{Path(f).stem}` | {reps[0]['model']}, {reps[0]['steps']} steps, {len(reps)} | "
-                     f"{s['linear_mib']:.1f} MiB | {s['adaptive_mib']:.1f} MiB | {s['difference_mib']:+.1f} MiB | "
-                     + (f"{spread['linear']:.1f} / {spread['adaptive']:.1f} MiB |" if len(reps) > 1 else "n/a (1 rep) |"))
-    return "\n".join(lines)
+    res = load(root, OVERHEAD_MAIN)
+    s = res["memory_summary"]
+    reps = [r for r in res["memory"] if r["arm"] == "linear"]
+    spread = s["spread_within_arm_mib"]
+    return "\n".join([
+        "| run | model, steps, child processes per arm | linear | adaptive | difference | spread within an arm "
+        "(linear / adaptive) |", "|---|---|---|---|---|---|",
+        f"| `{Path(OVERHEAD_MAIN).stem}` | {reps[0]['model']}, {reps[0]['steps']} steps, {len(reps)} | "
+        f"{s['linear_mib']:.1f} MiB | {s['adaptive_mib']:.1f} MiB | {s['difference_mib']:+.1f} MiB | "
+        f"{spread['linear']:.1f} / {spread['adaptive']:.1f} MiB |"])
 
 
 @figure("overhead-gpu-check")
@@ -327,6 +330,67 @@ def render_gpu_check(root: Path) -> str:
         lines.append(f"- `{mode}`: {r['steps']} steps; LR identical on every rank at every step: {r['lr_identical']}; "
                      f"warmup end step per rank {r['warmup_end_step']} ({r['end_reason']}), {r['checks']} checks.")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the demo (scripts/demo.py) and the model cards (scripts/make_cards.py)
+# ---------------------------------------------------------------------------------------------------------------
+DEMO = "docs/demo/results.json"
+CARD_NAMES = ("kjv-char-gpt2-adaptive-warmup", "minilm-tweet-sentiment-adaptive-warmup")
+USER_REPORT = "docs/img/user_script_warmup.json"
+
+
+def minutes(seconds: float) -> str:
+    """``1 min 39 s`` (or ``23 s``)."""
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def span(values: list[float] | None, digits: int = 2) -> str:
+    return "not measured" if not values else f"{values[0]:.{digits}g} to {values[1]:.{digits}g}"
+
+
+def end_text(run: dict[str, Any], fraction: float | None) -> str:
+    """``step 32 of 63 (`bound`, at the peak LR)`` from a run's ``warmup_end_step``, ``num_training_steps`` and
+    ``end_reason``; at the edge, the fraction of the peak reached."""
+    end, total = run["warmup_end_step"], run["num_training_steps"]
+    if end is None:
+        return f"not ended by step {total}"
+    at = "at the peak LR" if fraction is None or fraction >= 1 else f"at {fraction:.2g} of the peak LR"
+    return f"step {end} of {total} (`{run['end_reason']}`, {at})"
+
+
+@figure("demo")
+def render_demo(root: Path) -> str:
+    """The README's demo figures: wall time, accuracy, the warmup end and the signals over the checks."""
+    d = load(root, DEMO)
+    load_avg = d["load_average_start"][0]
+    return (f"From `{DEMO}` (`{d['command']}`, commit `{d['provenance']['commit']}`): {minutes(d['wall_time_s'])} "
+            f"of wall time for `scripts/demo.py` (venv already built; {d['cpu_count']} CPU cores, load average "
+            f"{load_avg:.1f} at the start: the machine was shared); accuracy {d['eval_accuracy']:.3f} (macro-F1 "
+            f"{d['eval_f1_macro']:.3f}) on {d['eval_samples']:,} held-out tweets after training on "
+            f"{d['train_samples']:,}; warmup ended at "
+            f"{end_text(d, d['peak_fraction'])}. "
+            f"Over its {d['n_checks']} checks (every {d['check_interval']} step(s)) `Ŝ` ran from "
+            f"{span(d['statistic_range'])} and the coherence φ from {span(d['coherence_range'])}. The CPU fine-tune "
+            "is not bit-reproducible: a rerun gives a slightly different accuracy.")
+
+
+@figure("cards")
+def render_cards(root: Path) -> str:
+    """The README's model cards and user-script figure: each run's command, wall time and warmup end."""
+    lines = ["| figure | command | wall time | warmup end | result |", "|---|---|---|---|---|"]
+    for name in CARD_NAMES:
+        summ = load(root, f"model_cards/{name}.summary.json")
+        report = json.loads((root / f"model_cards/{name}.warmup.json").read_text())
+        result = (f"accuracy {summ['eval_accuracy']:.3f} on {summ['eval_samples']:,} held-out tweets"
+                  if summ.get("eval_accuracy") is not None else f"eval loss {summ['eval_loss']:.3f}")
+        lines.append(f"| `model_cards/{name}.png` | `{summ['command']}` | {minutes(summ['make_cards_wall_s'])} | "
+                     f"{end_text(summ, report.get('peak_fraction'))} | {result} |")
+    user = load(root, USER_REPORT)
+    lines.append(f"| `docs/img/user_script_warmup.png` | `{user['command']}` | {minutes(user['make_cards_wall_s'])} | "
+                 f"{end_text(user, user.get('peak_fraction'))} | report `{USER_REPORT}` |")
+    return "\n".join(["Run by `make cards`; each summary records its command, wall time and provenance:", "", *lines])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ writes from results json. Two kinds of check:
 1. every block in README.md, docs/ and model_cards/ equals what its renderer makes from the committed json now
    (a results file rerun without re-rendering, or a hand edit inside a block, fails here);
 2. independently of the renderer, the README's overhead numbers are parsed back from the markdown and compared
-   with the json values (a renderer that formats the wrong field fails here).
+   with the json values (a renderer that formats the wrong field fails here);
+3. on a copy of the tree, one changed line of ``hf_warmup/monitor.py`` fails check 1 until the blocks are
+   re-rendered, and the re-rendered blocks then say that their figures are stale (``scripts/provenance.py``).
 
 To add a figure block (e.g. the benchmark): register ``render_NAME`` in ``scripts/render_figures.py``, put the
 markers in the doc, run the script; check 1 covers it at once, and a parse-back test like
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -65,7 +69,8 @@ def _shows(cell: str, want: list[float]) -> bool:
 
 def test_the_docs_have_their_figure_blocks() -> None:
     names = {(doc.relative_to(ROOT).as_posix(), name) for doc, name in BLOCKS}
-    assert ("README.md", "overhead") in names
+    for name in ("overhead", "demo", "cards", "benchmark"):
+        assert ("README.md", name) in names
     for name in ("overhead-files", "overhead-results", "overhead-state", "overhead-memory", "overhead-gpu-check"):
         assert ("docs/overhead/README.md", name) in names
     for doc in DOCS:  # markers come in pairs: an unclosed block would silently swallow the rest of a file
@@ -100,61 +105,82 @@ def test_every_results_file_a_block_names_exists_with_its_command() -> None:
             assert command in bodies, f"{doc}: the command that wrote {path.relative_to(ROOT)} is not shown"
 
 
+def _table_rows(body: str, header_start: str) -> dict[str, list[str]]:
+    """The rows of the table in ``body`` whose header starts with ``header_start``: first cell -> other cells."""
+    lines = body.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(header_start))
+    rows: dict[str, list[str]] = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
 def test_readme_overhead_numbers_equal_the_results() -> None:
     body = _block("README.md", "overhead")
     main = _json(rf.OVERHEAD_MAIN)
-    reruns = [_json(f) for f in rf.OVERHEAD_RERUNS]
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in body.splitlines()
-            if line.startswith("|") and not line.startswith("|---")]
-    header, table = rows[0], {r[0]: r[1:] for r in rows[1:]}
-    full = {r["model"]: r for r in main["full_step"]}
-    mon = {r["model"]: r for r in main["monitor"]}
-    assert [h.split(" (")[0] for h in header[1:]] == list(full)
-    controls = {}
-    for res in (*reruns, main):
-        controls.update(rf.controls(res))
-
-    for i, model in enumerate(full):
-        r, m = full[model], mon[model]
-        assert f"({r['params'] / 1e6:.1f} M params)" in header[i + 1]
-        ratio_cell = table["full train step, median paired ratio adaptive / `linear`"][i]
-        want = [r["paired_ratio_median"]] + [
-            x["paired_ratio_median"] for res in reruns for x in res["full_step"] if x["model"] == model]
-        assert _shows(ratio_cell, want), (ratio_cell, want)
-        ctl_cell = table["same procedure, `linear` / `linear` (A/A control): median [min, max]"][i]
-        if model in controls:
-            ratios = controls[model][r["primary_clock"]]["paired_ratios"]
-            want = [controls[model][r["primary_clock"]]["paired_ratio_median"], min(ratios), max(ratios)]
-            assert _shows(ctl_cell.removesuffix(" (rerun)"), want), (ctl_cell, want)
-        else:
-            assert ctl_cell == "not run"
-        check_cell = table["one `check()` / one `optimizer.step()`"][i]
-        want = [1e3 * m["check_s"], 1e3 * m["optimizer_step_s"], 100 * m["check_over_optimizer_step"]]
-        assert _shows(check_cell, want), (check_cell, want)
-        comp_cell = table["full-step ratio from the measured components"][i]
+    controls = rf.controls(main)
+    full = _table_rows(body, "| run (adaptive arm's default")
+    assert list(full) == [rf.run_label(r) for r in main["full_step"]]
+    assert {r["run_steps"] for r in main["full_step"]} == {300, 50}  # the two run lengths the README describes
+    for r in main["full_step"]:
+        clock = r["primary_clock"]
+        ratio_cell, ctl_cell, position, comp_cell = full[rf.run_label(r)]
+        q = r[clock]["paired_ratio_quantiles"]
+        assert _shows(ratio_cell, [r["paired_ratio_median"], q["q25"], q["q75"]]), ratio_cell
+        aa = controls[r["model"]][clock]["paired_ratios"]
+        assert _shows(ctl_cell, [controls[r["model"]][clock]["paired_ratio_median"], min(aa), max(aa)]), ctl_cell
+        noise = max(abs(x - 1) for x in aa)  # identical arms: every deviation from 1 is noise (recomputed here)
+        ratio = r["paired_ratio_median"]
+        assert position == ("inside" if abs(ratio - 1) <= noise else "above" if ratio > 1 else "below")
         assert _shows(comp_cell, [r["component_estimate_ratio"]]), comp_cell
-        assert table["host reads (GPU syncs) per check"][i] == str(m["host_reads_per_check"])
-
-    # the verdicts follow from the controls' numbers (recomputed here, not read from the stored text)
-    for res in (main, *reruns):
-        ctl = rf.controls(res)
-        for r in res["full_step"]:
-            ratio = r[r["primary_clock"]]["paired_ratio_median"]
-            line = next(ln for ln in body.splitlines() if ln.startswith("- `") and f", {r['model']}:" in ln
-                        and f"{ratio:.4f}" in ln)
-            if r["model"] not in ctl:
-                assert "no A/A control" in line
-                continue
-            aa = ctl[r["model"]][r["primary_clock"]]["paired_ratios"]
-            noise = max(abs(x - 1) for x in aa)  # identical arms: every deviation from 1 is noise
-            where = "inside" if abs(ratio - 1) <= noise else "above" if ratio > 1 else "below"
-            assert f"{ratio:.4f} lies {where}" in line and f"[{min(aa):.4f}, {max(aa):.4f}]" in line
-            assert f"±{100 * noise:.2f} %" in line
-
+        line = next(ln for ln in body.splitlines() if ln.startswith(f"- {rf.run_label(r)}:"))
+        assert f"{ratio:.4f} lies {position}" in line and f"[{min(aa):.4f}, {max(aa):.4f}]" in line
+    checks = _table_rows(body, "| model | one `check()`")
+    assert len(checks) == len(main["monitor"]) >= 3  # the cost of one check by model size
+    for m, (cell, reads) in zip(main["monitor"], checks.values()):
+        assert _shows(cell, [1e3 * m["check_s"], 1e3 * m["optimizer_step_s"], 100 * m["check_over_optimizer_step"]])
+        assert reads == str(m["host_reads_per_check"])
     small, wide = main["state"][0], main["state"][-1]
     assert f"`monitor.state_bytes()` = {small['monitor_state_bytes']:,} B and {wide['monitor_state_bytes']:,} B" in body
     ms = main["memory_summary"]
     assert f"`linear` {ms['linear_mib']:.1f} MiB, adaptive {ms['adaptive_mib']:.1f} MiB" in body
+
+
+def test_a_changed_source_makes_the_blocks_say_stale(tmp_path: Path) -> None:
+    """On a copy of the tree: one changed line of ``hf_warmup/monitor.py`` fails the docs test until
+    ``scripts/render_figures.py`` runs, and then the README's blocks behind stamped results say they are stale."""
+    tree = tmp_path / "tree"
+    for rel in ("docs", "model_cards", "hf_warmup"):
+        shutil.copytree(ROOT / rel, tree / rel, ignore=shutil.ignore_patterns("__pycache__"))
+    for rel in ("README.md", "scripts/render_figures.py", "scripts/provenance.py", "tests/test_docs_figures.py"):
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, tree / rel)
+
+    def docs_test() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest",
+                               "-k", "block_equals", str(tree / "tests" / "test_docs_figures.py")],
+                              cwd=tree, capture_output=True, text=True, timeout=300)
+
+    assert docs_test().returncode == 0
+    monitor = tree / "hf_warmup" / "monitor.py"
+    lines = monitor.read_text().splitlines(keepends=True)
+    lines[0] = lines[0].rstrip("\n") + "  \n"  # one line changed, by a trailing space
+    monitor.write_text("".join(lines))
+    failed = docs_test()
+    assert failed.returncode == 1 and "run `python scripts/render_figures.py`" in failed.stdout
+    render = subprocess.run([sys.executable, str(tree / "scripts" / "render_figures.py")], cwd=tree,
+                            capture_output=True, text=True, timeout=300)
+    assert render.returncode == 0 and "rewrote README.md" in render.stdout, render.stdout + render.stderr
+    readme = (tree / "README.md").read_text()
+    stamped = [name for name, body in rf.blocks((ROOT / "README.md").read_text()) if "**Stale:**" not in body]
+    assert stamped, "no README block is current: nothing to show"
+    for name, body in rf.blocks(readme):
+        if name in stamped:
+            assert "**Stale:** measured at commit" in body and "`hf_warmup/monitor.py` changed since." in body, name
+    assert docs_test().returncode == 0
 
 
 def test_no_overhead_figures_outside_the_generated_blocks() -> None:

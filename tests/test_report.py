@@ -215,6 +215,36 @@ def test_start_line(report, line) -> None:
     assert start_line(report) == line
 
 
+README_START = [  # (lr_scheduler_type, warmup_steps, β2, lr_scheduler_kwargs) of each start line the README shows
+    ("adaptive_warmup", 0.1, 0.999, {"decay": "cosine", "min_lr_ratio": 0.1}),
+    ("adaptive_warmup", 0, 0.999, {}),
+    ("linear_warmup", 0.1, 0.999, {}),
+    ("untuned_linear_warmup", 0.1, 0.99, {"decay": "constant"}),
+]
+
+
+def test_readme_start_lines_are_what_the_package_prints(tmp_path) -> None:
+    """The example start lines in the README (T = 300) are the package's own, number for number."""
+    import torch
+    from transformers import TrainingArguments, get_scheduler
+
+    from hf_warmup.report import is_adaptive, scheduler_config
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("It says what the run actually uses:"):].split("```")[1]
+    shown = [line.strip() for line in block.splitlines() if line.strip()]
+    made = []
+    for name, warmup, beta2, kwargs in README_START:
+        args = TrainingArguments(output_dir=str(tmp_path), warmup_steps=warmup, max_steps=300,
+                                 lr_scheduler_type=name, lr_scheduler_kwargs=kwargs, report_to="none")
+        opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(4))], lr=1e-3, betas=(0.9, beta2))
+        sched = get_scheduler(name, opt, num_warmup_steps=args.get_warmup_steps(300), num_training_steps=300,
+                              scheduler_specific_kwargs=kwargs)
+        made.append(start_line({"schedule": sched.name, "adaptive": is_adaptive(sched), "num_training_steps": 300,
+                                "config": scheduler_config(sched, args, 300)}))
+    assert shown == made
+
+
 def test_end_line_reasons() -> None:
     base = {"schedule": "adaptive_warmup", "adaptive": True, "num_training_steps": 100, "threshold": 0.05,
             "config": {"max_warmup_steps": 40}, "statistic_at_end": 0.01, "decision_step": 30}
