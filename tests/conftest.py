@@ -36,6 +36,18 @@ from skip_guard import (  # noqa: E402,F401  (pytest finds these hooks in this m
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules with transformers)
 
+GPU_SKIP_REASON = "gpu marker: torch.cuda.is_available() is false"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.gpu`` tests skip where there is no CUDA device: the one skip ``skip_guard`` allows."""
+    if torch.cuda.is_available():
+        return
+    for item in items:
+        if item.get_closest_marker("gpu") is not None:
+            item.add_marker(pytest.mark.skip(reason=GPU_SKIP_REASON))
+
+
 settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
