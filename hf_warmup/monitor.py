@@ -93,6 +93,8 @@ class SecondMomentMonitor:
         self.snapshot_step = -1
         self.snapshot: torch.Tensor | None = None
         self._warned = False
+        # (found runs, device) -> slots and groups on that device: see _slots_and_groups
+        self._index_cache: tuple[tuple[tuple[int, ...], torch.device], torch.Tensor, torch.Tensor] | None = None
         self._hook = self.location.optimizer.register_step_post_hook(self._count_step)
 
     @property
@@ -128,10 +130,9 @@ class SecondMomentMonitor:
         their slots, their param groups, and their device."""
         values: list[torch.Tensor] = []
         firsts: list[torch.Tensor] = []
-        slots: list[torch.Tensor] = []
-        groups: list[torch.Tensor] = []
+        found_runs: list[int] = []
         device = torch.device("cpu")
-        for run in self.layout.runs:
+        for index, run in enumerate(self.layout.runs):
             found = state_of(self.location, run)
             if found is None:
                 continue
@@ -142,14 +143,27 @@ class SecondMomentMonitor:
             first = first_moment_key(state, self.location.rule, key)
             firsts.append(sample_strided(state, first, run.local, self.layout.stride, run.count) if first is not None
                           else torch.full_like(v, float("nan")))
-            slots.append(torch.arange(run.slot, run.slot + run.count))
-            groups.append(torch.full((run.count,), run.group, dtype=torch.long))
-        if not values:
-            empty = torch.zeros(0, dtype=torch.long)
-            return torch.zeros(0), torch.zeros(0), empty, empty, device
+            found_runs.append(index)
         device = _comm_device(device)
+        if not values:
+            empty = torch.zeros(0, dtype=torch.long, device=device)
+            return torch.zeros(0, device=device), torch.zeros(0, device=device), empty, empty, device
+        slots, groups = self._slots_and_groups(tuple(found_runs), device)
         return (torch.cat([v.to(device) for v in values]), torch.cat([m.to(device) for m in firsts]),
-                torch.cat(slots).to(device), torch.cat(groups).to(device), device)
+                slots, groups, device)
+
+    def _slots_and_groups(self, found_runs: tuple[int, ...], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The sample slot and param group of each sampled coordinate of ``found_runs``, on ``device``.
+
+        Fixed by the layout, so built once and kept on the device: a check copies nothing from host to device
+        for them (on CUDA each such copy would be one more synchronisation).
+        """
+        if self._index_cache is None or self._index_cache[0] != (found_runs, device):
+            runs = [self.layout.runs[i] for i in found_runs]
+            slots = torch.cat([torch.arange(r.slot, r.slot + r.count) for r in runs])
+            groups = torch.cat([torch.full((r.count,), r.group, dtype=torch.long) for r in runs])
+            self._index_cache = ((found_runs, device), slots.to(device), groups.to(device))
+        return self._index_cache[1], self._index_cache[2]
 
     def check(self) -> Window | None:
         """Take a snapshot; return the :class:`~hf_warmup.statistic.Window` against the previous one (``None`` on
@@ -162,9 +176,8 @@ class SecondMomentMonitor:
         if comparable:
             assert self.snapshot is not None
             old = self.snapshot.to(device)[slots]
-            a, b, c = self._coefficients(groups, device)
+            a, b, c, scale = self._per_coordinate(groups, device)
             vector[size : size + NUM_SUMS] = coordinate_sums(old, new, a, b, c).to(device)
-            scale = self._first_moment_scale(groups, device)
             vector[size + NUM_SUMS : size + sums] = coherence_sums(first, old, new, a, b, c, scale).to(device)
         vector[size + sums] = (~torch.isfinite(new)).sum().double()
         vector[size + sums + 1] = torch.isnan(first).sum().double()
@@ -185,27 +198,26 @@ class SecondMomentMonitor:
             self._warn(non_finite, window.count)
         return window
 
-    def _coefficients(self, groups: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, ...]:
-        step, window = self.real_steps, self.real_steps - self.snapshot_step
-        per_group = [window_coefficients(self.location.rule, g, step, window)
-                     for g in self.location.optimizer.param_groups]
-        table = torch.tensor(per_group, dtype=torch.float64).to(device) if per_group else torch.zeros(0, 3)
-        if groups.numel() == 0:
-            empty = torch.zeros(0, dtype=torch.float64, device=device)
-            return empty, empty, empty
-        chosen = table[groups]
-        return chosen[:, 0], chosen[:, 1], chosen[:, 2]
+    def _per_coordinate(self, groups: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """``(a, b, c, scale)`` per sampled coordinate, from its param group: the window coefficients
+        (:func:`~hf_warmup.optim_state.window_coefficients`) and ``f / (1 - β1^t)²``
+        (:func:`~hf_warmup.statistic.white_noise_factor`; 1 without β1).
 
-    def _first_moment_scale(self, groups: torch.Tensor, device: torch.device) -> torch.Tensor:
-        """Per coordinate ``f / (1 - β1^t)²`` (:func:`~hf_warmup.statistic.white_noise_factor`; 1 without β1)."""
-        step = max(self.real_steps, 1)
-        per_group = []
+        One small table per check, copied to the device without blocking the host (pinned memory on CUDA).
+        """
+        step, window = self.real_steps, self.real_steps - self.snapshot_step
+        rows = []
         for g in self.location.optimizer.param_groups:
             beta1 = float(g["betas"][0]) if "betas" in g else 0.0
-            per_group.append(white_noise_factor(beta1, step) / (1.0 - beta1**step) ** 2)
-        if groups.numel() == 0:
-            return torch.zeros(0, dtype=torch.float64, device=device)
-        return torch.tensor(per_group, dtype=torch.float64).to(device)[groups]
+            scale = white_noise_factor(beta1, max(step, 1)) / (1.0 - beta1 ** max(step, 1)) ** 2
+            rows.append([*window_coefficients(self.location.rule, g, step, window), scale])
+        table = torch.tensor(rows, dtype=torch.float64).reshape(-1, 4)
+        if device.type == "cuda":
+            table = table.pin_memory().to(device, non_blocking=True)
+        else:
+            table = table.to(device)
+        chosen = table[groups]
+        return chosen[:, 0], chosen[:, 1], chosen[:, 2], chosen[:, 3]
 
     def _warn(self, non_finite: float, count: int) -> None:
         """One warning per monitor (on rank 0) when S cannot be computed."""
