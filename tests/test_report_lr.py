@@ -143,3 +143,19 @@ def test_ramp_path_is_bounded_and_exact_at_its_kept_knots() -> None:
     torch.save(sched.state_dict(), buf)
     assert len(buf.getvalue()) <= 64 * 1024
     assert f"beyond {MAX_RAMP_KNOTS} (a run" in (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_a_checkpoint_without_knots_resumes_its_current_segment() -> None:
+    """A scheduler state of hf_warmup <= 0.1.0 (``anchor_step``, ``anchor_progress``, ``slope``: the current segment
+    only) resumes the same LR from now on; the path before it is unknown, and the report says ``lr_exact: false``."""
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1.0)
+    sched = AdaptiveWarmupLR(opt, Decay("linear"), 1000, 100)
+    sched._add_knot(30, sched.progress(30), 0.004)
+    state = sched.state_dict()
+    start, value, slope = state.pop("ramp_knots")[-1]
+    del state["ramp_thinned"]
+    state.update(anchor_step=start, anchor_progress=value, slope=slope)
+    old = AdaptiveWarmupLR(torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1.0), Decay("linear"), 1000, 100)
+    old.load_state_dict(state)
+    assert [old.factor(t) for t in range(30, 100)] == [sched.factor(t) for t in range(30, 100)]
+    assert old.ramp_thinned == 1
