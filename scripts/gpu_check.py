@@ -427,8 +427,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         return None
 
     cuda = cuda_ok() and not args.force_cpu
+    command = " ".join(["python", *sys.argv]) if argv is None else " ".join(argv)
     res: dict[str, Any] = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]) if argv is None else " ".join(argv),
+        "command": command,
+        "provenance": bo.stamp(command),  # which hf_warmup sources this run measured (scripts/provenance.py)
         "machine": bo.machine_info(torch.get_num_threads()),
         "cuda": cuda,
         "skipped": [],
