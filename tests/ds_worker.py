@@ -23,6 +23,7 @@ from conftest import make_tiny_lm, make_tiny_lm_dataset  # noqa: E402
 from launchers import finish_worker  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
+from hf_warmup.report import unwrap_scheduler  # noqa: E402
 
 STEPS = 24
 SAVE = 8
@@ -38,13 +39,14 @@ def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
 
     class Record(TrainerCallback):
         def on_step_end(self, args, state, control, lr_scheduler=None, **kwargs):  # type: ignore[no-untyped-def]
-            record["lrs"][state.global_step] = float(lr_scheduler.get_last_lr()[0])
-            mon = lr_scheduler.monitor
-            if mon.snapshot_step == mon.real_steps and lr_scheduler.last_statistic is not None and (
+            sched = unwrap_scheduler(lr_scheduler)  # DeepSpeed-built optimizer: accelerate's DeepSpeedSchedulerWrapper
+            record["lrs"][state.global_step] = float(sched.get_last_lr()[0])
+            mon = sched.monitor
+            if mon.snapshot_step == mon.real_steps and sched.last_statistic is not None and (
                 not record["checks"] or record["checks"][-1][0] != mon.real_steps
             ):
-                record["checks"].append((mon.real_steps, lr_scheduler.last_statistic))
-                record["coherence"].append((mon.real_steps, lr_scheduler.last_coherence))
+                record["checks"].append((mon.real_steps, sched.last_statistic))
+                record["coherence"].append((mon.real_steps, sched.last_coherence))
 
     model = make_tiny_lm(0)
     args = TrainingArguments(
@@ -55,7 +57,7 @@ def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
     )
     trainer = Trainer(model=model, args=args, train_dataset=make_tiny_lm_dataset(rows=256), callbacks=[Record()])
     trainer.train(resume_from_checkpoint=resume)
-    sched = trainer.lr_scheduler
+    sched = unwrap_scheduler(trainer.lr_scheduler)
     record.update(
         warmup_end_step=sched.warmup_end_step, end_reason=sched.end_reason, engine=getattr(sched.monitor, "engine", "?"),
         real_steps=sched.monitor.real_steps, loss=[h["loss"] for h in trainer.state.log_history if "loss" in h],
