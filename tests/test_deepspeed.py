@@ -8,7 +8,7 @@ with one (``*_optimizer.json``: DeepSpeed builds the optimizer, ``FusedAdam``, o
 ``offload_optimizer``, and calls the Trainer's scheduler factory with it), plus ZeRO-3 with ``"type": "Adam"`` and
 explicit values (written here from ``zero3_optimizer.json``). DeepSpeed builds a shared-memory comm op and the CPU
 ``FusedAdam`` and ``DeepSpeedCPUAdam`` ops on their first start (about 60 s each on 2 cores); they are cached in
-the venv (``TORCH_EXTENSIONS_DIR=<venv>/torch_extensions``), so later runs take about 3 minutes for all eleven.
+the venv (``TORCH_EXTENSIONS_DIR=<venv>/torch_extensions``), so later runs take about 65 s for all eleven.
 
 Tolerances. Within one form, the runs train identically (same losses), so ``S`` may differ only by float
 rounding: gradients are reduced in a different order, and the per-coordinate sums in a different order. One

@@ -136,3 +136,16 @@ def test_deepspeed_built_optimizer_is_read_through_its_engine(monkeypatch: pytes
     engine.optimizer = basic  # ZeRO-0 in fp32: the engine steps the optimizer it built
     sched = get_scheduler("adaptive_warmup", basic, num_warmup_steps=0, num_training_steps=100)
     assert sched.monitor.engine == "DeepSpeed ZeRO-0" and sched.monitor.location.wrappers == ("DeepSpeedEngine",)
+
+
+def test_scheduler_built_late_counts_from_the_largest_step_in_the_state() -> None:
+    """DeepSpeed's FusedAdam increments ``step`` only in the state of each group's last param."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 1))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        model(torch.randn(2, 4)).sum().backward()
+        opt.step()
+    for p in list(model.parameters())[:-1]:
+        opt.state[p]["step"] = torch.tensor(0.0)
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100)
+    assert sched.monitor.real_steps == 3
