@@ -77,7 +77,8 @@ def reference(name: str) -> str:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("deepspeed")
     out = tmp / "runs.json"
-    configs = [*(CONFIGS / "deepspeed" / f"{n}.json" for n in [*TRAINER_SIDE, *CONFIG_SIDE]), explicit_adam_config(tmp)]
+    shipped = [CONFIGS / "deepspeed" / f"{name}.json" for name in [*TRAINER_SIDE, *CONFIG_SIDE]]
+    configs = [*shipped, explicit_adam_config(tmp)]
     cmd = [*torchrun(2), str(WORKER), str(out), *map(str, configs)]
     proc = subprocess.run(cmd, env=ds_env(tmp), capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
