@@ -1,8 +1,9 @@
 """Worker for the DeepSpeed tests: ``torchrun --standalone --nproc_per_node 2 ds_worker.py OUT CONFIG...``.
 
-For each DeepSpeed config file (``configs/deepspeed/*.json``, the files the README tells users to copy) it runs
-a real Trainer (``DS_ACCELERATOR=cpu``, gloo) with ``adaptive_warmup`` for ``STEPS`` steps, saving a DeepSpeed
-checkpoint at step ``SAVE``, then a second Trainer that resumes from that checkpoint and trains to ``STEPS``.
+For each DeepSpeed config file (``configs/deepspeed/*.json``, the files the README tells users to copy), and for
+``ddp`` (plain DDP, for comparison), it runs a real Trainer (``DS_ACCELERATOR=cpu``, gloo) with ``adaptive_warmup``
+for ``STEPS`` steps, saving a checkpoint at step ``SAVE``, then a second Trainer that resumes from that checkpoint
+and trains to ``STEPS``.
 A config with an ``optimizer`` block has DeepSpeed build the optimizer (and the scheduler, through the Trainer's
 callable), the others hand it the Trainer's. Every rank records the LR of every optimizer step, ``S`` and ``φ``
 at every check, the decision, the optimizer the monitor reads and any "S is NaN" warning; rank 0 writes all of it
@@ -31,6 +32,7 @@ from hf_warmup.report import unwrap_scheduler  # noqa: E402
 STEPS = 24
 SAVE = 8
 LR = 3e-3
+DDP = "ddp"  # in place of a config file: plain DDP (no DeepSpeed), the Trainer's AdamW
 # 15.8k coordinates, 4096 sampled (stride 4): the layouts must agree on which coordinates, not just cover all
 KWARGS = {"check_interval": 2, "patience": 2, "threshold": 0.3, "max_warmup_steps": 20, "min_warmup_steps": 12,
           "sample_size": 4096}  # the ramp reaches the peak at step 11: the decision comes after the step-8 checkpoint
@@ -57,7 +59,7 @@ def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
         output_dir=out_dir, max_steps=STEPS, per_device_train_batch_size=4, learning_rate=LR,
         lr_scheduler_type="adaptive_warmup", lr_scheduler_kwargs=KWARGS, logging_steps=1, report_to=[],
         save_strategy="steps", save_steps=SAVE, save_only_model=False, use_cpu=True, disable_tqdm=True, seed=0,
-        deepspeed=config, data_seed=0,
+        deepspeed=None if config == DDP else config, data_seed=0,
     )
     trainer = Trainer(model=model, args=args, train_dataset=make_tiny_lm_dataset(rows=256), callbacks=[Record()])
     with warnings.catch_warnings(record=True) as caught:

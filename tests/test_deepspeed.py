@@ -6,9 +6,10 @@ One ``torchrun --standalone`` launch (the OS picks the rendezvous port: no port 
 forms are run at every stage: without an ``optimizer`` block (the Trainer's torch AdamW, handed to DeepSpeed) and
 with one (``*_optimizer.json``: DeepSpeed builds the optimizer, ``FusedAdam``, or ``DeepSpeedCPUAdam`` under
 ``offload_optimizer``, and calls the Trainer's scheduler factory with it), plus ZeRO-3 with ``"type": "Adam"`` and
-explicit values (written here from ``zero3_optimizer.json``). DeepSpeed builds a shared-memory comm op and the CPU
+explicit values (written here from ``zero3_optimizer.json``), and plain DDP, which trains as ZeRO-0 with the
+Trainer's AdamW does. DeepSpeed builds a shared-memory comm op and the CPU
 ``FusedAdam`` and ``DeepSpeedCPUAdam`` ops on their first start (about 60 s each on 2 cores); they are cached in
-the venv (``TORCH_EXTENSIONS_DIR=<venv>/torch_extensions``), so later runs take about 65 s for all eleven.
+the venv (``TORCH_EXTENSIONS_DIR=<venv>/torch_extensions``), so later runs take about 70 s for all twelve.
 
 Tolerances. Within one form, the runs train identically (same losses), so ``S`` may differ only by float
 rounding: gradients are reduced in a different order, and the per-coordinate sums in a different order. One
@@ -41,12 +42,12 @@ from launchers import CONFIGS, torchrun, worker_env
 
 pytest.importorskip("deepspeed")
 
-from ds_worker import KWARGS, LR, SAVE, STEPS  # noqa: E402
+from ds_worker import DDP, KWARGS, LR, SAVE, STEPS  # noqa: E402
 
 TRAINER_SIDE = ["zero0", "zero1", "zero2", "zero3", "zero2_offload"]  # the Trainer builds the optimizer
 CONFIG_SIDE = [f"{name}_optimizer" for name in TRAINER_SIDE]  # DeepSpeed builds it from the config
 EXPLICIT = "zero3_adam_explicit"  # zero3_optimizer.json with "type": "Adam" and explicit values
-NAMES = [*TRAINER_SIDE, *CONFIG_SIDE, EXPLICIT]
+NAMES = [DDP, *TRAINER_SIDE, *CONFIG_SIDE, EXPLICIT]
 MAX_WARMUP = KWARGS["max_warmup_steps"]
 WORKER = Path(__file__).with_name("ds_worker.py")
 
@@ -69,8 +70,8 @@ def explicit_adam_config(tmp: Path) -> Path:
 
 
 def reference(name: str) -> str:
-    """The ZeRO-0 run of the same form (the same training to the bit)."""
-    return "zero0" if name in TRAINER_SIDE else "zero0_optimizer"
+    """The ZeRO-0 run of the same form (the same training to the bit; DDP too, with the Trainer's AdamW)."""
+    return "zero0" if name in (DDP, *TRAINER_SIDE) else "zero0_optimizer"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("deepspeed")
     out = tmp / "runs.json"
     shipped = [CONFIGS / "deepspeed" / f"{name}.json" for name in [*TRAINER_SIDE, *CONFIG_SIDE]]
-    configs = [*shipped, explicit_adam_config(tmp)]
+    configs = [DDP, *shipped, explicit_adam_config(tmp)]
     cmd = [*torchrun(2), str(WORKER), str(out), *map(str, configs)]
     proc = subprocess.run(cmd, env=ds_env(tmp), capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -156,6 +157,7 @@ def test_deepspeed_engines_and_optimizers_are_named(runs: dict[str, Any]) -> Non
     stages = ["ZeRO-0", "ZeRO-1", "ZeRO-2", "ZeRO-3", "ZeRO-2"]
     read = {n: (runs[n][0]["full"]["engine"], runs[n][0]["full"]["optimizer"]) for n in NAMES}
     expected = {
+        DDP: ("torch", "AdamW"),
         **{n: (f"DeepSpeed {stage}", "AdamW") for n, stage in zip(TRAINER_SIDE, stages)},
         **{n: (f"DeepSpeed {stage}", "FusedAdam") for n, stage in zip(CONFIG_SIDE, stages)},
         "zero2_offload_optimizer": ("DeepSpeed ZeRO-2", "DeepSpeedCPUAdam"),  # offload_optimizer substitutes it
