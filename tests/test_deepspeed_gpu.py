@@ -29,7 +29,7 @@ from launch_2proc import free_port
 from launchers import CONFIGS
 from transformers import get_scheduler
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
+pytestmark = pytest.mark.gpu  # skipped without CUDA (tests/conftest.py)
 
 LR, STEPS, BATCH = 3e-3, 12, 8
 # no end before step 12 (no edge; "stable" needs the peak, reached at 12): the last check sees the final state
