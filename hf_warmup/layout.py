@@ -138,7 +138,7 @@ def _torch_pieces(location: StateLocation) -> tuple[str, list[tuple[Any, int]], 
     pieces: list[Piece] = []
     start = 0
     engine = "ZeroRedundancyOptimizer" if zero is not None else "torch"
-    if any("DeepSpeed" in type(w).__name__ for w in location.chain):
+    if any("DeepSpeed" in name for name in location.wrappers):
         engine = "DeepSpeed ZeRO-0"  # DeepSpeed without partitioning: the client optimizer, replicated
     for p in params:
         factored = _factored(location.rule, tuple(p.shape))
@@ -270,6 +270,19 @@ def _refuse_unsupported(location: StateLocation) -> None:
             )
 
 
+def _refuse_empty(location: StateLocation, engine: str, total: int) -> None:
+    """Refuse, before step 1, an optimizer whose param groups hold no parameters: S could never be computed."""
+    if total > 0:
+        return
+    chain = " -> ".join((*location.wrappers, type(location.optimizer).__name__))
+    raise ScheduleConfigError(
+        f"adaptive_warmup: the optimizer {chain} has no parameters in its param groups on this {engine} layout, so "
+        f"there is no second-moment state to watch and S could never be computed. Build the scheduler on the "
+        f"optimizer that holds the model's parameters (under DeepSpeed: the engine's optimizer, not its "
+        f"basic_optimizer), or use a fixed warmup, e.g. lr_scheduler_type='linear_warmup'."
+    )
+
+
 def build_layout(location: StateLocation, sample_size: int) -> Layout:
     """This rank's runs of the global systematic sample (see the module docstring)."""
     _refuse_unsupported(location)
@@ -281,6 +294,7 @@ def build_layout(location: StateLocation, sample_size: int) -> Layout:
     else:
         engine, sizes, pieces = _zero12_pieces(location, zero)
     total = sum(n for _, n in sizes)
+    _refuse_empty(location, engine, total)
     stride = max(1, math.ceil(total / max(1, sample_size)))
     offset = (stride - 1) // 2
     slots = 0 if total <= offset else (total - offset + stride - 1) // stride

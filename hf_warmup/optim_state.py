@@ -13,13 +13,16 @@ This module only *reads* optimizer state; it never copies a whole ``exp_avg_sq``
 
 Wrappers looked through: Accelerate's ``AcceleratedOptimizer`` and DeepSpeed wrappers (``.optimizer``), torch's
 ``ZeroRedundancyOptimizer`` (``.optim``), DeepSpeed ZeRO's inner optimizer over flat fp32 partitions, and FSDP2
-``DTensor`` state (its local shard). Which coordinates of that state are read, and by which rank, is
-:mod:`hf_warmup.layout`'s business.
+``DTensor`` state (its local shard). An optimizer that DeepSpeed built from the ``optimizer`` block of its config
+reaches the scheduler bare (see :func:`deepspeed_engine_optimizer`); it is looked up from the engine's wrapper.
+Which coordinates of that state are read, and by which rank, is :mod:`hf_warmup.layout`'s business.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +39,8 @@ class StateLocation:
     optimizer: torch.optim.Optimizer
     rule: str  # "adam", "ema" (RMSprop) or "adafactor": see window_coefficients
     sharded: bool
-    wrappers: tuple[str, ...]
-    chain: tuple[Any, ...] = ()  # the wrapper objects, outermost first (DeepSpeed's ZeRO optimizer among them)
+    wrappers: tuple[str, ...]  # the names of what was looked through, outermost first ("DeepSpeedEngine" too)
+    chain: tuple[Any, ...] = ()  # the wrapper optimizers, outermost first (DeepSpeed's ZeRO optimizer among them)
 
 
 def _refuse(name: str, wrappers: tuple[str, ...]) -> ScheduleConfigError:
@@ -53,28 +56,41 @@ def _refuse(name: str, wrappers: tuple[str, ...]) -> ScheduleConfigError:
 def locate_state(optimizer: Any) -> StateLocation:
     """Unwrap ``optimizer`` down to the object whose ``.state`` holds the second moments."""
     wrappers: list[str] = []
+    if _inner(optimizer) is None:
+        engine_optimizer = deepspeed_engine_optimizer(optimizer)
+        if engine_optimizer is not None:
+            wrappers.append("DeepSpeedEngine")
+            optimizer = engine_optimizer
     chain: list[Any] = []
     sharded = False
     current = optimizer
     for _ in range(8):
-        name = type(current).__name__
-        if name == "ZeroRedundancyOptimizer":
-            wrappers.append(name)
-            chain.append(current)
-            sharded = True
-            current = current.optim
-            continue
-        inner = getattr(current, "optimizer", None)
-        if inner is not None and inner is not current and hasattr(inner, "param_groups"):
-            wrappers.append(name)
-            chain.append(current)
-            if _is_zero_partitioned(current):
-                sharded = True
-            current = inner
-            continue
-        break
+        inner = _inner(current)
+        if inner is None:
+            break
+        wrappers.append(type(current).__name__)
+        chain.append(current)
+        sharded = sharded or type(current).__name__ == "ZeroRedundancyOptimizer" or _is_zero_partitioned(current)
+        current = inner
+    groups = current.param_groups
+    rule = _rule(current, tuple(wrappers))
+    # FSDP2 parameters (and so their optimizer state) are DTensor shards.
+    sharded = sharded or any(callable(getattr(p, "to_local", None)) for g in groups for p in g["params"])
+    return StateLocation(current, rule, sharded, tuple(wrappers), tuple(chain))
+
+
+def _inner(wrapper: Any) -> Any | None:
+    """The optimizer ``wrapper`` wraps (``.optim`` of ``ZeroRedundancyOptimizer``, ``.optimizer`` of the others), or
+    None for an optimizer that holds its own state."""
+    if type(wrapper).__name__ == "ZeroRedundancyOptimizer":
+        return wrapper.optim
+    inner = getattr(wrapper, "optimizer", None)
+    return inner if inner is not None and inner is not wrapper and hasattr(inner, "param_groups") else None
+
+
+def _rule(current: Any, wrappers: tuple[str, ...]) -> str:
+    """How ``current`` keeps its second moment (see :func:`window_coefficients`); refuses optimizers without one."""
     name = type(current).__name__
-    module = type(current).__module__
     groups = current.param_groups
     lowered = name.lower()
     if "adafactor" in lowered:
@@ -84,16 +100,44 @@ def locate_state(optimizer: Any) -> StateLocation:
     elif ("adam" in lowered or "ademamix" in lowered) and "adamax" not in lowered and all("betas" in g for g in groups):
         rule = "adam"
     elif "lion" in lowered or name in {"SGD", "Adagrad", "Adamax", "ASGD", "Rprop", "LBFGS", "SparseAdam"}:
-        raise _refuse(name, tuple(wrappers))
+        raise _refuse(name, wrappers)
     elif any(_second_moment_tensors(s) for s in current.state.values()):
         rule = "adam" if all("betas" in g for g in groups) else "ema"
     else:
-        raise _refuse(f"{module}.{name}", tuple(wrappers))
+        raise _refuse(f"{type(current).__module__}.{name}", wrappers)
     if rule == "ema" and not all("alpha" in g or "betas" in g for g in groups):
-        raise _refuse(name, tuple(wrappers))
-    # FSDP2 parameters (and so their optimizer state) are DTensor shards.
-    sharded = sharded or any(callable(getattr(p, "to_local", None)) for g in groups for p in g["params"])
-    return StateLocation(current, rule, sharded, tuple(wrappers), tuple(chain))
+        raise _refuse(name, wrappers)
+    return rule
+
+
+def _deepspeed_running() -> bool:
+    """DeepSpeed's communication backend is initialised in this process (every DeepSpeed engine does that)."""
+    comm = sys.modules.get("deepspeed.comm")
+    return comm is not None and bool(comm.is_initialized())
+
+
+def deepspeed_engine_optimizer(optimizer: Any) -> Any | None:
+    """The optimizer a DeepSpeed engine steps (its ZeRO, fp16 or bf16 wrapper, or ``optimizer`` itself) when
+    ``optimizer`` is that engine's ``basic_optimizer``; None otherwise.
+
+    With an ``optimizer`` block in the DeepSpeed config, DeepSpeed builds the optimizer itself (``FusedAdam``,
+    ``DeepSpeedCPUAdam`` under ``offload_optimizer``, or torch's), wraps it, and only then builds the scheduler by
+    calling ``lr_scheduler_callable(engine.basic_optimizer)`` (transformers' ``DummyScheduler``). So the scheduler
+    gets the bare optimizer after ZeRO has rewritten its param groups: ZeRO-1/2 leave this rank's flat fp32
+    partition in them, ZeRO-3 leaves them empty (filled one sub-group at a time inside ``step()``). Read as
+    whole parameters, that state gives a different S (ZeRO-1/2) or none at all (ZeRO-3). Nothing in the optimizer
+    points back to the wrapper; the engine does, through its ``__dict__`` (``basic_optimizer`` and ``optimizer``).
+    It is found among the optimizer's referrers: one scan of the heap, once per scheduler, only while DeepSpeed's
+    backend is initialised and only for an optimizer that wraps nothing.
+    """
+    if not _deepspeed_running():
+        return None
+    for referrer in gc.get_referrers(optimizer):
+        attributes = referrer if isinstance(referrer, dict) else getattr(referrer, "__dict__", None)
+        if isinstance(attributes, dict) and attributes.get("basic_optimizer") is optimizer:
+            outer = attributes.get("optimizer")
+            return optimizer if outer is None else outer
+    return None
 
 
 def _is_zero_partitioned(wrapper: Any) -> bool:
@@ -233,9 +277,10 @@ def beta2_hint(location: StateLocation) -> float | None:
 
 
 def optimizer_step_count(location: StateLocation) -> int:
-    """The optimizer's own step count, read once (0 before the first step); used when a scheduler is built late."""
-    for _, state in iter_sources(location):
-        step = state.get("step")
-        if step is not None:
-            return int(step.item() if isinstance(step, torch.Tensor) else step)
-    return 0
+    """The optimizer's own step count, read once (0 before the first step); used when a scheduler is built late.
+
+    The largest over params: DeepSpeed's ``FusedAdam`` increments ``step`` in the state of only the last param of
+    each group it steps.
+    """
+    steps = [state.get("step") for _, state in iter_sources(location)]
+    return max((int(s.item() if isinstance(s, torch.Tensor) else s) for s in steps if s is not None), default=0)

@@ -4,11 +4,15 @@ test_distributed.py and test_deepspeed.py)."""
 from __future__ import annotations
 
 import math
+import warnings
 
+import pytest
 import torch
 from transformers import get_scheduler
 
+from hf_warmup import optim_state
 from hf_warmup.optim_state import window_coefficients
+from hf_warmup.options import ScheduleConfigError
 from hf_warmup.statistic import coordinate_sums, finish
 
 
@@ -70,8 +74,6 @@ def test_s_is_the_formula_over_the_whole_state_when_every_coordinate_is_sampled(
 
 
 def test_statistic_that_cannot_be_computed_warns_once_naming_the_layout() -> None:
-    import warnings
-
     model = torch.nn.Linear(8, 8)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
@@ -89,16 +91,61 @@ def test_statistic_that_cannot_be_computed_warns_once_naming_the_layout() -> Non
     assert "torch layout" in str(mine[0].message) and "fixed warmup" in str(mine[0].message)
 
 
+class BF16_Optimizer:  # noqa: N801  (DeepSpeed's class name is what the check looks at)
+    """Stands for DeepSpeed's stage-0 bf16 wrapper: holds the optimizer it wraps in ``.optimizer``."""
+
+    def __init__(self, inner: torch.optim.Optimizer) -> None:
+        self.optimizer = inner
+        self.param_groups = inner.param_groups
+
+
+class DeepSpeedEngine:
+    """Stands for DeepSpeed's engine: the optimizer it built (``basic_optimizer``) and the one it steps."""
+
+    def __init__(self, basic: torch.optim.Optimizer, stepped: object) -> None:
+        self.basic_optimizer = basic
+        self.optimizer = stepped
+
+
 def test_unreadable_deepspeed_layout_is_refused_before_step_one() -> None:
-    import pytest
-
-    from hf_warmup.options import ScheduleConfigError
-
-    class BF16_Optimizer:  # noqa: N801  (DeepSpeed's class name is what the check looks at)
-        def __init__(self, inner: torch.optim.Optimizer) -> None:
-            self.optimizer = inner
-            self.param_groups = inner.param_groups
-
     inner = torch.optim.AdamW(torch.nn.Linear(2, 2).parameters(), lr=1e-3)
     with pytest.raises(ScheduleConfigError, match="BF16_Optimizer.*ZeRO stage 1, 2 or 3"):
         get_scheduler("adaptive_warmup", BF16_Optimizer(inner), num_warmup_steps=0, num_training_steps=100)
+
+
+def test_optimizer_without_parameters_is_refused_before_step_one() -> None:
+    """What DeepSpeed ZeRO-3 leaves in the optimizer it built (its param groups are filled only inside step()):
+    S could never be computed, so no scheduler is built, rather than a NaN at every check."""
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1e-3)
+    for group in opt.param_groups:
+        group["params"] = []
+    with pytest.raises(ScheduleConfigError, match="AdamW has no parameters .* torch layout.*fixed warmup"):
+        get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100)
+
+
+def test_deepspeed_built_optimizer_is_read_through_its_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an ``optimizer`` block DeepSpeed hands the scheduler factory its bare ``basic_optimizer``; the monitor
+    finds the engine that holds it and reads through the optimizer the engine steps (the 2-process ZeRO-0..3 runs
+    are in test_deepspeed.py)."""
+    monkeypatch.setattr(optim_state, "_deepspeed_running", lambda: True)
+    basic = torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1e-3)
+    assert optim_state.deepspeed_engine_optimizer(basic) is None  # no engine holds it
+    engine = DeepSpeedEngine(basic, BF16_Optimizer(basic))
+    with pytest.raises(ScheduleConfigError, match="BF16_Optimizer.*ZeRO stage 1, 2 or 3"):
+        get_scheduler("adaptive_warmup", basic, num_warmup_steps=0, num_training_steps=100)
+    engine.optimizer = basic  # ZeRO-0 in fp32: the engine steps the optimizer it built
+    sched = get_scheduler("adaptive_warmup", basic, num_warmup_steps=0, num_training_steps=100)
+    assert sched.monitor.engine == "DeepSpeed ZeRO-0" and sched.monitor.location.wrappers == ("DeepSpeedEngine",)
+
+
+def test_scheduler_built_late_counts_from_the_largest_step_in_the_state() -> None:
+    """DeepSpeed's FusedAdam increments ``step`` only in the state of each group's last param."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 1))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        model(torch.randn(2, 4)).sum().backward()
+        opt.step()
+    for p in list(model.parameters())[:-1]:
+        opt.state[p]["step"] = torch.tensor(0.0)
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100)
+    assert sched.monitor.real_steps == 3
