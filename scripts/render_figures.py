@@ -325,6 +325,28 @@ def render_overhead_memory(root: Path) -> str:
         f"{spread['linear']:.1f} / {spread['adaptive']:.1f} MiB |"])
 
 
+GPU_CHECK = f"{OVERHEAD_DIR}/gpu_check.json"
+
+
+@figure("overhead-gpu")
+def render_overhead_gpu(root: Path) -> str:
+    """The CUDA run of ``scripts/gpu_check.py``: full step, one check, host syncs per check."""
+    g = load(root, GPU_CHECK)
+    f, m, syncs = g["full_step"], g["full_step"]["monitor"], g["syncs"]
+    q = f[f["primary_clock"]]["paired_ratio_quantiles"]
+    per_step = m["check_s"] / f["check_interval"] / f["linear_step_s"]
+    return (f"From `{GPU_CHECK}` (`{g['command']}`; {g['machine']['gpu']}, torch {g['machine']['torch']}, "
+            f"transformers {g['machine']['transformers']}): {f['model']} ({f['params'] / 1e9:.2f} B params), "
+            f"{f['dtype'].removeprefix('torch.')}, {f['optimizer']}, batch {f['batch']} x {f['seq']}, a check every "
+            f"{f['check_interval']} steps. Full step, {f['primary_clock']} clock: `linear` {ms(f['linear_step_s'])} ms, "
+            f"median paired ratio adaptive / `linear` {ratio(f['paired_ratio_median'])} [{ratio(q['q25'])}, "
+            f"{ratio(q['q75'])}] over {f['trials']} blocks (no A/A control in this run). One `check()` "
+            f"{ms(m['check_s'])} ms against one `optimizer.step()` {ms(m['optimizer_step_s'])} ms: "
+            f"{100 * per_step:.2g} % of a step at this interval. Host-device synchronisations inside "
+            f"`scheduler.step()`: {syncs['scheduler_syncs_per_check']:g} per check, {syncs['linear']['scheduler_syncs_total']} "
+            f"for `linear` (CUDA sync debug mode, {syncs['adaptive']['window_steps']} steps).")
+
+
 @figure("overhead-gpu-check")
 def render_gpu_check(root: Path) -> str:
     g = load(root, GPU_CHECK_CPU)
