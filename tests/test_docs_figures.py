@@ -69,9 +69,10 @@ def _shows(cell: str, want: list[float]) -> bool:
 
 def test_the_docs_have_their_figure_blocks() -> None:
     names = {(doc.relative_to(ROOT).as_posix(), name) for doc, name in BLOCKS}
-    for name in ("overhead", "demo", "cards", "benchmark"):
+    for name in ("overhead", "overhead-gpu", "demo", "cards", "benchmark"):
         assert ("README.md", name) in names
-    for name in ("overhead-files", "overhead-results", "overhead-state", "overhead-memory", "overhead-gpu-check"):
+    for name in ("overhead-files", "overhead-results", "overhead-state", "overhead-memory", "overhead-gpu",
+                 "overhead-gpu-check"):
         assert ("docs/overhead/README.md", name) in names
     for doc in DOCS:  # markers come in pairs: an unclosed block would silently swallow the rest of a file
         text = doc.read_text()
