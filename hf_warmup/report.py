@@ -16,8 +16,8 @@ report covers the whole run. ``warmup.json`` holds:
   moment);
 * ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update (what transformers logs as ``learning_rate`` at
   step ``s``), at every step ``s = 1..global_step`` (``lr_points = "step"``) or, for schedules whose LR path is
-  not known or runs longer than :data:`MAX_LR_POINTS`, the logged ``learning_rate`` at every logged step
-  (``"log"``). ``lr_exact``: every step's LR is the one the optimizer used (false for ``"log"``, and for an
+  not known, runs with fp16 steps the grad scaler skipped, or runs longer than :data:`MAX_LR_POINTS`, the logged
+  ``learning_rate`` at every logged step (``"log"``). ``lr_exact``: every step's LR is the one the optimizer used (false for ``"log"``, and for an
   ``adaptive_warmup`` whose ramp had more knots than it keeps, see :class:`~hf_warmup.adaptive.AdaptiveWarmupLR`).
   Fixed schedules (and transformers' ``LambdaLR`` ones) are pure functions of the step; ``adaptive_warmup``
   keeps its ramp's knots in its ``state_dict``, so its path is evaluated the same way, after a resume too. A
@@ -132,14 +132,19 @@ def scheduler_config(scheduler: Any, args: Any = None, total: int | None = None)
 
 def lr_at_steps(scheduler: Any, last_step: int) -> list[list[float]] | None:
     """``[s, lr]`` for ``s = 1..last_step`` (param group 0): the LR of the ``s``-th optimizer update,
-    ``peak · f(s - 1)`` (what transformers logs as ``learning_rate`` at step ``s``), when the schedule is a pure
-    function of the step.
+    ``peak · f(k · (s - 1))`` (what transformers logs as ``learning_rate`` at step ``s``), when the schedule is a
+    pure function of its step count and it was stepped ``k`` times per optimizer step (1; once per process under
+    Accelerate's scheduler wrapper).
 
-    hf_warmup schedules (``factor``) and transformers' ``LambdaLR`` schedules qualify; ``None`` otherwise or
-    when the run is longer than :data:`MAX_LR_POINTS`.
+    hf_warmup schedules (``factor``) and transformers' ``LambdaLR`` schedules qualify; ``None`` otherwise, when
+    the run is longer than :data:`MAX_LR_POINTS`, or when the scheduler's step count is not a multiple of the
+    optimizer steps: the Trainer does not step the scheduler on a step the fp16 grad scaler skipped, and which
+    steps those were is not known afterwards.
     """
-    if last_step > MAX_LR_POINTS:
+    calls = getattr(scheduler, "last_epoch", last_step)  # scheduler.step() calls so far
+    if last_step > MAX_LR_POINTS or (last_step and calls % last_step):
         return None
+    per_step = calls // last_step if last_step else 1
     base = getattr(scheduler, "base_lrs", None)
     if not base:
         return None
@@ -151,7 +156,7 @@ def lr_at_steps(scheduler: Any, last_step: int) -> list[list[float]] | None:
     else:
         return None
     try:
-        return [[step, peak * float(fn(step - 1))] for step in range(1, last_step + 1)]
+        return [[step, peak * float(fn(per_step * (step - 1)))] for step in range(1, last_step + 1)]
     except Exception:  # noqa: BLE001 - an exotic lambda: fall back to the logged LR
         return None
 

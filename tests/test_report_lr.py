@@ -159,3 +159,26 @@ def test_a_checkpoint_without_knots_resumes_its_current_segment() -> None:
     old.load_state_dict(state)
     assert [old.factor(t) for t in range(30, 100)] == [sched.factor(t) for t in range(30, 100)]
     assert old.ramp_thinned == 1
+
+
+def test_a_skipped_fp16_step_falls_back_to_the_logged_lr(tmp_path: Path) -> None:
+    """The Trainer does not step the scheduler on a step the grad scaler skipped; afterwards nobody knows which
+    step that was, so the report draws the logged LRs and says ``lr_exact: false`` instead of a shifted curve."""
+    from types import SimpleNamespace
+
+    from transformers import TrainingArguments
+
+    from hf_warmup.report import build_report
+
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 4).parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 4))
+    for _ in range(9):  # 10 optimizer steps, one of them skipped
+        opt.step()
+        sched.step()
+    history = [{"step": s, "learning_rate": 0.5, "loss": 1.0} for s in (5, 10)]
+    state = SimpleNamespace(max_steps=10, global_step=10, log_history=history)
+    args = TrainingArguments(output_dir=str(tmp_path), warmup_steps=4, report_to="none")
+    report = build_report(sched, args, state)
+    assert report["lr_points"] == "log" and report["lr_exact"] is False and report["lr"] == [[5, 0.5], [10, 0.5]]
+    state.global_step = 9  # no step skipped: the exact curve
+    assert build_report(sched, args, state)["lr_exact"] is True
