@@ -61,8 +61,8 @@ from bench_tasks.protocol import (  # noqa: E402
 )
 
 RESULTS_VERSION = 2
-GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
-SEEDS = {"smoke": 1, "quick": 1, "full": 3}
+GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.025, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
+SEEDS = {"smoke": 1, "quick": 2, "full": 3}
 ARM_NAMES = ("oracle", "no_warmup", "hf_linear", *UNTUNED, "autowu", "adaptive_warmup")
 
 
