@@ -347,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = runs_of_any_source(store["runs"], keys, runs)
         meta["sources_reported"] = sorted({r["key"].rsplit("|", 1)[-1] for r in runs if r.get("kind") ==
                                            "adaptive_warmup"})
-    paths, summary = report.write_reports(out, runs, meta)
+    import provenance
+
+    paths, summary = report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
     print(report.terminal_table(summary))
     if args.docs_prefix:
         prefix = Path(args.docs_prefix)
