@@ -16,7 +16,8 @@ The LR of param group ``g`` at scheduler step ``t`` is ``peak_g · ω(t) · d(t;
   training) slow it down too, weighted by ``λ`` (``decrease_weight``): ``v̂`` is then not stable either, and
   Adam's steps grow as it catches up. The ramp never goes down, so the LR never decreases during warmup and
   never exceeds the peak.
-* ``M`` = ``max_warmup_steps``: the bound. The second term of the slope makes ``r`` reach 1 at ``t = M - 1``
+* ``M`` = ``max_warmup_steps``: the bound (by default ``0.5 · T``, capped at ``max_warmup_horizons / (1 - β2)``
+  when that is > 0: :func:`default_max_warmup`). The second term of the slope makes ``r`` reach 1 at ``t = M - 1``
   at the latest, without a jump.
 
 **The end** ``L`` (``warmup_end_step``, where the decay begins) is the first of:
@@ -86,7 +87,8 @@ DEFAULT_CHECK_INTERVAL = 10  # the most: with T known, round(T / CHECKS_PER_RUN)
 CHECKS_PER_RUN = 50
 DEFAULT_PATIENCE = 2
 DEFAULT_DECREASE_WEIGHT = 0.0
-DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0
+DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0 ...
+DEFAULT_MAX_HORIZONS = 0.0  # ... capped at this many second-moment horizons 1/(1-β2) when > 0
 DEFAULT_MIN_FRACTION = 0.4  # R = 0.4 · M
 DEFAULT_COHERENCE_THRESHOLD = 0.7
 DEFAULT_SHRINK_THRESHOLD = 0.3  # 3x the ±0.1 band of Ŝ for stationary gradients
@@ -104,6 +106,8 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "coherence_threshold": Option("float", DEFAULT_COHERENCE_THRESHOLD, "a float in [0, 1] (0: never end at the "
                                   "edge, always reach the peak LR)", lambda v: 0 <= v <= 1),
     "shrink_threshold": Option("float", DEFAULT_SHRINK_THRESHOLD, "a float >= 0", lambda v: v >= 0),
+    "max_warmup_horizons": Option("float", DEFAULT_MAX_HORIZONS, "a float >= 0 (0: the bound is 0.5 · T alone)",
+                                  lambda v: v >= 0),
     "start_factor": START_FACTOR,
     "sample_size": Option("int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE),
 }
@@ -123,20 +127,25 @@ def default_check_interval(num_training_steps: int | None) -> tuple[int, str]:
 
 
 def default_max_warmup(
-    num_warmup_steps: int, num_training_steps: int | None, beta2: float | None
+    num_warmup_steps: int, num_training_steps: int | None, beta2: float | None, horizons: float = DEFAULT_MAX_HORIZONS,
 ) -> tuple[int, str]:
     """``M`` when ``max_warmup_steps`` is not given, and where it came from.
 
-    ``num_warmup_steps`` if > 0; else ``round(0.5 · T)``; without ``T``, ``2 · round(2 / (1 - β2))`` (twice the
-    untuned warmup of Ma & Yarats 2019). The bound is not tied to β2 when ``T`` is known: with β2 = 0.95 the
-    untuned length is 40 steps, where tasks that need warmup want hundreds (README, "Benchmark").
+    ``num_warmup_steps`` if > 0; else ``round(0.5 · T)``, capped at ``round(horizons / (1 - β2))`` when
+    ``horizons`` (``max_warmup_horizons``) > 0 and β2 is known: the second moments' EMA forgets over
+    ``1 / (1 - β2)`` steps, so what warmup needs is set by the optimizer, not by the run's length (a
+    100,000-step run with β2 0.95 would otherwise warm up for at least 0.4 · 0.5 · T = 20,000 steps). Without
+    ``T``, ``2 · round(2 / (1 - β2))`` (twice the untuned warmup of Ma & Yarats 2019).
     """
     if num_warmup_steps > 0:
         return num_warmup_steps, f"num_warmup_steps={num_warmup_steps}"
     if num_training_steps is not None:
-        return max(1, round(DEFAULT_MAX_FRACTION * num_training_steps)), (
-            f"{DEFAULT_MAX_FRACTION:g} × num_training_steps={num_training_steps}"
-        )
+        half = max(1, round(DEFAULT_MAX_FRACTION * num_training_steps))
+        if horizons > 0 and beta2 is not None and beta2 < 1:
+            cap = max(1, round(horizons / (1.0 - beta2)))
+            if cap < half:
+                return cap, f"{horizons:g} / (1-β2) with β2={beta2:g} (< {DEFAULT_MAX_FRACTION:g} × num_training_steps)"
+        return half, f"{DEFAULT_MAX_FRACTION:g} × num_training_steps={num_training_steps}"
     if beta2 is not None:
         return 2 * untuned_length(beta2), f"2 × 2/(1-β2) with β2={beta2:g}"
     raise ScheduleConfigError(
@@ -436,7 +445,8 @@ def get_adaptive_warmup_schedule(
     monitor = SecondMomentMonitor(optimizer, interval, opts["sample_size"])
     max_warmup = opts["max_warmup_steps"]
     if max_warmup is None:
-        max_warmup, source = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location))
+        max_warmup, source = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location),
+                                                opts["max_warmup_horizons"])
         # "num_warmup_steps" is made readable by the report (e.g. "warmup_steps=0.1 of 300")
         provenance["max_warmup_steps_from"] = "num_warmup_steps" if warmup_steps > 0 else source
     else:
@@ -459,6 +469,7 @@ def get_adaptive_warmup_schedule(
         requested_max_warmup_steps=requested,
         fitted_to_num_training_steps=max_warmup != requested,
         num_warmup_steps=warmup_steps,
+        max_warmup_horizons=opts["max_warmup_horizons"],
         min_warmup_steps_from="lr_scheduler_kwargs" if min_warmup is not None
         else f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps",
         **relevant_options(opts, DECAY_OPTIONS),

@@ -61,8 +61,8 @@ from bench_tasks.protocol import (  # noqa: E402
 )
 
 RESULTS_VERSION = 2
-GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
-SEEDS = {"smoke": 1, "quick": 1, "full": 3}
+GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.025, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
+SEEDS = {"smoke": 1, "quick": 2, "full": 3}
 ARM_NAMES = ("oracle", "no_warmup", "hf_linear", *UNTUNED, "autowu", "adaptive_warmup")
 
 
@@ -347,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = runs_of_any_source(store["runs"], keys, runs)
         meta["sources_reported"] = sorted({r["key"].rsplit("|", 1)[-1] for r in runs if r.get("kind") ==
                                            "adaptive_warmup"})
-    paths, summary = report.write_reports(out, runs, meta)
+    import provenance
+
+    paths, summary = report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
     print(report.terminal_table(summary))
     if args.docs_prefix:
         prefix = Path(args.docs_prefix)

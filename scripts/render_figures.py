@@ -496,6 +496,30 @@ def render_benchmark(root: Path) -> str:
     return "\n".join(lines)
 
 
+HELDOUT_FILES = ("docs/benchmark/heldout_quick.json",)
+
+
+@figure("heldout")
+def render_heldout(root: Path) -> str:
+    """The held-out suite (issue 17): per results file and adaptive row, targets (a)–(e) on the test set beside
+    the tuning set, and each task at its best LR (tables made by ``bench_tasks.heldout``)."""
+    sys.path.insert(0, str(root / "scripts"))
+    from bench_tasks.heldout import best_table, targets_table
+
+    lines: list[str] = []
+    for rel in HELDOUT_FILES:
+        res = load(root, rel)
+        meta = res["meta"]
+        lines += [f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
+                  f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}): "
+                  f"`{meta['command']}`", ""]
+        for label, view in res["sets"].items():
+            lines += [f"`{label}`:", "", *targets_table(view), ""]
+            for set_name in ("test", "tuning"):
+                lines += [f"{set_name} set, each task at its best LR:", "", *best_table(view, set_name), ""]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

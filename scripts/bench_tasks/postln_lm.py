@@ -11,7 +11,6 @@ import copy
 from typing import Any
 
 import torch
-from torch import nn
 
 from . import charlm
 from .loop import train
@@ -42,33 +41,17 @@ def lrs(mode: str) -> list[float]:
 
 def describe(cfg: dict[str, Any]) -> str:
     clip = "no gradient clipping" if cfg["clip"] is None else f"clip {cfg['clip']}"
-    return (f"post-LN char transformer LM ({cfg['n_layer']} layers, width {cfg['d_model']}, block {cfg['block']}), "
-            f"AdamW β2 {cfg['beta2']}, wd {cfg['weight_decay']}, {clip}, {cfg['decay']['decay']} decay, "
-            f"T={cfg['T']}, batch {cfg['batch']}")
-
-
-class PostLNLM(nn.Module):
-    def __init__(self, vocab: int, cfg: dict[str, Any]) -> None:
-        super().__init__()
-        d = cfg["d_model"]
-        self.tok = nn.Embedding(vocab, d)
-        self.pos = nn.Embedding(cfg["block"], d)
-        layer = nn.TransformerEncoderLayer(d, cfg["n_head"], cfg["d_ff"], dropout=0.0, batch_first=True,
-                                           norm_first=False)
-        self.body = nn.TransformerEncoder(layer, cfg["n_layer"], enable_nested_tensor=False)
-        self.head = nn.Linear(d, vocab)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n = x.shape[1]
-        h = self.tok(x) + self.pos(torch.arange(n, device=x.device))[None]
-        mask = nn.Transformer.generate_square_subsequent_mask(n, device=x.device)
-        return self.head(self.body(h, mask=mask, is_causal=True))
+    d = cfg["decay"]
+    floor = f" to {d['min_lr_ratio']}·peak" if d.get("min_lr_ratio") else ""
+    return (f"{'pre-LN' if cfg.get('norm_first') else 'post-LN'} char transformer LM ({cfg['n_layer']} layers, "
+            f"width {cfg['d_model']}, block {cfg['block']}), AdamW β2 {cfg['beta2']}, wd {cfg['weight_decay']}, "
+            f"{clip}, {d['decay']} decay{floor}, T={cfg['T']}, batch {cfg['batch']}")
 
 
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     data = charlm.load(cfg["text_start"], cfg["chars"], cfg["block"], cfg["eval_blocks"])
     torch.manual_seed(seed)
-    model = PostLNLM(data.vocab_size, cfg).to(device)
+    model = charlm.CharTransformer(data.vocab_size, cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(cfg["beta1"], cfg["beta2"]),
                             weight_decay=cfg["weight_decay"])
     get = charlm.batch_sampler(data, cfg["batch"], cfg["block"], seed, device)

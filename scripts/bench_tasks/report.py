@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import heldout
 from .summary import PEERS, WITHIN_PCT, aggregate
 
 ADAPTIVE_KINDS = ("adaptive_warmup", "autowu")
@@ -62,7 +63,8 @@ def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[
                                "reason")}
         for r in runs
     ]
-    return {**agg, "meta": meta, "timing": per_task_time, "runs": compact}
+    sets = heldout.evaluate(agg, meta, heldout.load_split())
+    return {**agg, "sets": sets, "meta": meta, "timing": per_task_time, "runs": compact}
 
 
 def terminal_table(summary: dict[str, Any]) -> str:
@@ -176,6 +178,7 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += ["Cell: mean ± std over seeds (gap to the oracle; other metrics), W = warmup length used per seed.",
                   ""]
         lines += _md_table(rows)
+    lines += heldout.markdown(summary["sets"])
     lines += ["", "Picture: `warmup_vs_lr.png` (top: warmup length against the peak LR, adaptive rows per seed and "
               "the oracle's W; bottom: LR/peak along training, seed 0, adaptive (solid) and oracle (dashed)).", ""]
     return "\n".join(lines)
@@ -243,9 +246,12 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
     plt.close(fig)
 
 
-def write_reports(out: Path, runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> tuple[dict[str, Path], dict]:
-    """Write ``summary.json``, ``summary.md``, ``warmup_vs_lr.png`` into ``out``; returns (paths, summary)."""
-    summary = build_summary(runs, meta)
+def write_reports(out: Path, runs: Sequence[dict[str, Any]], meta: dict[str, Any],
+                  provenance: dict[str, Any] | None = None) -> tuple[dict[str, Path], dict]:
+    """Write ``summary.json``, ``summary.md``, ``warmup_vs_lr.png`` into ``out``; returns (paths, summary).
+
+    ``provenance`` (``scripts/provenance.py``'s stamp) becomes the summary's top-level ``provenance`` key."""
+    summary = {"provenance": provenance, **build_summary(runs, meta)}
     paths = {"json": out / "summary.json", "md": out / "summary.md", "png": out / "warmup_vs_lr.png"}
     paths["json"].write_text(json.dumps(summary, indent=1, default=str))
     paths["md"].write_text(markdown(summary))

@@ -52,6 +52,17 @@ def _read(path: str) -> str:
     return p.read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=1)
+def verses() -> tuple[tuple[str, str], ...]:
+    """``(book, text)`` per verse, in the file's order; needs the ``.jsonl`` form of the text."""
+    path = text_path()
+    if path.suffix != ".jsonl":
+        raise FileNotFoundError(f"{path} is not a .jsonl file with one verse per line (fields book, text)")
+    with open(path, encoding="utf-8") as fh:
+        rows = (json.loads(line) for line in fh if line.strip())
+        return tuple((r["book"], r["text"].strip()) for r in rows)
+
+
 def char_corpus(start: float, size: int) -> tuple[np.ndarray, int, float]:
     """``size`` characters from relative position ``start`` of the text, encoded by a char vocabulary.
 
