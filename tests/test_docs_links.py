@@ -9,7 +9,10 @@
 * An external ``http(s)`` link is not fetched (the tests run offline) but must be well-formed: a host with a dot.
   Any other scheme is refused.
 
-Links inside code (fenced blocks and inline code spans) are text, not links, and are not checked.
+Links inside code (fenced blocks and inline code spans) are text, not links, and are not checked. But on the
+hand-written pages (the README, ``docs/*.md``, ``docs/overhead/README.md``) a repository path in an inline code span
+(``scripts/demo.py``, ``docs/benchmark/``) must exist too: a module renamed or moved leaves no stale path behind.
+Generated figure blocks are left out of that check (their stale lines name the files that changed, gone or not).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+\"[^\"]*\")?\s*$",
 HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
 HTML_ANCHOR = re.compile(r"<a\s[^>]*?\bname=\"([^\"]+)\"|\bid=\"([^\"]+)\"")
 LINE_ANCHOR = re.compile(r"L\d+(-L\d+)?")
+REPO_PATH = re.compile(r"`((?:hf_warmup|scripts|tests|docs|configs|examples|model_cards)/[\w./-]*)`")
+FIGURE_BLOCK = re.compile(r"<!-- figures:[\w.-]+ -->\n.*?<!-- /figures -->", re.DOTALL)
 
 
 def doc_files(root: Path = ROOT) -> list[Path]:
@@ -107,6 +112,17 @@ def link_problems(doc: Path, root: Path = ROOT) -> list[str]:
     return problems
 
 
+def hand_written(root: Path = ROOT) -> list[Path]:
+    """The pages written by hand, whose code spans name repository paths: README.md, docs/*.md, the overhead page."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md")), root / "docs" / "overhead" / "README.md"]
+
+
+def missing_paths(doc: Path, root: Path = ROOT) -> list[str]:
+    """Repository paths named in ``doc``'s inline code (outside figure blocks and fenced code) that do not exist."""
+    text = FENCE.sub("", FIGURE_BLOCK.sub("", doc.read_text()))
+    return [rel for rel in REPO_PATH.findall(text) if not (root / rel).exists()]
+
+
 DOCS = doc_files()
 
 
@@ -114,6 +130,11 @@ DOCS = doc_files()
 def test_every_link_resolves(doc: Path) -> None:
     problems = link_problems(doc)
     assert not problems, f"{doc.relative_to(ROOT)}: broken links:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", hand_written(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_repository_path_named_exists(doc: Path) -> None:
+    assert not missing_paths(doc), f"{doc.relative_to(ROOT)} names paths that do not exist: {missing_paths(doc)}"
 
 
 def test_the_checked_pages_have_links() -> None:
@@ -156,3 +177,14 @@ def test_broken_links_are_found(tmp_path: Path) -> None:
     broken = ["docs/missing.md", "docs/missing.png", "docs/page.md#the-edge", "#nowhere", "code.py#main",
               "../elsewhere.md", "https://example/path", "ftp://example.org/x", "docs/gone.md"]
     assert [p.split(": ")[0] for p in found] == broken, found
+
+
+def test_a_moved_module_is_found(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "demo.py").write_text("")
+    (tmp_path / "README.md").write_text("\n".join([
+        "`scripts/demo.py` and `scripts/` exist; `scripts/old_name.py` was moved; `hf_warmup/gone/` too.",
+        "```", "python scripts/in_a_fence.py", "```",
+        "<!-- figures:x -->", "`hf_warmup/changed.py` changed since", "<!-- /figures -->",
+    ]) + "\n")
+    assert missing_paths(tmp_path / "README.md", tmp_path) == ["scripts/old_name.py", "hf_warmup/gone/"]
