@@ -203,3 +203,12 @@ def test_checkpoint_keeps_the_resolved_length(name: str) -> None:
     assert resumed.describe_config()["warmup_length"] == [6]
     assert resumed.describe_config()["warmup_length_from"] == ["warmup_epochs=1 × steps_per_epoch=6"]
     assert lrs_of(resumed, 16) == pytest.approx(reference[4:], rel=1e-12)
+
+
+def test_registering_again_wraps_the_trainer_once() -> None:
+    import hf_warmup
+
+    hf_warmup.register()
+    for name in ("set_initial_training_values", "create_scheduler"):
+        method = getattr(Trainer, name)
+        assert method._hf_warmup_wrapped and not getattr(method.__wrapped__, "_hf_warmup_wrapped", False)
