@@ -21,6 +21,7 @@ Registering twice is harmless. No other module of hf_warmup touches transformers
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -67,13 +68,16 @@ def register() -> list[str]:
     return list(SCHEDULES)
 
 
-def _wrap_method(cls: type, name: str, make: Any) -> None:
+Method = Callable[..., Any]
+
+
+def _wrap_method(cls: type, name: str, make: Callable[[Method], Method]) -> None:
     """Replace ``cls.name`` by ``make(original)`` unless it is already wrapped (or ``cls`` has no such method)."""
     original = getattr(cls, name, None)
     if original is None or getattr(original, "_hf_warmup_wrapped", False):
         return
     wrapper = functools.wraps(original)(make(original))
-    wrapper._hf_warmup_wrapped = True
+    wrapper._hf_warmup_wrapped = True  # type: ignore[attr-defined]
     setattr(cls, name, wrapper)
 
 
@@ -83,7 +87,7 @@ def _wrap_epoch_count(trainer_cls: type) -> None:
     the scheduler (before the first step), for ``warmup_epochs``."""
     from transformers.trainer_utils import has_length
 
-    def make_measure(measure: Any) -> Any:
+    def make_measure(measure: Method) -> Method:
         def set_initial_training_values(self: Any, *args: Any, **kwargs: Any) -> Any:
             values = measure(self, *args, **kwargs)
             dataloader = kwargs.get("dataloader", args[1] if len(args) > 1 else None)
@@ -94,7 +98,7 @@ def _wrap_epoch_count(trainer_cls: type) -> None:
 
         return set_initial_training_values
 
-    def make_create(create: Any) -> Any:
+    def make_create(create: Method) -> Method:
         def create_scheduler(self: Any, *args: Any, **kwargs: Any) -> Any:
             with trainer_steps_per_epoch(getattr(self, STEPS_PER_EPOCH_ATTR, TrainerCount(None, NOT_MEASURED))):
                 return create(self, *args, **kwargs)
