@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def test_two_processes_accumulation_two_warm_up_for_one_epoch_and_resume_keeps_i
     assert [e["learning_rate"] for e in logged] == pytest.approx(expected, rel=1e-6)
     assert max(expected) == pytest.approx(PEAK) and expected.index(max(expected)) == per_epoch - 1
     resumed = runs["resumed"]
+    resumed_start = rf"W={per_epoch} \(from warmup_epochs=1 × {per_epoch} steps per epoch\).*\(resumed at step 4\)"
+    assert re.search(resumed_start, proc.stderr)  # the resumed run's start line
     assert resumed["report"]["warmup_end_step"] == per_epoch
     assert [e["learning_rate"] for e in resumed["log_history"] if "learning_rate" in e] == pytest.approx(
         expected, rel=1e-6)
