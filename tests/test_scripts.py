@@ -20,11 +20,11 @@ import pytest
 from conftest import accelerate_launch_2proc
 
 from hf_warmup.card import SECTION_START
-from hf_warmup.model_card import load_card_spec, read_front_matter, render_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
+from warmup_bench.model_card import load_card_spec, read_front_matter, render_model_card  # noqa: E402
 
 
 def _env() -> dict[str, str]:
@@ -143,8 +143,7 @@ def test_pretrain_lm_under_accelerate_two_processes(tmp_path: Path) -> None:
 
 def test_bundled_metric_offline() -> None:
     import evaluate
-
-    from hf_warmup.metrics import CLASSIFICATION_METRIC
+    from warmup_bench.metrics import CLASSIFICATION_METRIC
 
     metric = evaluate.load(CLASSIFICATION_METRIC, keep_in_memory=True)
     preds = [0, 1, 1, 2, 2, 0]

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..protocol import Arm, scheduler_request
 from .loop import train
-from .protocol import Arm, scheduler_request
 
 
 def _data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

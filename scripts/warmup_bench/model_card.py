@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .card import CARD_FILE, format_number, warmup_section
-from .report import REPORT_PNG, json_safe
+from hf_warmup.card import CARD_FILE, format_number, warmup_section
+from hf_warmup.report import REPORT_PNG, json_safe
 
 CARD_SPEC_FILE = "model_card.json"
 

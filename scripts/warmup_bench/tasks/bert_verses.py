@@ -4,7 +4,7 @@ Which of five parts of the Bible a verse comes from (law, history, poetry and wi
 Testament), from its words: a word vocabulary built from the training verses, ``[CLS]`` + the first words,
 ``BertForSequenceClassification`` from a ``BertConfig`` (post-LN, as BERT is). AdamW β2 0.98, eps 1e-6, weight
 decay 0.01 (not on biases and LayerNorms), clipping at 1.0, linear decay to 0 (RoBERTa-style settings), in the
-plain loop (:mod:`bench_tasks.loop`). Eval: cross-entropy on held-out verses, accuracy beside; stuck = no
+plain loop (:mod:`warmup_bench.tasks.loop`). Eval: cross-entropy on held-out verses, accuracy beside; stuck = no
 better than the class prior. A test task.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..protocol import Arm, scheduler_request
+from ..text import verses
 from .loop import train
-from .protocol import Arm, scheduler_request
-from .text import verses
 
 NAME = "bert_verses"
 VERSION = 1

@@ -1,6 +1,6 @@
 """Task ``postln_long``: a long run (T = 3,000) of a small post-LN char LM in a plain loop.
 
-The model and loop of ``postln_lm`` (:func:`bench_tasks.postln_lm.run`), narrower and 7.5× longer, AdamW β2
+The model and loop of ``postln_lm`` (:func:`warmup_bench.tasks.postln_lm.run`), narrower and 7.5× longer, AdamW β2
 0.99 without clipping, cosine decay to 0, on a slice of the KJV text from its middle. A tuning task: the issue
 measured a run like it (the T-proportional bound did not hurt at 3,000 steps).
 """

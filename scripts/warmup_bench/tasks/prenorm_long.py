@@ -1,6 +1,6 @@
 """Task ``prenorm_long``: a long run (T = 3,000) of a small pre-LN char LM, LLM-style optimizer settings.
 
-The loop of ``postln_lm`` (:func:`bench_tasks.postln_lm.run`) with a pre-LN model (``norm_first``, a final
+The loop of ``postln_lm`` (:func:`warmup_bench.tasks.postln_lm.run`) with a pre-LN model (``norm_first``, a final
 LayerNorm), AdamW β2 0.95, gradient clipping at 1.0, cosine decay to a 0.1 floor, on a slice of the KJV text
 from its second quarter. A test task: pre-LN with β2 0.95 needs a short warmup, so the oracle's W is expected
 to be a small fraction of T, which the T-proportional default bound cannot give.

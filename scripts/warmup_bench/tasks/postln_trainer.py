@@ -1,7 +1,7 @@
 """Task ``postln_trainer``: a decoder-only post-LN char LM trained through the real ``Trainer`` with its defaults.
 
 What a Trainer user gets: AdamW β2 0.999, gradient clipping at 1.0 (``max_grad_norm``), linear decay to 0 (the
-schedule via ``lr_scheduler_type``, :mod:`bench_tasks.trainer_loop`). The model is ``charlm.CharTransformer``
+schedule via ``lr_scheduler_type``, :mod:`warmup_bench.tasks.trainer_loop`). The model is ``charlm.CharTransformer``
 (post-LN, 3 layers, block 64), whose forward returns the loss; a fixed set of ``T · batch`` random windows of
 the KJV text from its first quarter. A tuning task: the issue measured this case (stuck at 3e-3).
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
+from ..protocol import Arm, scheduler_request
 from . import charlm, trainer_loop
-from .protocol import Arm, scheduler_request
 
 NAME = "postln_trainer"
 VERSION = 1

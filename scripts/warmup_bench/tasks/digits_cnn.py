@@ -1,7 +1,7 @@
 """Task ``digits_cnn``: a vision model, a small CNN (no normalisation layers) on the noisy 8×8 digits.
 
 Three 3×3 convolutions (16, 32, 32 channels, ReLU, one 2×2 max-pool) and a 2-layer head, AdamW β2 0.99 with
-weight decay 0.01, no clipping, cosine decay to 0; data, noise and metrics in :mod:`bench_tasks.digits`. A test
+weight decay 0.01, no clipping, cosine decay to 0; data, noise and metrics in :mod:`warmup_bench.tasks.digits`. A test
 task; ``digits_cnn_long`` is the same task at 10·T.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..protocol import Arm
 from .digits import run_classifier
-from .protocol import Arm
 
 NAME = "digits_cnn"
 VERSION = 1

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .text import char_corpus
+from ..text import char_corpus
 
 
 @dataclass

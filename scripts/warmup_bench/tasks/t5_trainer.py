@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
+from ..protocol import Arm, scheduler_request
 from . import charlm, trainer_loop
-from .protocol import Arm, scheduler_request
 
 NAME = "t5_trainer"
 VERSION = 1

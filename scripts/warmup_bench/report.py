@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import heldout
-from .summary import PEERS, WITHIN_PCT, aggregate
+from .aggregate import PEERS, WITHIN_PCT, aggregate
 
 ADAPTIVE_KINDS = ("adaptive_warmup", "autowu")
 

@@ -1,6 +1,6 @@
 """The contract between the benchmark runner and its tasks: arms, how each arm's scheduler is requested, records.
 
-Every task module in :mod:`bench_tasks` exposes the same small interface:
+Every task module in :mod:`warmup_bench.tasks` exposes the same small interface:
 
 * ``NAME`` (str) and ``VERSION`` (int, bumped when the task's training changes, so old results turn stale);
 * ``config(mode) -> dict``: sizes and optimizer settings for ``mode`` in ``{"smoke", "quick", "full"}``; it

@@ -1,7 +1,7 @@
 """The held-out view of a sweep: every adaptive cell against the oracle and HF ``linear`` 10 %, and the issue's
 targets (a)–(e) computed per set of the committed split (``docs/benchmark/split.json``: tuning vs test tasks).
 
-Pure functions of :func:`bench_tasks.summary.aggregate`'s output and the sweep's meta (no torch), so the README's
+Pure functions of :func:`warmup_bench.aggregate.aggregate`'s output and the sweep's meta (no torch), so the README's
 renderer can import them too.
 
 * cell class: the gap to the per-LR oracle, two-sided: ``within`` (|gap| ≤ 1 %), ``better`` (< -1 %), ``worse``;

@@ -11,9 +11,9 @@ from typing import Any
 
 import torch
 
+from ..protocol import Arm, scheduler_request
 from . import charlm
 from .loop import train
-from .protocol import Arm, scheduler_request
 
 NAME = "llama_lm"
 VERSION = 1

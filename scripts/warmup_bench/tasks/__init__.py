@@ -1,4 +1,4 @@
-"""The warmup benchmark's tasks, one module each, and the shared pieces (see :mod:`bench_tasks.protocol`)."""
+"""The warmup benchmark's tasks, one module each, and the shared pieces (see :mod:`warmup_bench.protocol`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Task ``digits_mlp``: a non-transformer, a deep MLP on scikit-learn's bundled 8×8 digits (no download), noisy inputs.
 
 Adam with β2 0.999 (the default), no weight decay, no clipping, cosine decay to 0; data, noise and metrics in
-:mod:`bench_tasks.digits`.
+:mod:`warmup_bench.tasks.digits`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..protocol import Arm
 from .digits import run_classifier
-from .protocol import Arm
 
 NAME = "digits_mlp"
 VERSION = 1

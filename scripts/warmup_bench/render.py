@@ -1,0 +1,545 @@
+#!/usr/bin/env python
+"""Regenerate the figure blocks of the docs from the committed results files.
+
+A figure block in a markdown file is everything between two comment lines::
+
+    <!-- figures:NAME -->
+    ... generated text: do not edit by hand ...
+    <!-- /figures -->
+
+``RENDERERS[NAME]`` (a function registered with ``@figure("NAME")``) builds the text from results json under the
+repository root, read through :func:`load`. Each block names the files and the commands that wrote them, so a
+reader can rerun them.
+
+**Stale figures say so by themselves.** Every results file a renderer reads through :func:`load` is noted, and
+the block starts with one line per file whose ``provenance`` (``scripts/provenance.py``: the commit and the hash
+of each ``hf_warmup`` source it measured; top level, or under ``meta`` for the benchmark) no longer matches the
+sources in the tree, e.g. "**Stale:** measured at commit `abc1234`; `hf_warmup/monitor.py` changed since.", or
+that records none. A renderer needs nothing for this.
+
+    python scripts/render_figures.py            # rewrite every block in the docs
+    python scripts/render_figures.py --check    # exit 1 and show a diff when a block is stale
+
+``tests/test_docs_figures.py`` asserts that every block equals what its renderer makes from the committed json.
+Adding a figure block (e.g. the benchmark tables): write one function ``render_NAME(root) -> str`` that reads the
+results json, decorate it with ``@figure("NAME")``, put the two marker lines where the block goes, and run this
+script. No torch import here: reading json only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from warmup_bench import ROOT
+from warmup_bench.heldout import best_table, targets_table
+from warmup_bench.provenance import stale_note
+
+BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.DOTALL)
+Renderer = Callable[[Path], str]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def figure(name: str) -> Callable[[Renderer], Renderer]:
+    """Register ``fn(root) -> markdown`` as the renderer of the blocks named ``name``."""
+
+    def register(fn: Renderer) -> Renderer:
+        if name in RENDERERS:
+            raise ValueError(f"figure block {name!r} registered twice")
+        RENDERERS[name] = fn
+        return fn
+
+    return register
+
+
+def doc_files(root: Path = ROOT) -> list[Path]:
+    """The markdown files whose figure blocks are rendered (and tested): README.md, docs/, model_cards/."""
+    files = [root / "README.md", *sorted((root / "docs").rglob("*.md")), *sorted((root / "model_cards").glob("*.md"))]
+    return [f for f in files if f.exists()]
+
+
+def blocks(text: str) -> list[tuple[str, str]]:
+    """``(name, body)`` of every figure block in ``text``, in order."""
+    return [(m["name"], m["body"]) for m in BLOCK.finditer(text)]
+
+
+_READ: list[dict[str, dict[str, Any]]] = []  # the results files read by the renderers running now, innermost last
+
+
+@contextmanager
+def _reading() -> Iterator[dict[str, dict[str, Any]]]:
+    read: dict[str, dict[str, Any]] = {}
+    _READ.append(read)
+    try:
+        yield read
+    finally:
+        _READ.pop()
+
+
+def provenance_of(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A results file's ``provenance`` (top level, or the benchmark's ``meta``)."""
+    return data.get("provenance") or (data.get("meta") or {}).get("provenance")
+
+
+def stale_lines(read: dict[str, dict[str, Any]], root: Path) -> list[str]:
+    """One line per distinct stale note, naming the results files it is about (none when all are current)."""
+    by_note: dict[str, list[str]] = {}
+    for rel, data in read.items():
+        note = stale_note(provenance_of(data), root)
+        if note:
+            by_note.setdefault(note, []).append(f"`{rel}`")
+    return [f"> {', '.join(files)}: {note}" for note, files in by_note.items()]
+
+
+def render_block(name: str, root: Path = ROOT) -> str:
+    """The block's body: its renderer's text, after a stale line for each results file it read that is stale."""
+    if name not in RENDERERS:
+        raise KeyError(f"no renderer for figure block {name!r}; known: {sorted(RENDERERS)}")
+    with _reading() as read:
+        body = RENDERERS[name](root).strip("\n")
+    stale = stale_lines(read, root)
+    return "\n".join([*stale, *([""] if stale else []), body]) + "\n"
+
+
+def render_text(text: str, root: Path = ROOT) -> str:
+    """``text`` with every figure block's body replaced by its renderer's output."""
+    return BLOCK.sub(lambda m: m.group(1) + render_block(m["name"], root) + m.group(4), text)
+
+
+def load(root: Path, rel: str) -> dict[str, Any]:
+    """The results json at ``root / rel``, noted for the stale lines of the block being rendered."""
+    data = json.loads((root / rel).read_text())
+    for read in _READ:
+        read[rel] = data
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# formatting (one place, so that the README, the docs and the test read numbers the same way)
+# ---------------------------------------------------------------------------------------------------------------
+def ratio(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def ms(seconds: float) -> str:
+    """Milliseconds with 3 significant digits: 1.43 ms, 44.6 ms, 381 ms."""
+    v = seconds * 1e3
+    return f"{v:.3g}" if v < 1000 else f"{v:,.0f}"
+
+
+def mparams(n: int) -> str:
+    return f"{n / 1e6:.1f} M"
+
+
+def nbytes(n: int) -> str:
+    return f"{n:,} B"
+
+
+def mib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**20:.1f} MiB"
+
+
+def machine_text(res: dict[str, Any]) -> str:
+    m = res["machine"]
+    return (f"{m['cpu']}, {m['usable_cores']} usable cores, torch {m['torch']}, transformers {m['transformers']}, "
+            f"{m['torch_threads']} intra-op thread(s)")
+
+
+def controls(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The A/A controls of a results dict by model (``controls`` list, or the older single ``control``)."""
+    out = {c["model"]: c for c in res.get("controls", [])}
+    if res.get("control"):
+        out[res["control"]["model"]] = res["control"]
+    return out
+
+
+def by_model(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["model"]: r for r in rows}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# overhead (scripts/bench_overhead.py)
+# ---------------------------------------------------------------------------------------------------------------
+OVERHEAD_DIR = "docs/overhead"
+OVERHEAD_MAIN = f"{OVERHEAD_DIR}/cpu_results.json"  # today's run: the README's figures
+GPU_CHECK_CPU = f"{OVERHEAD_DIR}/gpu_check_cpu.json"
+
+
+def run_label(row: dict[str, Any]) -> str:
+    """``llama-10M, T=300 (check_interval 6)``: a full-step row and the run length whose default interval it used."""
+    t = row.get("run_steps")
+    return row["model"] + (f", T={t} (check_interval {row['check_interval']})" if t else "")
+
+
+def control_cell(ctl: dict[str, Any] | None, clock: str) -> str:
+    if ctl is None:
+        return "not run"
+    c = ctl[clock]
+    return f"{ratio(c['paired_ratio_median'])} [{ratio(min(c['paired_ratios']))}, {ratio(max(c['paired_ratios']))}]"
+
+
+def check_cell(m: dict[str, Any]) -> str:
+    return f"{ms(m['check_s'])} ms / {ms(m['optimizer_step_s'])} ms = {100 * m['check_over_optimizer_step']:.2g} %"
+
+
+@figure("overhead")
+def render_overhead(root: Path) -> str:
+    """The README's overhead summary: the full step at two run lengths with the A/A control, one check by model
+    size, the scheduler state and the peak RSS."""
+    main = load(root, OVERHEAD_MAIN)
+    ctl = controls(main)
+    verdict = {v["model"]: v for v in main["noise_verdicts"]}
+    load_avg = main["machine"].get("load_average_start")
+    lines = [
+        f"Machine: {machine_text(main)}; clock: process CPU time"
+        + (f"; load average {load_avg[0]:.1f} at the start, {main['load_average_end'][0]:.1f} at the end"
+           if load_avg and main.get("load_average_end") else "")
+        + f". Results file and the command that wrote it: `{OVERHEAD_MAIN}`: `{main['command']}`",
+        "",
+        "| run (adaptive arm's default `check_interval`) | full train step, median paired ratio adaptive / `linear` "
+        "[q25, q75] | same procedure, `linear` / `linear` (A/A control): median [min, max] | ratio vs the A/A "
+        "range | from the measured components |",
+        "|---|---|---|---|---|",
+    ]
+    for r in main["full_step"]:
+        q = r[r["primary_clock"]]["paired_ratio_quantiles"]
+        lines.append(f"| {run_label(r)} | {ratio(r['paired_ratio_median'])} [{ratio(q['q25'])}, {ratio(q['q75'])}] | "
+                     f"{control_cell(ctl.get(r['model']), r['primary_clock'])} | "
+                     f"{verdict[run_label(r)]['position']} | **{r['component_estimate_ratio']:.4f}** |")
+    lines += ["", "One `check()` against one `optimizer.step()` on the same AdamW state, by model size:", "",
+              "| model | one `check()` / one `optimizer.step()` | host reads (GPU syncs) per check |", "|---|---|---|"]
+    lines += [f"| {m['model']} ({mparams(m['params'])} params) | {check_cell(m)} | {m['host_reads_per_check']} |"
+              for m in main["monitor"]]
+    lines += ["", "Verdicts on the full-step ratio, each from the A/A control of the same run:", ""]
+    lines += [f"- {v['text']}" for v in main["noise_verdicts"]]
+    target = main["verdicts"]["component_estimate_le_1.005"]
+    margin = 100 * (main["noise_verdicts"][0]["target_ratio"] - 1)
+    lines += ["", f"Target, a full step at most {margin:.1f} % slower than with `linear` (judged on the component "
+                  "estimate where the A/A noise is wider than that): " + "; ".join(
+                      f"{'met' if target[run_label(r)] else '**missed**'} for {run_label(r)} "
+                      f"({r['component_estimate_ratio']:.4f})" for r in main["full_step"]) + "."]
+    small, wide = main["state"][0], main["state"][-1]
+    same = small["monitor_state_bytes"] == wide["monitor_state_bytes"]
+    lines += [
+        "",
+        f"Scheduler state at two widths of the same depth ({small['depth']} layers, {mparams(small['params'])} and "
+        f"{mparams(wide['params'])} params): `monitor.state_bytes()` = {nbytes(small['monitor_state_bytes'])} and "
+        f"{nbytes(wide['monitor_state_bytes'])} ({'the same' if same else 'different'}), saved `state_dict` "
+        f"{nbytes(small['adaptive_state_dict_bytes'])} and {nbytes(wide['adaptive_state_dict_bytes'])} (`linear`: "
+        f"{nbytes(small['linear_state_dict_bytes'])}).",
+    ]
+    summary = main.get("memory_summary")
+    if summary:
+        reps = main["memory"]
+        n = len([r for r in reps if r["arm"] == "linear"])
+        spread = max(summary["spread_within_arm_mib"].values())
+        lines.append(
+            f"Peak RSS over {reps[0]['steps']} training steps of {reps[0]['model']}, median of {n} child processes "
+            f"per arm: `linear` {summary['linear_mib']:.1f} MiB, adaptive {summary['adaptive_mib']:.1f} MiB "
+            f"(difference {summary['difference_mib']:+.1f} MiB; spread between repetitions of one arm up to "
+            f"{spread:.1f} MiB)."
+        )
+    return "\n".join(lines)
+
+
+@figure("overhead-files")
+def render_overhead_files(root: Path) -> str:
+    """docs/overhead/README.md: one row per results file, with its command, machine and run time."""
+    lines = ["| file | command | models (A/A control) | machine | load average at start | run time |",
+             "|---|---|---|---|---|---|"]
+    res = load(root, OVERHEAD_MAIN)
+    ctl = controls(res)
+    models = ", ".join(dict.fromkeys(f"{r['model']} ({mparams(r['params'])}{', A/A' if r['model'] in ctl else ''})"
+                                     for r in res["full_step"]))
+    load_avg = res["machine"].get("load_average_start")
+    load_text = f"{load_avg[0]:.1f}" if load_avg else "n/a"
+    lines.append(f"| `{Path(OVERHEAD_MAIN).stem}.*` | `{res['command']}` | {models} | {machine_text(res)} | "
+                 f"{load_text} | {res['wall_s'] / 60:.1f} min |")
+    g = load(root, GPU_CHECK_CPU)
+    lines.append(f"| `{Path(GPU_CHECK_CPU).stem}.*` | `{g['command']}` | gpu_check without CUDA: 2 gloo ranks, a tiny "
+                 f"smoke run of parts 1 and 2 | {machine_text(g)} | n/a | n/a |")
+    return "\n".join(lines)
+
+
+@figure("overhead-results")
+def render_overhead_results(root: Path) -> str:
+    """docs/overhead/README.md: every full-step row, with quantiles, control and components; every check timing."""
+    lines = ["| run | batch x seq | trials x steps | linear step | adaptive / linear, median paired ratio [q25, q75] | "
+             "A/A control [min, max] | `scheduler.step()` linear / adaptive (no check) | component estimate (cost "
+             "per step) |", "|---|---|---|---|---|---|---|---|"]
+    res = load(root, OVERHEAD_MAIN)
+    ctl, mon = controls(res), by_model(res["monitor"])
+    for r in res["full_step"]:
+        clock, m = r["primary_clock"], mon[r["model"]]
+        q = r[clock]["paired_ratio_quantiles"]
+        s = m["scheduler_step_no_check_s"]
+        lines.append(
+            f"| {run_label(r)}, {mparams(r['params'])} | {r['batch']} x {r['seq']} | {r['trials']} x "
+            f"{r['steps_per_trial']} | {ms(r['linear_step_s'])} ms | {ratio(r['paired_ratio_median'])} "
+            f"[{ratio(q['q25'])}, {ratio(q['q75'])}] | {control_cell(ctl.get(r['model']), clock)} | "
+            f"{s['linear'] * 1e6:.1f} / {s['adaptive'] * 1e6:.1f} µs | {r['component_estimate_ratio']:.4f} "
+            f"({ms(r['component_overhead_s_per_step'])} ms) |"
+        )
+    lines += ["", "| model | `check()` / `optimizer.step()` | torch calls per check | host reads per check |",
+              "|---|---|---|---|"]
+    lines += [f"| {m['model']} ({mparams(m['params'])}) | {check_cell(m)} | {m['torch_calls_per_check']} | "
+              f"{m['host_reads_per_check']} ({', '.join(m['host_reads_per_check_ops'])}) |" for m in res["monitor"]]
+    lines += ["", "Verdicts, each from the A/A control of the same run (`noise_verdicts` in the json):", ""]
+    lines += [f"- {v['text']}" for v in res["noise_verdicts"]]
+    return "\n".join(lines)
+
+
+@figure("overhead-state")
+def render_overhead_state(root: Path) -> str:
+    main = load(root, OVERHEAD_MAIN)
+    lines = [f"From `{OVERHEAD_MAIN}` (`{main['command']}`):", "",
+             "| width | depth | params | `monitor.state_bytes()` | `torch.save(state_dict)` adaptive | sum | linear |",
+             "|---|---|---|---|---|---|---|"]
+    for r in main["state"]:
+        lines.append(f"| {r['width']} | {r['depth']} | {mparams(r['params'])} | {nbytes(r['monitor_state_bytes'])} | "
+                     f"{nbytes(r['adaptive_state_dict_bytes'])} | {nbytes(r['adaptive_total_bytes'])} "
+                     f"({r['adaptive_total_bytes'] / 1024:.1f} KiB) | {nbytes(r['linear_state_dict_bytes'])} |")
+    v = main["verdicts"]
+    lines += ["", f"Same at both widths: {v['state_independent_of_width']}; under 64 KiB: {v['state_le_64KiB']}."]
+    return "\n".join(lines)
+
+
+@figure("overhead-memory")
+def render_overhead_memory(root: Path) -> str:
+    res = load(root, OVERHEAD_MAIN)
+    s = res["memory_summary"]
+    reps = [r for r in res["memory"] if r["arm"] == "linear"]
+    spread = s["spread_within_arm_mib"]
+    return "\n".join([
+        "| run | model, steps, child processes per arm | linear | adaptive | difference | spread within an arm "
+        "(linear / adaptive) |", "|---|---|---|---|---|---|",
+        f"| `{Path(OVERHEAD_MAIN).stem}` | {reps[0]['model']}, {reps[0]['steps']} steps, {len(reps)} | "
+        f"{s['linear_mib']:.1f} MiB | {s['adaptive_mib']:.1f} MiB | {s['difference_mib']:+.1f} MiB | "
+        f"{spread['linear']:.1f} / {spread['adaptive']:.1f} MiB |"])
+
+
+GPU_CHECK = f"{OVERHEAD_DIR}/gpu_check.json"
+
+
+@figure("overhead-gpu")
+def render_overhead_gpu(root: Path) -> str:
+    """The CUDA run of ``scripts/gpu_check.py``: full step, one check, host syncs per check."""
+    g = load(root, GPU_CHECK)
+    f, m, syncs = g["full_step"], g["full_step"]["monitor"], g["syncs"]
+    q = f[f["primary_clock"]]["paired_ratio_quantiles"]
+    per_step = m["check_s"] / f["check_interval"] / f["linear_step_s"]
+    return (f"From `{GPU_CHECK}` (`{g['command']}`; {g['machine']['gpu']}, torch {g['machine']['torch']}, "
+            f"transformers {g['machine']['transformers']}): {f['model']} ({f['params'] / 1e9:.2f} B params), "
+            f"{f['dtype'].removeprefix('torch.')}, {f['optimizer']}, batch {f['batch']} x {f['seq']}, a check every "
+            f"{f['check_interval']} steps. Full step, {f['primary_clock']} clock: `linear` {ms(f['linear_step_s'])} ms, "
+            f"median paired ratio adaptive / `linear` {ratio(f['paired_ratio_median'])} [{ratio(q['q25'])}, "
+            f"{ratio(q['q75'])}] over {f['trials']} blocks (no A/A control in this run). One `check()` "
+            f"{ms(m['check_s'])} ms against one `optimizer.step()` {ms(m['optimizer_step_s'])} ms: "
+            f"{100 * per_step:.2g} % of a step at this interval. Host-device synchronisations inside "
+            f"`scheduler.step()`: {syncs['scheduler_syncs_per_check']:g} per check, {syncs['linear']['scheduler_syncs_total']} "
+            f"for `linear` (CUDA sync debug mode, {syncs['adaptive']['window_steps']} steps).")
+
+
+@figure("overhead-gpu-check")
+def render_gpu_check(root: Path) -> str:
+    g = load(root, GPU_CHECK_CPU)
+    rk = g["ranks"]
+    lines = [f"From `{GPU_CHECK_CPU}` (`{g['command']}`): `accelerate launch --multi_gpu --num_processes "
+             f"{rk['world_size']}` started {rk['world_size']} {rk['backend']} ranks ({'ok' if rk['ok'] else 'FAILED'}).",
+             ""]
+    for mode, r in rk["modes"].items():
+        lines.append(f"- `{mode}`: {r['steps']} steps; LR identical on every rank at every step: {r['lr_identical']}; "
+                     f"warmup end step per rank {r['warmup_end_step']} ({r['end_reason']}), {r['checks']} checks.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the demo (scripts/demo.py) and the model cards (scripts/make_cards.py)
+# ---------------------------------------------------------------------------------------------------------------
+DEMO = "docs/demo/results.json"
+CARD_NAMES = ("kjv-char-gpt2-adaptive-warmup", "minilm-tweet-sentiment-adaptive-warmup")
+USER_REPORT = "docs/img/user_script_warmup.json"
+
+
+def minutes(seconds: float) -> str:
+    """``1 min 39 s`` (or ``23 s``)."""
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def span(values: list[float] | None, digits: int = 2) -> str:
+    return "not measured" if not values else f"{values[0]:.{digits}g} to {values[1]:.{digits}g}"
+
+
+def end_text(run: dict[str, Any], fraction: float | None) -> str:
+    """``step 32 of 63 (`bound`, at the peak LR)`` from a run's ``warmup_end_step``, ``num_training_steps`` and
+    ``end_reason``; at the edge, the fraction of the peak reached."""
+    end, total = run["warmup_end_step"], run["num_training_steps"]
+    if end is None:
+        return f"not ended by step {total}"
+    at = "at the peak LR" if fraction is None or fraction >= 1 else f"at {fraction:.2g} of the peak LR"
+    return f"step {end} of {total} (`{run['end_reason']}`, {at})"
+
+
+@figure("demo")
+def render_demo(root: Path) -> str:
+    """The README's demo figures: wall time, accuracy, the warmup end and the signals over the checks."""
+    d = load(root, DEMO)
+    load_avg = d["load_average_start"][0]
+    return (f"From `{DEMO}` (`{d['command']}`, commit `{d['provenance']['commit']}`): {minutes(d['wall_time_s'])} "
+            f"of wall time for `scripts/demo.py` (venv already built; {d['cpu_count']} CPU cores, load average "
+            f"{load_avg:.1f} at the start: the machine was shared); accuracy {d['eval_accuracy']:.3f} (macro-F1 "
+            f"{d['eval_f1_macro']:.3f}) on {d['eval_samples']:,} held-out tweets after training on "
+            f"{d['train_samples']:,}; warmup ended at "
+            f"{end_text(d, d['peak_fraction'])}. "
+            f"Over its {d['n_checks']} checks (every {d['check_interval']} step(s)) `Ŝ` ran from "
+            f"{span(d['statistic_range'])} and the coherence φ from {span(d['coherence_range'])}. The CPU fine-tune "
+            "is not bit-reproducible: a rerun gives a slightly different accuracy.")
+
+
+@figure("cards")
+def render_cards(root: Path) -> str:
+    """The README's model cards and user-script figure: each run's command, wall time and warmup end."""
+    lines = ["| figure | command | wall time | warmup end | result |", "|---|---|---|---|---|"]
+    for name in CARD_NAMES:
+        summ = load(root, f"model_cards/{name}.summary.json")
+        report = json.loads((root / f"model_cards/{name}.warmup.json").read_text())
+        result = (f"accuracy {summ['eval_accuracy']:.3f} on {summ['eval_samples']:,} held-out tweets"
+                  if summ.get("eval_accuracy") is not None else f"eval loss {summ['eval_loss']:.3f}")
+        lines.append(f"| `model_cards/{name}.png` | `{summ['command']}` | {minutes(summ['make_cards_wall_s'])} | "
+                     f"{end_text(summ, report.get('peak_fraction'))} | {result} |")
+    user = load(root, USER_REPORT)
+    lines.append(f"| `docs/img/user_script_warmup.png` | `{user['command']}` | {minutes(user['make_cards_wall_s'])} | "
+                 f"{end_text(user, user.get('peak_fraction'))} | report `{USER_REPORT}` |")
+    return "\n".join(["Run by `make cards`; each summary records its command, wall time and provenance:", "", *lines])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_v3.json", "docs/benchmark/quick_v2.json",
+               "docs/benchmark/quick_before.json", "docs/benchmark/full.json", "docs/benchmark/full_edge_v1.json",
+               "docs/benchmark/full_before_edge.json", "docs/benchmark/device_tuning.json")
+#: The full-mode row of the edge rule switched off (the ramp alone), run beside the default.
+NO_EDGE = "adaptive(coherence_threshold=0)"
+#: Reference rows of the full-mode table, beside adaptive_warmup.
+FULL_ROWS = ("linear_warmup(W=10%)", "hf_linear(10%)", "untuned_exponential_warmup", "radam_warmup", "autowu")
+GAP_HEAD = ["| max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|"]
+
+
+def _gap_summary(row: dict[str, Any] | None) -> str:
+    if not row or not row.get("n_cells"):
+        return "n/a | n/a | n/a | –"
+    peers = f"{row['wins_vs_peers']}/{row['cells_vs_peers']}" if row.get("cells_vs_peers") else "n/a"
+    return (f"{row['max_gap_pct']:+.1f} % / {row['mean_gap_pct']:+.1f} % | {row['within_1pct']}/{row['n_cells']} | "
+            f"{peers} | {row['n_diverged']}/{row['n_stuck']}")
+
+
+def _lrs_per_task(meta: dict[str, Any]) -> str:
+    """How many peak LRs each task swept, from the results' own meta ("4", or "2–4" when they differ)."""
+    counts = sorted({len(t["lrs"]) for t in meta["tasks"].values()})
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+
+
+def _table(first: str, rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
+    head = [f"| {first} " + GAP_HEAD[0], "|---" + GAP_HEAD[1]]
+    return head + [f"| {name} | {_gap_summary(row)} |" for name, row in rows]
+
+
+@figure("benchmark")
+def render_benchmark(root: Path) -> str:
+    """Per task: adaptive_warmup's gaps to the oracle in full mode beside its edge rule switched off, the edge
+    rule's first version (φ alone), its version before the edge rule and the fixed rules; its history in quick mode (the old rule, the redesign with checks
+    every 10 steps, checks every round(T/50), today); and the device tuning sweep."""
+    now, v3, v2, before, full, full_v1, full_before, tune = results = [load(root, f) for f in BENCH_FILES]
+    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, results)]
+    fm = full["meta"]
+    lines = ["From the committed results (more in `docs/benchmark/README.md`):", *sources, "",
+             "Columns: max / mean gap of the mean final eval loss to the per-cell oracle, cells within 1 %, cells "
+             "better than the best of `untuned_exponential_warmup` and `radam_warmup` (where they apply), "
+             "diverged/stuck runs.", "",
+             f"**Full mode** ({len(fm['seeds'])} seeds, {_lrs_per_task(fm)} LRs per task, W grid "
+             f"{{{', '.join(f'{100 * g:g}' for g in fm['grid'])}}} % of T; {fm['machine']}, device {fm['device']}):", ""]
+    rows: list[tuple[str, dict[str, Any] | None]] = []
+    for task, summ in full["summary"].items():
+        rows += [(f"{task}: **`adaptive_warmup`**", summ.get("adaptive_warmup")),
+                 (f"{task}: `{NO_EDGE}`, the ramp alone", summ.get(NO_EDGE)),
+                 (f"{task}: `adaptive_warmup`, first edge rule (φ alone)",
+                  full_v1["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: `adaptive_warmup` before the edge rule",
+                  full_before["summary"].get(task, {}).get("adaptive_warmup"))]
+        rows += [(f"{task}: `{arm}`", summ.get(arm)) for arm in FULL_ROWS]
+    lines += _table("task: row", rows)
+    lines += ["", f"**Quick mode** ({len(now['meta']['seeds'])} seed, {_lrs_per_task(now['meta'])} LRs per task), "
+              "`adaptive_warmup` with its defaults of each version:", ""]
+    rows = []
+    for task in now["summary"]:
+        rows += [(f"{task}: before (old rule)", before["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: redesign, checks every 10 steps", v2["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: redesign, λ = 1", v2["summary"].get(task, {}).get("adaptive(decrease_weight=1.0)")),
+                 (f"{task}: checks every round(T/50)", v3["summary"].get(task, {}).get("adaptive_warmup")),
+                 (f"{task}: now (edge rule, R = 0.4·M)", now["summary"].get(task, {}).get("adaptive_warmup"))]
+    lines += _table("task: version", rows)
+    lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1 and checks "
+              "every 10 steps):", ""]
+    rows = []
+    for summ in tune["summary"].values():
+        for arm, row in summ.items():
+            if arm.startswith("adaptive"):
+                rows.append(("λ = 1 (the sweep's default)" if arm == "adaptive_warmup" else f"`{arm}`", row))
+    lines += _table("variant", rows)
+    return "\n".join(lines)
+
+
+HELDOUT_FILES = ("docs/benchmark/heldout_test_full.json", "docs/benchmark/heldout_quick.json",
+                 "docs/benchmark/heldout_full_partial.json")
+
+
+@figure("heldout")
+def render_heldout(root: Path) -> str:
+    """The held-out suite (issue 17): per results file and adaptive row, targets (a)–(e) on the test set beside
+    the tuning set, and each task at its best LR."""
+    lines: list[str] = []
+    for rel in HELDOUT_FILES:
+        res = load(root, rel)
+        meta = res["meta"]
+        lines += [f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
+                  f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}): "
+                  f"`{meta['command']}`", ""]
+        for label, view in res["sets"].items():
+            lines += [f"`{label}`:", "", *targets_table(view), ""]
+            for set_name in ("test", "tuning"):
+                if any(b["set"] == set_name for b in view["best_lr"]):
+                    lines += [f"{set_name} set, each task at its best LR:", "", *best_table(view, set_name), ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--check", action="store_true", help="do not write; exit 1 if a block differs")
+    p.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
+    args = p.parse_args(argv)
+    root = Path(args.root)
+    stale = 0
+    for path in doc_files(root):
+        text = path.read_text()
+        if not blocks(text):
+            continue
+        new = render_text(text, root)
+        if new == text:
+            print(f"up to date: {path.relative_to(root)}")
+            continue
+        stale += 1
+        if args.check:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
+                                                       str(path.relative_to(root)), "rendered"))
+        else:
+            path.write_text(new)
+            print(f"rewrote {path.relative_to(root)}")
+    return 1 if (args.check and stale) else 0
