@@ -25,7 +25,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 from warmup_bench import runner as bench  # noqa: E402
 from warmup_bench.aggregate import aggregate  # noqa: E402
 from warmup_bench.autowu import AutoWULR  # noqa: E402
-from warmup_bench.protocol import Arm, make_record, not_applicable, scheduler_request  # noqa: E402
+from warmup_bench.protocol import Arm, not_applicable, scheduler_request  # noqa: E402
+from warmup_bench.results import make_record  # noqa: E402
 from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
 
@@ -239,7 +240,7 @@ def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> No
 def test_heldout_targets_per_set() -> None:
     """``warmup_bench.heldout``: two-sided classes, the gap to HF 10 %, (a) only where a grid warmup trained,
     (d) at the task's best LR, (e) over a ``same_task_as`` pair; each set counts only its own tasks."""
-    from warmup_bench import heldout
+    from warmup_bench import heldout, render
 
     arms = [*ARMS[:2], Arm("hf_linear(10%)", "hf_linear").to_json(), ARMS[-1]]
     runs = []
@@ -271,4 +272,4 @@ def test_heldout_targets_per_set() -> None:
     assert test["d_met_tasks"] == ["short"] and not test["d_met"]  # short's best LR is 0.01 (1.0 < 2.0)
     (pair,) = test["e_pairs"]
     assert pair["abc_met"] == {"short": True, "long": False} and pair["warmup_ratio"] == pytest.approx(10.0)
-    assert "| (e) the same task at T and 10·T" in "\n".join(heldout.targets_table(view))
+    assert "| (e) the same task at T and 10·T" in "\n".join(render.targets_table(view))

@@ -15,6 +15,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from warmup_bench.results import cell_key, lr_key
+
 WITHIN_PCT = 1.0
 PEERS = ("untuned_exponential_warmup", "radam_warmup")
 
@@ -75,7 +77,7 @@ def aggregate(
     by_cell: dict[tuple[str, float, str], list[dict[str, Any]]] = {}
     for r in runs:
         by_cell.setdefault((r["task"], float(r["lr"]), r["arm"]), []).append(r)
-    cells: dict[str, dict[str, dict[str, Any]]] = {}  # task -> "lr|arm" -> stats
+    cells: dict[str, dict[str, dict[str, Any]]] = {}  # task -> "lr|arm" -> stats (keys: results.cell_key)
     oracle: dict[str, dict[str, Any]] = {}
     for task in tasks:
         cells[task] = {}
@@ -87,13 +89,13 @@ def aggregate(
             if best is not None:
                 arm, stats = best
                 steps = [s for s in stats["warmup_steps"] if s is not None]
-                oracle[task][f"{lr:g}"] = {"arm": arm["label"], "fraction": arm["fraction"], "mean": stats["mean"],
+                oracle[task][lr_key(lr)] = {"arm": arm["label"], "fraction": arm["fraction"], "mean": stats["mean"],
                                             "warmup_steps": steps[0] if steps else None}
                 for st in row.values():
                     if st.get("mean") is not None:
                         st["gap_pct"] = 100.0 * (st["mean"] - stats["mean"]) / stats["mean"]
             for label, st in row.items():
-                cells[task][f"{lr:g}|{label}"] = st
+                cells[task][cell_key(lr, label)] = st
     summary = {task: task_summary(cells[task], lrs[task], arms) for task in tasks}
     return {"cells": cells, "oracle": oracle, "summary": summary}
 
@@ -104,7 +106,7 @@ def task_summary(cells: dict[str, dict[str, Any]], lrs: Sequence[float], arms: S
     out: dict[str, Any] = {}
     for arm in arms:
         label = arm["label"]
-        cs = [cells[f"{lr:g}|{label}"] for lr in lrs]
+        cs = [cells[cell_key(lr, label)] for lr in lrs]
         gaps = [c["gap_pct"] for c in cs if "gap_pct" in c]
         entry: dict[str, Any] = {
             "n_cells": len(gaps),
@@ -118,8 +120,8 @@ def task_summary(cells: dict[str, dict[str, Any]], lrs: Sequence[float], arms: S
         if arm["kind"] in ("adaptive_warmup", "autowu"):
             wins = losses = 0
             for lr in lrs:
-                mine = cells[f"{lr:g}|{label}"].get("mean")
-                peers = [cells.get(f"{lr:g}|{p}", {}).get("mean") for p in PEERS]
+                mine = cells[cell_key(lr, label)].get("mean")
+                peers = [cells.get(cell_key(lr, p), {}).get("mean") for p in PEERS]
                 peers = [p for p in peers if p is not None]
                 if mine is None or not peers:
                     continue

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from warmup_bench.results import cell_key
+
 BENCHMARK_HINT = "run `python scripts/benchmark_warmup.py --quick --docs_prefix docs/benchmark/quick`"
 #: Summary files read, in order of preference (the first that has a task wins for that task).
 SUMMARY_FILES: tuple[str, ...] = ("full.json", "quick.json")
@@ -64,7 +66,7 @@ def task_table(path: str, data: dict[str, Any], task: str, root: str | None = No
     lines = [head, "", "| schedule | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |",
              "|---|" + "---|" * len(lrs)]
     for label in labels:
-        row = [cells.get(f"{lr:g}|{label}") for lr in lrs]
+        row = [cells.get(cell_key(lr, label)) for lr in lrs]
         if not any(c and c.get("status") == "done" for c in row):
             continue
         bold = "**" if label.startswith("adaptive") else ""
@@ -73,7 +75,7 @@ def task_table(path: str, data: dict[str, Any], task: str, root: str | None = No
     for label in labels:
         if not label.startswith("adaptive"):
             continue
-        row = [cells.get(f"{lr:g}|{label}") or {} for lr in lrs]
+        row = [cells.get(cell_key(lr, label)) or {} for lr in lrs]
         ends = ["/".join(str(w) for w in c.get("warmup_steps", [])) or "–" for c in row]
         lines.append(f"| `{label}` warmup steps (per seed) | " + " | ".join(ends) + " |")
     return "\n".join(lines) + "\n"

@@ -1,8 +1,8 @@
 """The held-out view of a sweep: every adaptive cell against the oracle and HF ``linear`` 10 %, and the issue's
 targets (a)–(e) computed per set of the committed split (``docs/benchmark/split.json``: tuning vs test tasks).
 
-Pure functions of :func:`warmup_bench.aggregate.aggregate`'s output and the sweep's meta (no torch), so the README's
-renderer can import them too.
+Pure functions of :func:`warmup_bench.aggregate.aggregate`'s output and the sweep's meta (no torch), so the docs'
+renderer (:mod:`warmup_bench.render`, which also makes their tables) can use them too.
 
 * cell class: the gap to the per-LR oracle, two-sided: ``within`` (|gap| ≤ 1 %), ``better`` (< -1 %), ``worse``;
 * (a) no stuck or diverged adaptive run in a cell where some grid warmup trained (no stuck/diverged run);
@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from warmup_bench.aggregate import WITHIN_PCT
+from warmup_bench.results import cell_key, lr_key
+
 SPLIT_PATH = Path(__file__).resolve().parents[2] / "docs" / "benchmark" / "split.json"
-WITHIN_PCT = 1.0
 TARGET_C_SHARE = 0.8
 HF_LABEL = "hf_linear(10%)"
 SETS = ("test", "tuning")
@@ -46,15 +48,14 @@ def cell_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: dict
     for task, tmeta in meta["tasks"].items():
         info = split["tasks"].get(task, {})
         for lr in tmeta["lrs"]:
-            key = f"{lr:g}"
-            cell = agg["cells"][task].get(f"{key}|{label}", {})
-            oracle = agg["oracle"][task].get(key)
+            cells = agg["cells"][task]
+            cell = cells.get(cell_key(lr, label), {})
+            oracle = agg["oracle"][task].get(lr_key(lr))
             if cell.get("mean") is None or oracle is None:
                 continue
-            hf = agg["cells"][task].get(f"{key}|{HF_LABEL}", {}).get("mean")
-            trains = any(agg["cells"][task][f"{key}|{g}"].get("mean") is not None
-                         and not agg["cells"][task][f"{key}|{g}"]["n_stuck"]
-                         and not agg["cells"][task][f"{key}|{g}"]["n_diverged"] for g in grid)
+            hf = cells.get(cell_key(lr, HF_LABEL), {}).get("mean")
+            trains = any(cells[cell_key(lr, g)].get("mean") is not None and not cells[cell_key(lr, g)]["n_stuck"]
+                         and not cells[cell_key(lr, g)]["n_diverged"] for g in grid)
             fractions = cell.get("peak_fractions") or []
             rows.append({
                 "task": task, "set": info.get("set", "unassigned"), "family": info.get("family"),
@@ -73,9 +74,9 @@ def best_lr_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: d
     """Per task: the best fixed (LR, W) overall, ``label`` at that LR and at its own best LR, gaps to it."""
     out = []
     for task, tmeta in meta["tasks"].items():
-        oracles = {lr: agg["oracle"][task].get(f"{lr:g}") for lr in tmeta["lrs"]}
+        oracles = {lr: agg["oracle"][task].get(lr_key(lr)) for lr in tmeta["lrs"]}
         oracles = {lr: o for lr, o in oracles.items() if o is not None}
-        mine = {lr: agg["cells"][task].get(f"{lr:g}|{label}", {}).get("mean") for lr in tmeta["lrs"]}
+        mine = {lr: agg["cells"][task].get(cell_key(lr, label), {}).get("mean") for lr in tmeta["lrs"]}
         mine = {lr: m for lr, m in mine.items() if m is not None}
         if not oracles or not mine:
             continue
@@ -145,85 +146,3 @@ def evaluate(agg: dict[str, Any], meta: dict[str, Any], split: dict[str, Any]) -
         out[arm["label"]] = {"cells": rows, "best_lr": best,
                              "targets": {s: targets(rows, best, split, s) for s in SETS}}
     return out
-
-
-# -- markdown --------------------------------------------------------------------------------------------------------
-def _yes(flag: bool) -> str:
-    return "**met**" if flag else "**missed**"
-
-
-def _list(xs: Sequence[str]) -> str:
-    return ", ".join(xs) if xs else "none"
-
-
-def targets_table(view: dict[str, Any]) -> list[str]:
-    """The targets, test set beside tuning set."""
-    t = view["targets"]
-    cols = [s for s in SETS if t[s]["cells"]]
-    head = "| target | " + " | ".join(f"{s} set ({len(t[s]['tasks'])} tasks, {t[s]['cells']} cells)" for s in cols)
-    rows = [head + " |", "|---" + "|---" * len(cols) + "|"]
-
-    def line(name: str, fn: Any) -> None:
-        rows.append(f"| {name} | " + " | ".join(fn(t[s]) for s in cols) + " |")
-
-    line("cells within ±1 % / >1 % better / >1 % worse than the oracle",
-         lambda x: f"{x['classes']['within']} / {x['classes']['better']} / {x['classes']['worse']}")
-    line("(a) never stuck/diverged where a fixed warmup trains",
-         lambda x: f"{_yes(x['a_met'])} (violations: {_list(x['a_violations'])})")
-    line("(b) never >1 % worse than HF `linear` 10 %",
-         lambda x: f"{_yes(x['b_met'])} (violations: {_list(x['b_violations'])})")
-    line("(c) ≥ 80 % of cells within 1 % of the oracle or better",
-         lambda x: f"{_yes(x['c_met'])} ({100 * (x['c_share'] or 0):.0f} %)")
-    line("(d) at each task's best LR, within 1 % of the best fixed (LR, W)",
-         lambda x: f"{_yes(x['d_met'])} ({len(x['d_met_tasks'])}/{x['d_tasks']} tasks)")
-    line("(e) the same task at T and 10·T: (a)–(c) at both", lambda x: (
-        "; ".join(f"{_yes(all(p['abc_met'].values()))}: {p['short']} / {p['long']}, mean warmup "
-                  f"{_steps(p['mean_warmup'][p['short']])} → {_steps(p['mean_warmup'][p['long']])} steps "
-                  f"(×{p['warmup_ratio'] or float('nan'):.1f}), end reasons {'/'.join(p['end_reasons'][p['short']])} "
-                  f"→ {'/'.join(p['end_reasons'][p['long']])}" for p in x["e_pairs"]) or "no pair in this set"))
-    line("families / long runs", lambda x: f"{', '.join(x['families'])} / {_list(x['long_tasks'])}")
-    return rows
-
-
-def _steps(x: float | None) -> str:
-    return "–" if x is None else f"{x:.0f}"
-
-
-def cells_table(view: dict[str, Any], set_name: str) -> list[str]:
-    rows = ["| task | T | LR | oracle W | gap to oracle | vs HF 10 % | seed spread | D/S | warmup (end) | LR reached |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in view["cells"]:
-        if r["set"] != set_name:
-            continue
-        ends = ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in zip(r["warmup_steps"], r["end_reasons"]))
-        reached = ", ".join("–" if x is None else f"{x:.2g}" for x in r["lr_reached"])
-        hf = "–" if r["gap_hf_pct"] is None else f"{r['gap_hf_pct']:+.1f} %"
-        rows.append(f"| {r['task']} | {r['T']} | {r['lr']:g} | {r['oracle_W']} | {r['gap_pct']:+.1f} % ({r['class']}) "
-                    f"| {hf} | ±{r['spread_pct']:.1f} % | {r['n_diverged']}/{r['n_stuck']} | {ends} | {reached} |")
-    return rows
-
-
-def best_table(view: dict[str, Any], set_name: str) -> list[str]:
-    rows = ["| task | best fixed (LR, W) | gap at that LR | adaptive's own best LR: gap |", "|---|---|---|---|"]
-    for b in view["best_lr"]:
-        if b["set"] != set_name:
-            continue
-        at = "–" if b["gap_at_best_lr_pct"] is None else f"{b['gap_at_best_lr_pct']:+.1f} %"
-        rows.append(f"| {b['task']} | {b['best_lr']:g}, `{b['best_arm']}` | {at} | {b['own_best_lr']:g}: "
-                    f"{b['gap_own_best_pct']:+.1f} % |")
-    return rows
-
-
-def markdown(sets: dict[str, Any]) -> list[str]:
-    """The held-out sections of a report: per adaptive row, the targets and the cells of each set."""
-    lines: list[str] = []
-    for label, view in sets.items():
-        lines += ["", f"## Held-out split: `{label}`, test set beside tuning set", "",
-                  "Split: `docs/benchmark/split.json`. Targets of issue 17; D/S = diverged/stuck runs; warmup: "
-                  "`warmup_end_step` per seed and its end reason; LR reached = `peak_fraction` × peak LR.", ""]
-        lines += targets_table(view)
-        for s in SETS:
-            if any(r["set"] == s for r in view["cells"]):
-                lines += ["", f"### `{label}`: {s} set, per cell", ""] + cells_table(view, s)
-                lines += ["", f"### `{label}`: {s} set, at each task's best LR", ""] + best_table(view, s)
-    return lines

@@ -8,7 +8,8 @@ Every task module in :mod:`warmup_bench.tasks` exposes the same small interface:
   ``{"decay": "cosine", "min_lr_ratio": 0.1}``);
 * ``lrs(mode) -> list[float]``: the peak LRs of the sweep;
 * ``describe(cfg) -> str``: one line, built from ``cfg``, for the reports;
-* ``run(arm, lr, seed, cfg, device) -> dict``: one training run; returns a record made by :func:`make_record`.
+* ``run(arm, lr, seed, cfg, device) -> dict``: one training run; returns a record made by
+  :func:`warmup_bench.results.make_record`.
 
 Every scheduler is built through the public API after ``import hf_warmup``::
 
@@ -37,6 +38,8 @@ KINDS: tuple[str, ...] = (
     "autowu",
     "adaptive_warmup",
 )
+#: Arm kinds that decide their own warmup length (their end steps are reported).
+ADAPTIVE_KINDS: tuple[str, ...] = ("adaptive_warmup", "autowu")
 UNTUNED: tuple[str, ...] = ("untuned_linear_warmup", "untuned_exponential_warmup", "radam_warmup")
 #: HF ``linear``: warmup over this fraction of T, then its own linear decay to 0 (not the task's decay).
 HF_LINEAR_FRACTION = 0.1
@@ -182,45 +185,3 @@ def scheduler_info(scheduler: Any, request: SchedulerRequest, beta2: float) -> d
     if name in UNTUNED:
         return {"warmup_steps": untuned_steps(beta2)}
     return {"warmup_steps": request.num_warmup_steps}
-
-
-def make_record(
-    *, eval_loss: float | None, initial_loss: float, stuck_level: float | None, lr_trace: list[list[float]],
-    train_losses: list[list[float]], info: dict[str, Any], seconds: float, steps_done: int, error: str | None,
-    metrics: dict[str, Any] | None = None, final_train_loss: float | None = None,
-) -> dict[str, Any]:
-    """A run's record: the main metric (eval loss, lower is better), divergence and stuck flags, traces.
-
-    * **diverged**: an error, a non-finite eval or train loss, or a final train loss above the initial loss;
-    * **stuck**: finite but no better than ``stuck_level`` (the task's trivial predictor, e.g. a unigram model
-      for a character LM or the class prior for a classifier);
-    * **scored_eval_loss**: what means and gaps use: the eval loss, or for a diverged run
-      ``max(eval loss, initial loss)`` (the initial loss if not finite): penalised, never NaN.
-    """
-    finite_eval = eval_loss is not None and math.isfinite(eval_loss)
-    diverged = (
-        error is not None
-        or not finite_eval
-        or (final_train_loss is not None and (not math.isfinite(final_train_loss) or final_train_loss > initial_loss))
-    )
-    scored = eval_loss if finite_eval else initial_loss
-    if diverged:
-        scored = max(scored, initial_loss)  # type: ignore[type-var]
-    stuck = (not diverged) and stuck_level is not None and finite_eval and eval_loss >= stuck_level  # type: ignore[operator]
-    return {
-        "status": "done",
-        "eval_loss": eval_loss if finite_eval else None,
-        "scored_eval_loss": float(scored),  # type: ignore[arg-type]
-        "initial_loss": initial_loss,
-        "final_train_loss": final_train_loss if final_train_loss is None or math.isfinite(final_train_loss) else None,
-        "stuck_level": stuck_level,
-        "diverged": bool(diverged),
-        "stuck": bool(stuck),
-        "error": error,
-        "metrics": metrics or {},
-        "seconds": round(seconds, 3),
-        "steps_done": steps_done,
-        "lr_trace": lr_trace,
-        "train_loss_trace": train_losses,
-        **info,
-    }

@@ -33,14 +33,16 @@ import difflib
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from warmup_bench import ROOT
-from warmup_bench.heldout import best_table, targets_table
+from warmup_bench import ROOT, heldout
+from warmup_bench.aggregate import PEERS, WITHIN_PCT
+from warmup_bench.protocol import ADAPTIVE_KINDS
 from warmup_bench.provenance import stale_note
+from warmup_bench.results import cell_key, lr_key
 
 BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.DOTALL)
 Renderer = Callable[[Path], str]
@@ -162,6 +164,233 @@ def controls(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def by_model(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["model"]: r for r in rows}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the tables of a sweep: summary.md (scripts/benchmark_warmup.py), the terminal table, the held-out view
+# ---------------------------------------------------------------------------------------------------------------
+def _fmt_gap(c: dict[str, Any]) -> str:
+    if c.get("status") == "not_applicable":
+        return "n/a"
+    if "gap_pct" not in c:
+        return "–"
+    s = f"{c['gap_pct']:+.1f}%"
+    marks = ("D" * c.get("n_diverged", 0)) + ("S" * c.get("n_stuck", 0))
+    return s + (f" {marks}" if marks else "")
+
+
+def _fmt_steps(c: dict[str, Any]) -> str:
+    steps = c.get("warmup_steps") or []
+    reasons = c.get("end_reasons") or []
+    fractions = c.get("peak_fractions") or []
+    parts = []
+    for i, s in enumerate(steps):
+        r = reasons[i] if i < len(reasons) else None
+        tag = {"max_warmup_steps": "*", None: ""}.get(r, "" if r in ("stable", "loss_minimum") else f"({r})")
+        if r == "edge":
+            frac = fractions[i] if i < len(fractions) else None
+            tag = f"^{frac:.2f}" if isinstance(frac, (int, float)) else "^"
+        parts.append(("–" if s is None else f"{s}") + tag)
+    return ", ".join(parts) if parts else "–"
+
+
+def terminal_table(summary: dict[str, Any]) -> str:
+    """One table over all tasks: rows = arms, columns = (task, LR), values = gap to the oracle."""
+    meta = summary["meta"]
+    cols = [(t, lr) for t in meta["tasks"] for lr in meta["tasks"][t]["lrs"]]
+    head = ["arm"] + [f"{t}@{lr_key(lr)}" for t, lr in cols]
+    rows = [head]
+    for arm in meta["arms"]:
+        rows.append([arm["label"]] + [_fmt_gap(summary["cells"][t][cell_key(lr, arm["label"])]) for t, lr in cols])
+    rows.append(["oracle W (steps)"] + [
+        str(summary["oracle"][t].get(lr_key(lr), {}).get("warmup_steps", "–")) for t, lr in cols])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(["gap of the mean eval loss to the per-cell oracle (D = diverged run, S = stuck run):", *lines])
+
+
+def _md_table(rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    out += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return out
+
+
+def sweep_markdown(summary: dict[str, Any]) -> str:
+    """``summary.md`` of a sweep: settings, tasks, the gaps to the oracle, per-task tables, the held-out view."""
+    meta = summary["meta"]
+    tasks = list(meta["tasks"])
+    arms = meta["arms"]
+    grid = ", ".join(f"{100 * f:g}" for f in meta["grid"])
+    n_done = sum(1 for r in summary["runs"] if r["status"] == "done")
+    total_s = sum(v["total_seconds"] for v in summary["timing"].values())
+    total_cpu = sum(v["total_cpu_seconds"] for v in summary["timing"].values())
+    lines = [
+        f"# Warmup benchmark ({meta['mode']} mode)",
+        "",
+        f"Command: `{meta['command']}`  ",
+        f"Machine: {meta['machine']}; device {meta['device']}; {meta['jobs']} job(s) × {meta['threads']} torch "
+        f"thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of wall time and "
+        f"{total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ the wall time on "
+        f"an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
+        f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. hf_warmup source hash {meta['code']['hf_warmup']}.",
+        "",
+        "Cell value: the mean over seeds of the final held-out eval loss (a diverged run counts with "
+        "max(eval loss, initial loss)). **Oracle**: per (task, LR), the best `linear_warmup` over W ∈ {"
+        f"{grid}}} % of T (W = 0 is `no_warmup`). Gap = (arm − oracle) / oracle; negative = better than the "
+        "oracle. `hf_linear(10%)` is transformers' `linear` (its own linear decay to 0); every other arm uses "
+        "the task's decay. D = a diverged run, S = a stuck run (no better than the trivial predictor). n/a: "
+        "the β2-derived warmups need 2/(1−β2) < T.",
+        "",
+        "## Tasks",
+        "",
+    ]
+    for t in tasks:
+        tm = summary["timing"][t]
+        per = (f"{tm['mean_seconds']:.1f} s wall / {tm['mean_cpu_seconds'] or 0:.1f} s CPU per run"
+               if tm["mean_seconds"] else "no runs")
+        lines.append(f"- `{t}`: {meta['tasks'][t]['describe']}; LRs {', '.join(map(lr_key, meta['tasks'][t]['lrs']))}"
+                     f"; {tm['runs']} runs, {per}.")
+    lines += ["", "## Summary over all tasks (gap to the per-cell oracle)", ""]
+    cols = [(t, lr) for t in tasks for lr in meta["tasks"][t]["lrs"]]
+    rows = [["arm"] + [f"{t} {lr_key(lr)}" for t, lr in cols]]
+    for arm in arms:
+        rows.append([f"`{arm['label']}`"] + [_fmt_gap(summary["cells"][t][cell_key(lr, arm["label"])])
+                                             for t, lr in cols])
+    rows.append(["oracle W (steps)"] + [str(summary["oracle"][t].get(lr_key(lr), {}).get("warmup_steps", "–"))
+                                        for t, lr in cols])
+    for arm in arms:
+        if arm["kind"] in ADAPTIVE_KINDS:
+            rows.append([f"`{arm['label']}` end step"] + [
+                _fmt_steps(summary["cells"][t][cell_key(lr, arm["label"])]) for t, lr in cols])
+    lines += _md_table(rows)
+    lines += ["", "End steps: one per seed; `*` = ended at its bound (`max_warmup_steps`), otherwise by its rule "
+              "(adaptive: its own `end_reason`; autowu: the loss test); `^f` = adaptive ended at the edge, and its "
+              "decay started from f × the peak LR.", "",
+              "## Per task: adaptive rows against the oracle and the β2-derived peers", "",
+              f"Peers: the best of {' and '.join(f'`{p}`' for p in PEERS)} per cell (cells where neither applies are "
+              f"not counted). Within: cells with gap ≤ {WITHIN_PCT:g} %.", ""]
+    rows = [["task", "arm", "max gap", "mean gap", f"within {WITHIN_PCT:g}%", "wins vs peers", "diverged", "stuck"]]
+    for t in tasks:
+        for arm in arms:
+            if arm["kind"] not in ADAPTIVE_KINDS and arm["label"] not in PEERS and arm["kind"] != "hf_linear" \
+                    and arm["label"] != "no_warmup":
+                continue
+            s = summary["summary"][t][arm["label"]]
+            if s["n_cells"] == 0:
+                rows.append([t, f"`{arm['label']}`", "n/a", "n/a", "n/a", "n/a", "–", "–"])
+                continue
+            wins = (f"{s['wins_vs_peers']}/{s['cells_vs_peers']}" if "wins_vs_peers" in s and s["cells_vs_peers"]
+                    else "n/a" if "wins_vs_peers" in s else "")
+            rows.append([t, f"`{arm['label']}`", f"{s['max_gap_pct']:+.1f}%", f"{s['mean_gap_pct']:+.1f}%",
+                         f"{s['within_1pct']}/{s['n_cells']}", wins, str(s["n_diverged"]), str(s["n_stuck"])])
+    lines += _md_table(rows)
+    for t in tasks:
+        lines += ["", f"## `{t}`", "", meta["tasks"][t]["describe"] + ".", ""]
+        lrs = meta["tasks"][t]["lrs"]
+        rows = [["arm"] + [f"lr {lr_key(lr)}" for lr in lrs]]
+        for arm in arms:
+            cells = [summary["cells"][t][cell_key(lr, arm["label"])] for lr in lrs]
+            txt = []
+            for c in cells:
+                if c.get("status") == "not_applicable":
+                    txt.append("n/a")
+                elif c.get("mean") is None:
+                    txt.append("–")
+                else:
+                    extra = "".join(f", {k} {v:.3f}" for k, v in c["metrics"].items())
+                    txt.append(f"{c['mean']:.4f} ± {c['std']:.4f} ({_fmt_gap(c)}{extra}) W {_fmt_steps(c)}")
+            rows.append([f"`{arm['label']}`"] + txt)
+        rows.append(["oracle"] + [f"`{summary['oracle'][t][lr_key(lr)]['arm']}`" if lr_key(lr) in summary["oracle"][t]
+                                  else "–" for lr in lrs])
+        lines += ["Cell: mean ± std over seeds (gap to the oracle; other metrics), W = warmup length used per seed.",
+                  ""]
+        lines += _md_table(rows)
+    lines += heldout_markdown(summary["sets"])
+    lines += ["", "Picture: `warmup_vs_lr.png` (top: warmup length against the peak LR, adaptive rows per seed and "
+              "the oracle's W; bottom: LR/peak along training, seed 0, adaptive (solid) and oracle (dashed)).", ""]
+    return "\n".join(lines)
+
+
+def _yes(flag: bool) -> str:
+    return "**met**" if flag else "**missed**"
+
+
+def _list(xs: Sequence[str]) -> str:
+    return ", ".join(xs) if xs else "none"
+
+
+def targets_table(view: dict[str, Any]) -> list[str]:
+    """The targets, test set beside tuning set."""
+    t = view["targets"]
+    cols = [s for s in heldout.SETS if t[s]["cells"]]
+    head = "| target | " + " | ".join(f"{s} set ({len(t[s]['tasks'])} tasks, {t[s]['cells']} cells)" for s in cols)
+    rows = [head + " |", "|---" + "|---" * len(cols) + "|"]
+
+    def line(name: str, fn: Any) -> None:
+        rows.append(f"| {name} | " + " | ".join(fn(t[s]) for s in cols) + " |")
+
+    line("cells within ±1 % / >1 % better / >1 % worse than the oracle",
+         lambda x: f"{x['classes']['within']} / {x['classes']['better']} / {x['classes']['worse']}")
+    line("(a) never stuck/diverged where a fixed warmup trains",
+         lambda x: f"{_yes(x['a_met'])} (violations: {_list(x['a_violations'])})")
+    line("(b) never >1 % worse than HF `linear` 10 %",
+         lambda x: f"{_yes(x['b_met'])} (violations: {_list(x['b_violations'])})")
+    line("(c) ≥ 80 % of cells within 1 % of the oracle or better",
+         lambda x: f"{_yes(x['c_met'])} ({100 * (x['c_share'] or 0):.0f} %)")
+    line("(d) at each task's best LR, within 1 % of the best fixed (LR, W)",
+         lambda x: f"{_yes(x['d_met'])} ({len(x['d_met_tasks'])}/{x['d_tasks']} tasks)")
+    line("(e) the same task at T and 10·T: (a)–(c) at both", lambda x: (
+        "; ".join(f"{_yes(all(p['abc_met'].values()))}: {p['short']} / {p['long']}, mean warmup "
+                  f"{_steps(p['mean_warmup'][p['short']])} → {_steps(p['mean_warmup'][p['long']])} steps "
+                  f"(×{p['warmup_ratio'] or float('nan'):.1f}), end reasons {'/'.join(p['end_reasons'][p['short']])} "
+                  f"→ {'/'.join(p['end_reasons'][p['long']])}" for p in x["e_pairs"]) or "no pair in this set"))
+    line("families / long runs", lambda x: f"{', '.join(x['families'])} / {_list(x['long_tasks'])}")
+    return rows
+
+
+def _steps(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0f}"
+
+
+def cells_table(view: dict[str, Any], set_name: str) -> list[str]:
+    rows = ["| task | T | LR | oracle W | gap to oracle | vs HF 10 % | seed spread | D/S | warmup (end) | LR reached |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in view["cells"]:
+        if r["set"] != set_name:
+            continue
+        ends = ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in zip(r["warmup_steps"], r["end_reasons"]))
+        reached = ", ".join("–" if x is None else f"{x:.2g}" for x in r["lr_reached"])
+        hf = "–" if r["gap_hf_pct"] is None else f"{r['gap_hf_pct']:+.1f} %"
+        rows.append(f"| {r['task']} | {r['T']} | {r['lr']:g} | {r['oracle_W']} | {r['gap_pct']:+.1f} % ({r['class']}) "
+                    f"| {hf} | ±{r['spread_pct']:.1f} % | {r['n_diverged']}/{r['n_stuck']} | {ends} | {reached} |")
+    return rows
+
+
+def best_table(view: dict[str, Any], set_name: str) -> list[str]:
+    rows = ["| task | best fixed (LR, W) | gap at that LR | adaptive's own best LR: gap |", "|---|---|---|---|"]
+    for b in view["best_lr"]:
+        if b["set"] != set_name:
+            continue
+        at = "–" if b["gap_at_best_lr_pct"] is None else f"{b['gap_at_best_lr_pct']:+.1f} %"
+        rows.append(f"| {b['task']} | {b['best_lr']:g}, `{b['best_arm']}` | {at} | {b['own_best_lr']:g}: "
+                    f"{b['gap_own_best_pct']:+.1f} % |")
+    return rows
+
+
+def heldout_markdown(sets: dict[str, Any]) -> list[str]:
+    """The held-out sections of a report: per adaptive row, the targets and the cells of each set."""
+    lines: list[str] = []
+    for label, view in sets.items():
+        lines += ["", f"## Held-out split: `{label}`, test set beside tuning set", "",
+                  "Split: `docs/benchmark/split.json`. Targets of issue 17; D/S = diverged/stuck runs; warmup: "
+                  "`warmup_end_step` per seed and its end reason; LR reached = `peak_fraction` × peak LR.", ""]
+        lines += targets_table(view)
+        for s in heldout.SETS:
+            if any(r["set"] == s for r in view["cells"]):
+                lines += ["", f"### `{label}`: {s} set, per cell", ""] + cells_table(view, s)
+                lines += ["", f"### `{label}`: {s} set, at each task's best LR", ""] + best_table(view, s)
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------------------------

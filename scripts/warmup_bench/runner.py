@@ -47,7 +47,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from warmup_bench import provenance, report  # noqa: E402
+from warmup_bench import provenance, render, report  # noqa: E402
 from warmup_bench.protocol import (  # noqa: E402
     UNTUNED,
     Arm,
@@ -56,9 +56,16 @@ from warmup_bench.protocol import (  # noqa: E402
     not_applicable,
     scheduler_request,
 )
+from warmup_bench.results import (  # noqa: E402
+    RESULTS_VERSION,
+    digest_of_run,
+    merge_runs,
+    run_key_text,
+    runs_of_any_source,
+    save_json,
+)
 from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
-RESULTS_VERSION = 2
 GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.025, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
 SEEDS = {"smoke": 1, "quick": 2, "full": 3}
 ARM_NAMES = ("oracle", "no_warmup", "hf_linear", *UNTUNED, "autowu", "adaptive_warmup")
@@ -123,7 +130,7 @@ def run_key(task: Any, cfg: dict[str, Any], arm: Arm, lr: float, seed: int, devi
     elif arm.kind == "autowu":
         ident["code"] = hashes["autowu"]
     digest = hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return f"{task.NAME}|{arm.label}|lr={lr:g}|seed={seed}|{digest}"
+    return run_key_text(task.NAME, arm.label, lr, seed, digest)
 
 
 # -- execution ----------------------------------------------------------------------------------------------------
@@ -145,29 +152,6 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     record["wall_seconds"] = round(time.perf_counter() - started, 3)
     record["cpu_seconds"] = round(time.process_time() - cpu, 3)
     return record
-
-
-def save_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
-    tmp.replace(path)
-
-
-def runs_of_any_source(stored: dict[str, dict[str, Any]], keys: list[str],
-                       runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``runs`` plus, for each planned key without a finished record, a finished record of the same task, arm,
-    LR and seed made by another hf_warmup source (adaptive keys end with the source hash)."""
-    have = {k for k in keys if stored.get(k, {}).get("status") == "done"}
-    by_cell: dict[tuple[str, str, float, int], dict[str, Any]] = {}
-    for rec in stored.values():
-        if rec.get("status") == "done":
-            by_cell.setdefault((rec["task"], rec["arm"], rec["lr"], rec["seed"]), rec)
-    out = [r for r in runs if r.get("status") != "done" or r["key"] in have]
-    wanted = {k.rsplit("|", 1)[0] for k in keys if k not in have}
-    for rec in by_cell.values():
-        if rec["key"] not in have and rec["key"].rsplit("|", 1)[0] in wanted:
-            out.append(rec)
-    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -202,22 +186,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="first add the finished runs of these output directories to --output_dir's results.json "
                         "(sweeps split over several processes or machines; a run already finished here is kept)")
     return p.parse_args(argv)
-
-
-def merge_runs(store: dict[str, Any], sources: list[str]) -> int:
-    """Add every finished run of ``DIR/results.json`` (for each DIR in ``sources``) that ``store`` lacks."""
-    added = 0
-    for src in sources:
-        path = Path(src) / "results.json"
-        other = json.loads(path.read_text())
-        if other.get("version") != RESULTS_VERSION:
-            raise SystemExit(f"--merge_from: {path} has results version {other.get('version')}, "
-                             f"expected {RESULTS_VERSION}")
-        for key, rec in other["runs"].items():
-            if rec.get("status") == "done" and store["runs"].get(key, {}).get("status") != "done":
-                store["runs"][key] = rec
-                added += 1
-    return added
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,10 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = [store["runs"][k] for k in keys if k in store["runs"]]
     if args.report_only and args.any_source:
         runs = runs_of_any_source(store["runs"], keys, runs)
-        meta["sources_reported"] = sorted({r["key"].rsplit("|", 1)[-1] for r in runs if r.get("kind") ==
-                                           "adaptive_warmup"})
+        meta["sources_reported"] = sorted({digest_of_run(r["key"]) for r in runs
+                                           if r.get("kind") == "adaptive_warmup"})
     paths, summary = report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
-    print(report.terminal_table(summary))
+    print(render.terminal_table(summary))
     if args.docs_prefix:
         prefix = Path(args.docs_prefix)
         prefix.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ from typing import Any
 
 import torch
 
-from ..protocol import SchedulerRequest, build_scheduler, make_record, scheduler_info
+from ..protocol import SchedulerRequest, build_scheduler, scheduler_info
+from ..results import make_record
 
 
 def set_threads(threads: int | None) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from ..protocol import SchedulerRequest, build_scheduler, make_record, scheduler_info
+from ..protocol import SchedulerRequest, build_scheduler, scheduler_info
+from ..results import make_record
 
 #: Keys of ``Trainer.evaluate()`` that are timings, not metrics.
 TIMING_KEYS = ("runtime", "samples_per_second", "steps_per_second", "model_preparation_time")
@@ -40,7 +41,7 @@ def train(
     request: SchedulerRequest, cfg: dict[str, Any], lr: float, seed: int, device: str, stuck_level: float | None,
     compute_metrics: Callable[[Any], dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """``cfg["T"]`` Trainer steps at batch ``cfg["batch"]``; the record of :func:`protocol.make_record`.
+    """``cfg["T"]`` Trainer steps at batch ``cfg["batch"]``; the record of :func:`warmup_bench.results.make_record`.
 
     ``cfg`` holds ``T``, ``batch``, ``beta1``, ``beta2``, ``weight_decay`` and ``clip`` (the Trainer's
     ``max_grad_norm``). The eval loss is the Trainer's ``eval_loss``; ``compute_metrics``' values (prefixed
