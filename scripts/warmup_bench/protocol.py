@@ -1,15 +1,7 @@
-"""The contract between the benchmark runner and its tasks: arms, how each arm's scheduler is requested, records.
+"""The contract between the benchmark runner and its tasks: arms, how each arm's scheduler is requested, tasks.
 
-Every task module in :mod:`warmup_bench.tasks` exposes the same small interface:
-
-* ``NAME`` (str) and ``VERSION`` (int, bumped when the task's training changes, so old results turn stale);
-* ``config(mode) -> dict``: sizes and optimizer settings for ``mode`` in ``{"smoke", "quick", "full"}``; it
-  must hold ``T`` (optimizer steps), ``beta2`` and ``decay`` (the kwargs of the task's decay, e.g.
-  ``{"decay": "cosine", "min_lr_ratio": 0.1}``);
-* ``lrs(mode) -> list[float]``: the peak LRs of the sweep;
-* ``describe(cfg) -> str``: one line, built from ``cfg``, for the reports;
-* ``run(arm, lr, seed, cfg, device) -> dict``: one training run; returns a record made by
-  :func:`warmup_bench.results.make_record`.
+Every task module in :mod:`warmup_bench.tasks` is a :class:`Task` (``tasks.TASKS`` is typed so, and a type
+checker holds each module to it); most get ``config`` and ``lrs`` from a :class:`Sizes`.
 
 Every scheduler is built through the public API after ``import hf_warmup``::
 
@@ -23,10 +15,14 @@ measured. The adaptive scheduler is read as a black box through :func:`scheduler
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
+
+Mode = Literal["smoke", "quick", "full"]
+MODES: tuple[Mode, ...] = ("smoke", "quick", "full")
 
 #: Arm kinds, in report order.
 KINDS: tuple[str, ...] = (
@@ -67,6 +63,50 @@ class Arm:
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "kind": self.kind, "fraction": self.fraction, "in_grid": self.in_grid,
                 "kwargs": self.kwargs_dict}
+
+
+class Task(Protocol):
+    """A benchmark task: one module of :mod:`warmup_bench.tasks`.
+
+    ``VERSION`` is bumped when the task's training changes, so that old results turn stale. ``config(mode)``
+    holds ``T`` (optimizer steps), ``beta2`` and ``decay`` (the kwargs of the task's decay, e.g.
+    ``{"decay": "cosine", "min_lr_ratio": 0.1}``); ``describe(cfg)`` is one line for the reports; ``run`` is one
+    training run and returns a record made by :func:`warmup_bench.results.make_record`.
+    """
+
+    NAME: str
+    VERSION: int
+
+    def config(self, mode: str) -> dict[str, Any]: ...
+
+    def lrs(self, mode: str) -> list[float]: ...
+
+    def describe(self, cfg: dict[str, Any]) -> str: ...
+
+    def run(self, arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """A task's ``config(mode)`` (``base`` updated by ``modes.get(mode)``) and ``lrs(mode)`` (the sweep's peak
+    LRs), for ``mode`` in :data:`MODES`."""
+
+    base: dict[str, Any]
+    modes: dict[str, dict[str, Any]]
+    peak_lrs: dict[str, list[float]]
+
+    def config(self, mode: str) -> dict[str, Any]:
+        _check_mode(mode)
+        return copy.deepcopy({**self.base, **self.modes.get(mode, {})})
+
+    def lrs(self, mode: str) -> list[float]:
+        _check_mode(mode)
+        return list(self.peak_lrs[mode])
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}; expected one of {', '.join(MODES)}")
 
 
 def grid_label(fraction: float) -> str:

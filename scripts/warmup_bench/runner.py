@@ -51,6 +51,7 @@ from warmup_bench import provenance, render, report  # noqa: E402
 from warmup_bench.protocol import (  # noqa: E402
     UNTUNED,
     Arm,
+    Task,
     adaptive_label,
     grid_label,
     not_applicable,
@@ -119,7 +120,7 @@ def code_hashes() -> dict[str, str]:
             "autowu": source_hash([Path(__file__).resolve().parent / "autowu.py"])}
 
 
-def run_key(task: Any, cfg: dict[str, Any], arm: Arm, lr: float, seed: int, device: str,
+def run_key(task: Task, cfg: dict[str, Any], arm: Arm, lr: float, seed: int, device: str,
             hashes: dict[str, str]) -> str:
     """A readable prefix plus a hash of everything that defines the run (stale runs get a new key)."""
     request = scheduler_request(arm, cfg["T"], cfg["decay"]).to_json()

@@ -10,7 +10,6 @@ better than the class prior. A test task.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..protocol import Arm, scheduler_request
+from ..protocol import Arm, Sizes, scheduler_request
 from ..text import verses
 from .loop import train
 
@@ -40,12 +39,8 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [3e-3], "quick": [1e-3, 3e-3], "full": [3e-4, 1e-3, 3e-3, 1e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:

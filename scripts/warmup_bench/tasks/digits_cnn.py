@@ -7,13 +7,12 @@ task; ``digits_cnn_long`` is the same task at 10·T.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..protocol import Arm
+from ..protocol import Arm, Sizes
 from .digits import run_classifier
 
 NAME = "digits_cnn"
@@ -25,12 +24,8 @@ _MODES: dict[str, dict[str, Any]] = {"smoke": dict(T=30, channels=(8, 8, 8), hid
 _LRS = {"smoke": [3e-3], "quick": [3e-3, 1e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:

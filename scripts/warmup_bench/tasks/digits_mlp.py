@@ -6,13 +6,12 @@ Adam with β2 0.999 (the default), no weight decay, no clipping, cosine decay to
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..protocol import Arm
+from ..protocol import Arm, Sizes
 from .digits import run_classifier
 
 NAME = "digits_mlp"
@@ -24,12 +23,8 @@ _MODES: dict[str, dict[str, Any]] = {"smoke": dict(T=30, width=32, depth=2), "qu
 _LRS = {"smoke": [1e-2], "quick": [1e-2, 3e-2], "full": [3e-3, 1e-2, 3e-2, 6e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:

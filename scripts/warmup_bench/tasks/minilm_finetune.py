@@ -9,7 +9,6 @@ Main metric: held-out eval loss; accuracy beside. Needs ``pip install --no-deps 
 
 from __future__ import annotations
 
-import copy
 import csv
 import importlib.util
 from functools import lru_cache
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..protocol import Arm, scheduler_request
+from ..protocol import Arm, Sizes, scheduler_request
 from . import trainer_loop
 
 NAME = "minilm_finetune"
@@ -36,12 +35,8 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [1e-4], "quick": [1e-4, 1e-3], "full": [3e-5, 1e-4, 3e-4, 1e-3]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:

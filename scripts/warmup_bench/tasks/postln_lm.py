@@ -7,12 +7,11 @@ no gradient clipping, cosine decay to 0, on a slice of the KJV text from its beg
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 
-from ..protocol import Arm, scheduler_request
+from ..protocol import Arm, Sizes, scheduler_request
 from . import charlm
 from .loop import train
 
@@ -31,12 +30,8 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [1e-2], "quick": [1e-2, 3e-2], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:

@@ -7,9 +7,9 @@ measured a run like it (the T-proportional bound did not hurt at 3,000 steps).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from ..protocol import Sizes
 from .postln_lm import describe, run
 
 NAME = "postln_long"
@@ -28,9 +28,5 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [1e-2], "quick": [1e-2, 3e-2], "full": [3e-3, 1e-2, 3e-2, 6e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs

@@ -8,12 +8,11 @@ the KJV text from its first quarter. A tuning task: the issue measured this case
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 
-from ..protocol import Arm, scheduler_request
+from ..protocol import Arm, Sizes, scheduler_request
 from . import charlm, trainer_loop
 
 NAME = "postln_trainer"
@@ -31,12 +30,8 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [1e-3], "quick": [1e-3, 3e-3], "full": [3e-4, 1e-3, 3e-3, 1e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:

@@ -8,9 +8,9 @@ to be a small fraction of T, which the T-proportional default bound cannot give.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from ..protocol import Sizes
 from .postln_lm import describe, run
 
 NAME = "prenorm_long"
@@ -30,9 +30,5 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [1e-2], "quick": [3e-3, 1e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs

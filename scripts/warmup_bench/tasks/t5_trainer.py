@@ -8,12 +8,11 @@ issue measured this case (the edge ended every run, within 1 % at one LR of thre
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 
-from ..protocol import Arm, scheduler_request
+from ..protocol import Arm, Sizes, scheduler_request
 from . import charlm, trainer_loop
 
 NAME = "t5_trainer"
@@ -32,12 +31,8 @@ _MODES: dict[str, dict[str, Any]] = {
 _LRS = {"smoke": [3e-3], "quick": [1e-3, 1e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
 
 
-def config(mode: str) -> dict[str, Any]:
-    return {**copy.deepcopy(_BASE), **_MODES[mode]}
-
-
-def lrs(mode: str) -> list[float]:
-    return list(_LRS[mode])
+SIZES = Sizes(_BASE, _MODES, _LRS)
+config, lrs = SIZES.config, SIZES.lrs
 
 
 def describe(cfg: dict[str, Any]) -> str:
