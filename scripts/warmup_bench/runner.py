@@ -66,6 +66,8 @@ from warmup_bench.results import (  # noqa: E402
     save_json,
 )
 from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
+from warmup_bench.text import ENV_VAR as TEXT_ENV_VAR  # noqa: E402
+from warmup_bench.text import set_text_path  # noqa: E402
 
 GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.025, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
 SEEDS = {"smoke": 1, "quick": 2, "full": 3}
@@ -140,8 +142,7 @@ def _init_worker(threads: int, text_path: str | None) -> None:
 
     if threads > 0:
         torch.set_num_threads(threads)
-    if text_path:
-        os.environ["HF_WARMUP_KJV"] = text_path
+    set_text_path(text_path)
 
 
 def execute(spec: dict[str, Any]) -> dict[str, Any]:
@@ -192,8 +193,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    if args.kjv_path:
-        os.environ["HF_WARMUP_KJV"] = str(Path(args.kjv_path).resolve())
+    set_text_path(args.kjv_path)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     for t in tasks:
         if t not in TASK_NAMES:
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         import multiprocessing as mp
 
         with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                                 initargs=(threads, os.environ.get("HF_WARMUP_KJV"))) as pool:
+                                 initargs=(threads, os.environ.get(TEXT_ENV_VAR))) as pool:
             futures = {pool.submit(execute, spec): (key, spec) for key, spec in plan}
             for fut in as_completed(futures):
                 key, spec = futures[fut]

