@@ -196,7 +196,7 @@ def _fake_benchmark(folder: Path) -> Path:
             "0.01|adaptive_warmup": {**cell, "gap_pct": 0.25, "warmup_steps": [30, 40]},
             "0.03|adaptive_warmup": {**cell, "gap_pct": -0.5, "warmup_steps": [60, 70]}}},
     }
-    path = folder / "quick.json"
+    path = folder / "heldout_full_partial.json"
     path.write_text(json.dumps(data))
     return path
 

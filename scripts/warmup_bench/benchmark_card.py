@@ -1,10 +1,10 @@
 """A model-card section comparing warmup schedules, from the summary files of ``scripts/benchmark_warmup.py``.
 
-The benchmark suite writes ``docs/benchmark/<mode>.json`` (``meta``, ``cells``, ``summary``). A card's task is
+The benchmark suite writes ``docs/benchmark/<name>.json`` (``meta``, ``cells``, ``summary``; ``--docs_prefix``). A card's task is
 matched by keywords against each benchmark task's name and one-line description (``meta.tasks``); for every
 matching task the section shows the gap of each row's mean final eval loss to the per-cell oracle (the best
-fixed ``linear_warmup`` of the grid), per peak LR, plus the adaptive warmup's length. The full-mode file is
-preferred over the quick one when both have the task. With no matching task it says which tasks were
+fixed ``linear_warmup`` of the grid), per peak LR, plus the adaptive warmup's length. The files are read in the
+order of :data:`SUMMARY_FILES`; the first that has a task wins. With no matching task it says which tasks were
 benchmarked, or how to run the benchmark: no number is ever made up here.
 """
 
@@ -18,9 +18,10 @@ from typing import Any
 
 from warmup_bench.results import cell_key
 
-BENCHMARK_HINT = "run `python scripts/benchmark_warmup.py --quick --docs_prefix docs/benchmark/quick`"
-#: Summary files read, in order of preference (the first that has a task wins for that task).
-SUMMARY_FILES: tuple[str, ...] = ("full.json", "quick.json")
+#: Summary files read, in order of preference (the first that has a task wins for that task): full mode.
+SUMMARY_FILES: tuple[str, ...] = ("heldout_full_partial.json", "heldout_test_full.json")
+BENCHMARK_HINT = ("run `python scripts/benchmark_warmup.py --docs_prefix docs/benchmark/"
+                  f"{SUMMARY_FILES[0].removesuffix('.json')}` (docs/benchmark/README.md)")
 
 
 def _rel(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:

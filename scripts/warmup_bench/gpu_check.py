@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     command = " ".join(["python", *sys.argv]) if argv is None else " ".join(argv)
     res: dict[str, Any] = {
         "command": command,
-        "provenance": bo.stamp(command),  # which hf_warmup sources this run measured (scripts/provenance.py)
+        "provenance": bo.stamp(command),  # which hf_warmup sources this run measured
         "machine": bo.machine_info(torch.get_num_threads()),
         "cuda": cuda,
         "skipped": [],

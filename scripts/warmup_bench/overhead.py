@@ -30,7 +30,7 @@ Four measurements, all on the same machine and in the same run:
 
 The full mode times the full step at the default ``check_interval`` of a 300-step run (6) and of a 50-step run
 (1: a check, and one host sync, at every step), with one A/A control on the same model, and one check alone on
-three model sizes. Every results file records ``provenance`` (``scripts/provenance.py``: the command, the commit
+three model sizes. Every results file records ``provenance`` (:mod:`warmup_bench.provenance`: the command, the commit
 and the hash of each ``hf_warmup`` source), so a figure rendered from it says by itself when the code changed.
 
 Timings use one intra-op thread by default (``--threads``): on a shared 2-core machine two OpenMP threads get

@@ -12,13 +12,16 @@ repository root, read through :func:`load`. Each block names the files and the c
 reader can rerun them.
 
 **Stale figures say so by themselves.** Every results file a renderer reads through :func:`load` is noted, and
-the block starts with one line per file whose ``provenance`` (``scripts/provenance.py``: the commit and the hash
-of each ``hf_warmup`` source it measured; top level, or under ``meta`` for the benchmark) no longer matches the
+the block starts with one line per file whose ``provenance`` (:mod:`warmup_bench.provenance`: the commit and
+the hash of each ``hf_warmup`` source it measured; top level, or under ``meta`` for the benchmark) no longer matches the
 sources in the tree, e.g. "**Stale:** measured at commit `abc1234`; `hf_warmup/monitor.py` changed since.", or
 that records none. A renderer needs nothing for this.
 
     python scripts/render_figures.py            # rewrite every block in the docs
     python scripts/render_figures.py --check    # exit 1 and show a diff when a block is stale
+
+The markdown tables of a sweep (its ``summary.md``, the terminal table, the held-out view) are made here too, and
+the blocks reuse them: one place that writes benchmark numbers as text.
 
 ``tests/test_docs_figures.py`` asserts that every block equals what its renderer makes from the committed json.
 Adding a figure block (e.g. the benchmark tables): write one function ``render_NAME(root) -> str`` that reads the
@@ -320,15 +323,23 @@ def _list(xs: Sequence[str]) -> str:
     return ", ".join(xs) if xs else "none"
 
 
+def set_header(set_name: str, targets: dict[str, Any]) -> str:
+    """``test set (4 tasks, 32 cells)``."""
+    return f"{set_name} set ({len(targets['tasks'])} tasks, {targets['cells']} cells)"
+
+
 def targets_table(view: dict[str, Any]) -> list[str]:
-    """The targets, test set beside tuning set."""
+    """The targets of one adaptive row, test set beside tuning set (the sets the sweep has cells of)."""
     t = view["targets"]
-    cols = [s for s in heldout.SETS if t[s]["cells"]]
-    head = "| target | " + " | ".join(f"{s} set ({len(t[s]['tasks'])} tasks, {t[s]['cells']} cells)" for s in cols)
-    rows = [head + " |", "|---" + "|---" * len(cols) + "|"]
+    return targets_columns([(set_header(s, t[s]), t[s]) for s in heldout.SETS if t[s]["cells"]])
+
+
+def targets_columns(cols: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Targets (a)–(e), one column per ``(header, targets)`` (:func:`warmup_bench.heldout.targets`)."""
+    rows = ["| target | " + " | ".join(head for head, _ in cols) + " |", "|---" + "|---" * len(cols) + "|"]
 
     def line(name: str, fn: Any) -> None:
-        rows.append(f"| {name} | " + " | ".join(fn(t[s]) for s in cols) + " |")
+        rows.append(f"| {name} | " + " | ".join(fn(t) for _, t in cols) + " |")
 
     line("cells within ±1 % / >1 % better / >1 % worse than the oracle",
          lambda x: f"{x['classes']['within']} / {x['classes']['better']} / {x['classes']['worse']}")
@@ -651,88 +662,35 @@ def render_cards(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-BENCH_FILES = ("docs/benchmark/quick.json", "docs/benchmark/quick_v3.json", "docs/benchmark/quick_v2.json",
-               "docs/benchmark/quick_before.json", "docs/benchmark/full.json", "docs/benchmark/full_edge_v1.json",
-               "docs/benchmark/full_before_edge.json", "docs/benchmark/device_tuning.json")
-#: The full-mode row of the edge rule switched off (the ramp alone), run beside the default.
-NO_EDGE = "adaptive(coherence_threshold=0)"
-#: Reference rows of the full-mode table, beside adaptive_warmup.
-FULL_ROWS = ("linear_warmup(W=10%)", "hf_linear(10%)", "untuned_exponential_warmup", "radam_warmup", "autowu")
-GAP_HEAD = ["| max / mean gap | within 1 % | wins vs peers | diverged/stuck |", "|---|---|---|---|"]
+HELDOUT_TEST = "docs/benchmark/heldout_test_full.json"  # the test set in full mode: the headline
+HELDOUT_TUNING = "docs/benchmark/heldout_full_partial.json"  # full mode on tuning tasks (and two test tasks)
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, "docs/benchmark/heldout_test_edge_off.json",
+                 "docs/benchmark/heldout_bound.json")
+DEFAULT_ROW = "adaptive_warmup"
 
 
-def _gap_summary(row: dict[str, Any] | None) -> str:
-    if not row or not row.get("n_cells"):
-        return "n/a | n/a | n/a | –"
-    peers = f"{row['wins_vs_peers']}/{row['cells_vs_peers']}" if row.get("cells_vs_peers") else "n/a"
-    return (f"{row['max_gap_pct']:+.1f} % / {row['mean_gap_pct']:+.1f} % | {row['within_1pct']}/{row['n_cells']} | "
-            f"{peers} | {row['n_diverged']}/{row['n_stuck']}")
-
-
-def _lrs_per_task(meta: dict[str, Any]) -> str:
-    """How many peak LRs each task swept, from the results' own meta ("4", or "2–4" when they differ)."""
-    counts = sorted({len(t["lrs"]) for t in meta["tasks"].values()})
-    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-
-
-def _table(first: str, rows: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
-    head = [f"| {first} " + GAP_HEAD[0], "|---" + GAP_HEAD[1]]
-    return head + [f"| {name} | {_gap_summary(row)} |" for name, row in rows]
-
-
-@figure("benchmark")
-def render_benchmark(root: Path) -> str:
-    """Per task: adaptive_warmup's gaps to the oracle in full mode beside its edge rule switched off, the edge
-    rule's first version (φ alone), its version before the edge rule and the fixed rules; its history in quick mode (the old rule, the redesign with checks
-    every 10 steps, checks every round(T/50), today); and the device tuning sweep."""
-    now, v3, v2, before, full, full_v1, full_before, tune = results = [load(root, f) for f in BENCH_FILES]
-    sources = [f"- `{f}`: `{res['meta']['command']}`" for f, res in zip(BENCH_FILES, results)]
-    fm = full["meta"]
-    lines = ["From the committed results (more in `docs/benchmark/README.md`):", *sources, "",
-             "Columns: max / mean gap of the mean final eval loss to the per-cell oracle, cells within 1 %, cells "
-             "better than the best of `untuned_exponential_warmup` and `radam_warmup` (where they apply), "
-             "diverged/stuck runs.", "",
-             f"**Full mode** ({len(fm['seeds'])} seeds, {_lrs_per_task(fm)} LRs per task, W grid "
-             f"{{{', '.join(f'{100 * g:g}' for g in fm['grid'])}}} % of T; {fm['machine']}, device {fm['device']}):", ""]
-    rows: list[tuple[str, dict[str, Any] | None]] = []
-    for task, summ in full["summary"].items():
-        rows += [(f"{task}: **`adaptive_warmup`**", summ.get("adaptive_warmup")),
-                 (f"{task}: `{NO_EDGE}`, the ramp alone", summ.get(NO_EDGE)),
-                 (f"{task}: `adaptive_warmup`, first edge rule (φ alone)",
-                  full_v1["summary"].get(task, {}).get("adaptive_warmup")),
-                 (f"{task}: `adaptive_warmup` before the edge rule",
-                  full_before["summary"].get(task, {}).get("adaptive_warmup"))]
-        rows += [(f"{task}: `{arm}`", summ.get(arm)) for arm in FULL_ROWS]
-    lines += _table("task: row", rows)
-    lines += ["", f"**Quick mode** ({len(now['meta']['seeds'])} seed, {_lrs_per_task(now['meta'])} LRs per task), "
-              "`adaptive_warmup` with its defaults of each version:", ""]
-    rows = []
-    for task in now["summary"]:
-        rows += [(f"{task}: before (old rule)", before["summary"].get(task, {}).get("adaptive_warmup")),
-                 (f"{task}: redesign, checks every 10 steps", v2["summary"].get(task, {}).get("adaptive_warmup")),
-                 (f"{task}: redesign, λ = 1", v2["summary"].get(task, {}).get("adaptive(decrease_weight=1.0)")),
-                 (f"{task}: checks every round(T/50)", v3["summary"].get(task, {}).get("adaptive_warmup")),
-                 (f"{task}: now (edge rule, R = 0.4·M)", now["summary"].get(task, {}).get("adaptive_warmup"))]
-    lines += _table("task: version", rows)
-    lines += ["", "Tuning sweep (`postln_lm`, full mode, 2 seeds, 4 LRs; the sweep's default had λ = 1 and checks "
-              "every 10 steps):", ""]
-    rows = []
-    for summ in tune["summary"].values():
-        for arm, row in summ.items():
-            if arm.startswith("adaptive"):
-                rows.append(("λ = 1 (the sweep's default)" if arm == "adaptive_warmup" else f"`{arm}`", row))
-    lines += _table("variant", rows)
-    return "\n".join(lines)
-
-
-HELDOUT_FILES = ("docs/benchmark/heldout_test_full.json", "docs/benchmark/heldout_quick.json",
-                 "docs/benchmark/heldout_full_partial.json")
+@figure("headline")
+def render_headline(root: Path) -> str:
+    """The README's headline: ``adaptive_warmup`` with its defaults, targets (a)–(e) on the test set (its full-mode
+    file) beside the tuning set (the full-mode file of the tuning tasks)."""
+    test, tuning = load(root, HELDOUT_TEST), load(root, HELDOUT_TUNING)
+    cols = [(f"{set_header(name, t)}: `{Path(rel).name}`", t) for name, rel, t in (
+        ("test", HELDOUT_TEST, test["sets"][DEFAULT_ROW]["targets"]["test"]),
+        ("tuning", HELDOUT_TUNING, tuning["sets"][DEFAULT_ROW]["targets"]["tuning"]))]
+    meta = test["meta"]
+    return "\n".join([
+        f"`{DEFAULT_ROW}` with its defaults against the per-LR oracle (the best fixed `linear_warmup` of the W grid "
+        f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T) and HF `linear` 10 %, full mode, seeds "
+        f"{', '.join(map(str, meta['seeds']))}; every cell and the method: "
+        "[`docs/benchmark/`](docs/benchmark/README.md). Results files and the commands that wrote them:", "",
+        *(f"- `{rel}`: `{res['meta']['command']}`" for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
+        "", *targets_columns(cols)])
 
 
 @figure("heldout")
 def render_heldout(root: Path) -> str:
-    """The held-out suite (issue 17): per results file and adaptive row, targets (a)–(e) on the test set beside
-    the tuning set, and each task at its best LR."""
+    """docs/benchmark/README.md: per held-out results file and adaptive row, targets (a)–(e) on the test set
+    beside the tuning set, and each task at its best LR."""
     lines: list[str] = []
     for rel in HELDOUT_FILES:
         res = load(root, rel)

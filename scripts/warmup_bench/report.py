@@ -106,7 +106,7 @@ def write_reports(out: Path, runs: Sequence[dict[str, Any]], meta: dict[str, Any
                   provenance: dict[str, Any] | None = None) -> tuple[dict[str, Path], dict]:
     """Write ``summary.json``, ``summary.md``, ``warmup_vs_lr.png`` into ``out``; returns (paths, summary).
 
-    ``provenance`` (``scripts/provenance.py``'s stamp) becomes the summary's top-level ``provenance`` key."""
+    ``provenance`` (:func:`warmup_bench.provenance.stamp`) becomes the summary's top-level ``provenance`` key."""
     summary = {"provenance": provenance, **build_summary(runs, meta)}
     paths = {"json": out / "summary.json", "md": out / "summary.md", "png": out / "warmup_vs_lr.png"}
     paths["json"].write_text(json.dumps(summary, indent=1, default=str))

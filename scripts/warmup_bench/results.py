@@ -29,6 +29,12 @@ def cell_key(lr: float, label: str) -> str:
     return f"{lr_key(lr)}|{label}"
 
 
+def split_cell_key(key: str) -> tuple[float, str]:
+    """``"0.01|adaptive_warmup"`` -> ``(0.01, "adaptive_warmup")``: the inverse of :func:`cell_key`."""
+    lr, label = key.split("|", 1)
+    return float(lr), label
+
+
 def run_key_text(task: str, label: str, lr: float, seed: int, digest: str) -> str:
     """A run's key in the store: a readable prefix, then the digest of its definition."""
     return f"{task}|{label}|lr={lr:g}|seed={seed}|{digest}"

@@ -1,6 +1,6 @@
 """Bundled ``evaluate`` metric modules that work offline.
 
-``evaluate.load(CLASSIFICATION_METRIC)`` loads :mod:`hf_warmup.metrics.classification` from its file (no Hub
+``evaluate.load(CLASSIFICATION_METRIC)`` loads :mod:`warmup_bench.metrics.classification` from its file (no Hub
 access): accuracy and macro-F1 for single-label classification.
 """
 

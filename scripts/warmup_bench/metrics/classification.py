@@ -1,6 +1,6 @@
 """Accuracy and F1 for single-label classification, as an ``evaluate`` metric that needs no Hub access.
 
-Load it from its file: ``evaluate.load(hf_warmup.metrics.CLASSIFICATION_METRIC)``. The module imports only
+Load it from its file: ``evaluate.load(warmup_bench.metrics.CLASSIFICATION_METRIC)``. The module imports only
 ``evaluate``, ``datasets`` and ``numpy`` (``evaluate.load`` copies it into its module cache, so it must not
 import ``hf_warmup``).
 """
