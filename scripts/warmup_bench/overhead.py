@@ -698,15 +698,15 @@ def bench_memory(model_name: str, reps: int, threads: int, log: Callable[[str], 
     steps = 3 * check_interval + 1  # three checks (two of them compute a statistic)
     for rep in range(reps):
         for arm in ARMS:
-            cmd = [sys.executable, str(SCRIPTS / "bench_overhead.py"), "--memory-child", arm, "--memory-model", model_name,
-                   "--memory-steps", str(steps), "--threads", str(threads)]
+            cmd = [sys.executable, str(SCRIPTS / "bench_overhead.py"), "--memory-child", arm, "--memory-model",
+                   model_name, "--memory-steps", str(steps), "--threads", str(threads)]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800)
             line = next(ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY_RESULT "))
             row = json.loads(line[len("MEMORY_RESULT "):])
             row["rep"] = rep
             log(f"    {arm}: peak RSS while training {row['peak_rss_training_bytes'] / 2**20:.1f} MiB (after setup "
-                f"{(row['rss_after_setup_bytes'] or 0) / 2**20:.1f} MiB, whole process {row['peak_rss_bytes'] / 2**20:.1f}"
-                f" MiB), checks {row['checks']}")
+                f"{(row['rss_after_setup_bytes'] or 0) / 2**20:.1f} MiB, whole process "
+                f"{row['peak_rss_bytes'] / 2**20:.1f} MiB), checks {row['checks']}")
             rows.append(row)
             tick()
     return rows
@@ -879,8 +879,9 @@ def to_markdown(res: dict[str, Any]) -> str:
             q = c["paired_ratio_quantiles"]
             bold = "**" if clock == r["primary_clock"] else ""
             lines.append(
-                f"| {r['model']}{run_text(r)} | {r['params'] / 1e6:.2f} M | {r['batch']} x {r['seq']} | {r['trials']} x "
-                f"{r['steps_per_trial']} | {clock} | {_ms(c['linear_step_s'])} | {_ms(c['adaptive_step_s'])} | "
+                f"| {r['model']}{run_text(r)} | {r['params'] / 1e6:.2f} M | {r['batch']} x {r['seq']} | "
+                f"{r['trials']} x {r['steps_per_trial']} | {clock} | {_ms(c['linear_step_s'])} | "
+                f"{_ms(c['adaptive_step_s'])} | "
                 f"{bold}{c['paired_ratio_median']:.4f}{bold} [{q['q25']:.4f}, {q['q75']:.4f}] | "
                 f"{c['ratio_of_medians']:.4f} | {c['ratio_of_minimums']:.4f} | "
                 f"{r.get('component_estimate_ratio', float('nan')):.5f} | "
@@ -1029,7 +1030,8 @@ def profile_arms(spec: ModelSpec, steps: int, log: Callable[[str], None] = print
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="smaller models, fewer trials (1 minute on 2 idle cores, ~5 on busy ones)")
+    g.add_argument("--quick", action="store_true",
+                   help="smaller models, fewer trials (1 minute on 2 idle cores, ~5 on busy ones)")
     g.add_argument("--smoke", action="store_true", help="a tiny model, seconds (for the tests)")
     p.add_argument("--output_dir", "--output-dir", default=None, help="write <name>.json and <name>.md here")
     p.add_argument("--name", default=None, help="file stem (default: cpu_results / cpu_quick_results / ...)")
@@ -1047,7 +1049,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                    help="comma-separated models whose check alone is also timed (full mode: small-1.8M,llama-100M)")
     p.add_argument("--skip-memory", action="store_true", help="skip the child-process peak-memory measurement")
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar on stderr")
-    p.add_argument("--render", default=None, metavar="JSON", help="only recompute the verdicts and re-render the markdown of a results JSON")
+    p.add_argument("--render", default=None, metavar="JSON",
+                   help="only recompute the verdicts and re-render the markdown of a results JSON")
     p.add_argument("--memory-child", choices=("linear", "adaptive", "none"), help=argparse.SUPPRESS)
     p.add_argument("--memory-model", default=None, help=argparse.SUPPRESS)
     p.add_argument("--memory-steps", type=int, default=31, help=argparse.SUPPRESS)

@@ -236,7 +236,8 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
         f"thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of wall time and "
         f"{total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ the wall time on "
         f"an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
-        f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. hf_warmup source hash {meta['code']['hf_warmup']}.",
+        f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. "
+        f"hf_warmup source hash {meta['code']['hf_warmup']}.",
         "",
         "Cell value: the mean over seeds of the final held-out eval loss (a diverged run counts with "
         "max(eval loss, initial loss)). **Oracle**: per (task, LR), the best `linear_warmup` over W ∈ {"
@@ -578,12 +579,14 @@ def render_overhead_gpu(root: Path) -> str:
     return (f"From `{GPU_CHECK}` (`{g['command']}`; {g['machine']['gpu']}, torch {g['machine']['torch']}, "
             f"transformers {g['machine']['transformers']}): {f['model']} ({f['params'] / 1e9:.2f} B params), "
             f"{f['dtype'].removeprefix('torch.')}, {f['optimizer']}, batch {f['batch']} x {f['seq']}, a check every "
-            f"{f['check_interval']} steps. Full step, {f['primary_clock']} clock: `linear` {ms(f['linear_step_s'])} ms, "
+            f"{f['check_interval']} steps. Full step, {f['primary_clock']} clock: `linear` "
+            f"{ms(f['linear_step_s'])} ms, "
             f"median paired ratio adaptive / `linear` {ratio(f['paired_ratio_median'])} [{ratio(q['q25'])}, "
             f"{ratio(q['q75'])}] over {f['trials']} blocks (no A/A control in this run). One `check()` "
             f"{ms(m['check_s'])} ms against one `optimizer.step()` {ms(m['optimizer_step_s'])} ms: "
             f"{100 * per_step:.2g} % of a step at this interval. Host-device synchronisations inside "
-            f"`scheduler.step()`: {syncs['scheduler_syncs_per_check']:g} per check, {syncs['linear']['scheduler_syncs_total']} "
+            f"`scheduler.step()`: {syncs['scheduler_syncs_per_check']:g} per check, "
+            f"{syncs['linear']['scheduler_syncs_total']} "
             f"for `linear` (CUDA sync debug mode, {syncs['adaptive']['window_steps']} steps).")
 
 
@@ -592,7 +595,8 @@ def render_gpu_check(root: Path) -> str:
     g = load(root, GPU_CHECK_CPU)
     rk = g["ranks"]
     lines = [f"From `{GPU_CHECK_CPU}` (`{g['command']}`): `accelerate launch --multi_gpu --num_processes "
-             f"{rk['world_size']}` started {rk['world_size']} {rk['backend']} ranks ({'ok' if rk['ok'] else 'FAILED'}).",
+             f"{rk['world_size']}` started {rk['world_size']} {rk['backend']} ranks "
+             f"({'ok' if rk['ok'] else 'FAILED'}).",
              ""]
     for mode, r in rk["modes"].items():
         lines.append(f"- `{mode}`: {r['steps']} steps; LR identical on every rank at every step: {r['lr_identical']}; "

@@ -32,8 +32,8 @@ def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[
                             "total_cpu_seconds": sum(cpu)}
     compact = [
         {k: r.get(k) for k in ("task", "arm", "lr", "seed", "status", "eval_loss", "scored_eval_loss", "diverged",
-                               "stuck", "warmup_steps", "end_reason", "peak_fraction", "last_statistic", "metrics", "wall_seconds",
-                               "reason")}
+                               "stuck", "warmup_steps", "end_reason", "peak_fraction", "last_statistic", "metrics",
+                               "wall_seconds", "reason")}
         for r in runs
     ]
     sets = heldout.evaluate(agg, meta, heldout.load_split())

@@ -295,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     meta = {
-        "mode": mode, "command": "python scripts/benchmark_warmup.py " + " ".join(shlex.quote(a) for a in
-                                                                             (argv if argv is not None else sys.argv[1:])),
+        "mode": mode,
+        "command": "python scripts/benchmark_warmup.py " + " ".join(
+            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         "tasks": {t: {"describe": modules[t].describe(cfgs[t]), "cfg": cfgs[t], "lrs": lrs[t]} for t in tasks},
         "arms": [a.to_json() for a in arms], "seeds": seeds, "grid": grid, "device": args.device,
         "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",

@@ -65,5 +65,6 @@ def train(
         eval_loss=final["eval_loss"], initial_loss=initial["eval_loss"], stuck_level=stuck_level,
         lr_trace=lr_trace, train_losses=loss_trace, info=scheduler_info(scheduler, request, beta2),
         seconds=time.perf_counter() - started, steps_done=step, error=error, metrics=metrics,
-        final_train_loss=sum(recent) / len(recent) if recent and error is None else (None if error is None else float("nan")),
+        final_train_loss=(sum(recent) / len(recent) if recent and error is None
+                          else None if error is None else float("nan")),
     )
