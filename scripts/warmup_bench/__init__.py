@@ -16,6 +16,10 @@ on ``sys.path`` and call a ``main`` here:
 * shared by the workloads (``pretrain_lm.py``, ``finetune_classification.py``, ``make_cards.py``):
   :mod:`warmup_bench.text` (the KJV text), :mod:`warmup_bench.lm_task`, :mod:`warmup_bench.models`,
   :mod:`warmup_bench.model_card`, :mod:`warmup_bench.benchmark_card`, :mod:`warmup_bench.metrics`.
+
+The workloads stay user-like scripts in ``scripts/``, as does ``scripts/common.py`` (their arguments and
+end-of-run files, the same calls a user's script makes) and ``scripts/probe_signals.py`` (a one-off measurement
+of the optimizer state); they import what they share from here.
 """
 
 from pathlib import Path
