@@ -80,7 +80,8 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
                       attention_probs_dropout_prob=0.0, type_vocab_size=1, num_labels=len(PARTS), pad_token_id=PAD)
     torch.manual_seed(seed)
     model = BertForSequenceClassification(conf).to(device)
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
     opt = torch.optim.AdamW(

@@ -48,7 +48,8 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     conf = llama_config(data.vocab_size, cfg["hidden"], cfg["n_layer"], cfg["n_head"], cfg["intermediate"],
                         cfg["block"], tie=False)
     model = causal_lm(conf).to(device)
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in name else decay).append(p)
     opt = torch.optim.AdamW(
