@@ -121,8 +121,8 @@ def task_summary(cells: dict[str, dict[str, Any]], lrs: Sequence[float], arms: S
             wins = losses = 0
             for lr in lrs:
                 mine = cells[cell_key(lr, label)].get("mean")
-                peers = [cells.get(cell_key(lr, p), {}).get("mean") for p in PEERS]
-                peers = [p for p in peers if p is not None]
+                means = [cells.get(cell_key(lr, p), {}).get("mean") for p in PEERS]
+                peers = [m for m in means if m is not None]
                 if mine is None or not peers:
                     continue
                 if mine < min(peers):

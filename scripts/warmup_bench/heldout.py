@@ -120,12 +120,13 @@ def targets(rows: Sequence[dict[str, Any]], best: Sequence[dict[str, Any]], spli
         per = {name: [r for r in mine if r["task"] == name] for name in (short, task)}
         checks = {name: _abc(rs) for name, rs in per.items()}
         steps = {name: [s for r in rs for s in r["warmup_steps"] if s is not None] for name, rs in per.items()}
-        mean = {name: sum(v) / len(v) if v else None for name, v in steps.items()}
+        mean: dict[str, float | None] = {name: sum(v) / len(v) if v else None for name, v in steps.items()}
+        short_mean, long_mean = mean[short], mean[task]
         pairs.append({
             "short": short, "long": task, "factor": info.get("length_factor"),
             "abc_met": {name: c["a_met"] and c["b_met"] and c["c_met"] for name, c in checks.items()},
             "mean_warmup": mean,
-            "warmup_ratio": mean[task] / mean[short] if mean[short] and mean[task] is not None else None,
+            "warmup_ratio": long_mean / short_mean if short_mean and long_mean is not None else None,
             "end_reasons": {name: sorted({e for r in rs for e in r["end_reasons"] if e}) for name, rs in per.items()},
         })
     families = sorted({r["family"] for r in mine if r["family"]})

@@ -217,7 +217,7 @@ def make_arm(name: str, model: torch.nn.Module, make_optimizer: Callable[[Any], 
     return Arm(name, opt, sched, counter)
 
 
-OPTIMIZER_KWARGS = {"lr": 1e-3, "weight_decay": 0.01}
+OPTIMIZER_KWARGS: dict[str, Any] = {"lr": 1e-3, "weight_decay": 0.01}
 
 
 def default_optimizer(params: Any) -> torch.optim.Optimizer:
@@ -524,7 +524,7 @@ def bench_monitor(
     lin_opt = make_optimizer(model.parameters())
     lin_sched = build_scheduler("linear", lin_opt)
     lin_opt.step()
-    sched_times = {"adaptive": [], "linear": []}
+    sched_times: dict[str, list[float]] = {"adaptive": [], "linear": []}
     for _ in range(max(1, sched_reps // 20)):
         for name, s in (("linear", lin_sched), ("adaptive", sched)):
             t0 = _clock(clock)
@@ -665,7 +665,7 @@ def memory_child(arm: str, model_name: str, steps: int) -> dict[str, Any]:
     batches = make_batches(spec, 4)
     opt = default_optimizer(model.parameters())
     sched = None if arm == "none" else build_scheduler(arm, opt)
-    counter = CheckCounter(sched.monitor) if arm == "adaptive" else None
+    counter = CheckCounter(sched.monitor) if sched is not None and arm == "adaptive" else None
     gc.collect()
     peak_setup = _peak_rss_bytes()
     rss_setup = _proc_status_bytes("VmRSS")
@@ -1059,12 +1059,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         torch.set_num_threads(args.threads)
     if args.render:
         src = Path(args.render)
-        res = json.loads(src.read_text())
-        res["verdicts"] = verdicts(res)  # derived from the stored numbers only
-        res["noise_verdicts"] = noise_verdicts(res)
-        res["rendered_with"] = f"python scripts/bench_overhead.py --render {args.render}"
-        src.write_text(json.dumps(res, indent=2, default=str) + "\n")
-        md = to_markdown(res)
+        stored: dict[str, Any] = json.loads(src.read_text())
+        stored["verdicts"] = verdicts(stored)  # derived from the stored numbers only
+        stored["noise_verdicts"] = noise_verdicts(stored)
+        stored["rendered_with"] = f"python scripts/bench_overhead.py --render {args.render}"
+        src.write_text(json.dumps(stored, indent=2, default=str) + "\n")
+        md = to_markdown(stored)
         src.with_suffix(".md").write_text(md)
         print(md)
         return None
