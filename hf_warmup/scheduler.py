@@ -17,6 +17,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from .decays import Decay
+from .epochs import WARMUP_EPOCHS
 
 WarmupFn = Callable[[int], float]
 
@@ -93,3 +94,14 @@ class WarmupDecayLR(PlainStateLR):
 
     def _get_closed_form_lr(self) -> list[float]:
         return self.get_lr()
+
+    # A warmup length resolved from epochs (hf_warmup.epochs) is kept by a resumed run, whatever its steps per epoch.
+    def _extra_state(self) -> dict[str, Any]:
+        return {"config": self.config} if self.config.get(WARMUP_EPOCHS) is not None else {}
+
+    def _load_extra_state(self, state_dict: dict[str, Any]) -> None:
+        config = state_dict.get("config")
+        if config is None:
+            return
+        self.config = dict(config)
+        self.warmups = [w if w.length == n else w.shortened(n) for w, n in zip(self.warmups, config["warmup_length"])]

@@ -16,6 +16,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from .decays import DECAYS_NEEDING_ROOM, Decay
+from .epochs import EPOCH_OPTIONS, STEPS_PER_EPOCH, resolve_warmup_epochs
 from .options import DECAY_OPTIONS, START_FACTOR, WARMUP_FACTOR, Option, ScheduleConfigError, parse_kwargs
 from .scheduler import WarmupDecayLR
 from .warmups import ConstantWarmup, ExponentialWarmup, LinearWarmup, RAdamWarmup, untuned_length
@@ -143,7 +144,12 @@ SCHEDULES: dict[str, ScheduleSpec] = {}
 def _fixed(
     name: str, formula: str, options: Mapping[str, Option], warmup_needed: bool, uses_beta2: bool
 ) -> Callable[[Callable[..., list[Any]]], Callable[..., LRScheduler]]:
-    """Register a fixed schedule whose ``make_warmups(optimizer, W, opts)`` returns one warmup per group."""
+    """Register a fixed schedule whose ``make_warmups(optimizer, W, opts)`` returns one warmup per group.
+
+    A schedule with a ``W`` (not ``uses_beta2``) also takes it in epochs (:mod:`hf_warmup.epochs`).
+    """
+    if not uses_beta2:
+        options = {**options, **EPOCH_OPTIONS}
 
     def wrap(make_warmups: Callable[..., list[Any]]) -> Callable[..., LRScheduler]:
         def build(
@@ -153,6 +159,9 @@ def _fixed(
             **kwargs: Any,
         ) -> WarmupDecayLR:
             opts = parse_kwargs(name, kwargs, {**DECAY_OPTIONS, **options})
+            epochs = resolve_warmup_epochs(name, opts, {"warmup_steps": num_warmup_steps})
+            if epochs is not None:
+                num_warmup_steps = epochs.steps
             warmup_steps, total = check_steps(name, num_warmup_steps, num_training_steps, opts["decay"], warmup_needed)
             notes = []
             if uses_beta2 and warmup_steps > 0:
@@ -170,13 +179,15 @@ def _fixed(
                 "warmup_length": fitted,
                 "warmup_length_from": (
                     [f"β2={b:g}: round(2/(1-β2))" for b in group_beta2(optimizer, name)] if uses_beta2
-                    else ["num_warmup_steps"] * len(fitted)
+                    else [epochs.source if epochs else "num_warmup_steps"] * len(fitted)
                 ),
                 "requested_warmup_length": requested,
                 "fitted_to_num_training_steps": fitted != requested,
                 "num_training_steps": total,
                 **relevant_options(opts, {**DECAY_OPTIONS, **options}),
             }
+            if epochs is not None:
+                config[STEPS_PER_EPOCH] = epochs.steps_per_epoch
             return WarmupDecayLR(optimizer, warmups, make_decay(opts), total, name=name, config=config)
 
         build.__name__ = f"get_{name}_schedule"
