@@ -216,7 +216,8 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         hyperparameters=hp,
         warmup=report,
         extra_sections=[
-            common.benchmark_section(out_args.benchmark_dir, ("kjv", "char"), "the KJV character-level LM")],
+            common.benchmark_section(out_args.benchmark_dir, ("char lm", "char transformer lm"),
+                                     "the KJV character-level LM")],
         license_note=("The model weights and this card: Apache-2.0. The training text, the King James Bible "
                       "(1611/1769), is in the public domain (in the United Kingdom it remains under Crown patent)."),
         extra_tags=("text-generation", "causal-lm", "character-level", model_args.arch),
