@@ -1,4 +1,4 @@
-"""The "Warmup" section of a model card, and model cards written from a run's own results.
+"""The "Warmup" section of a model card.
 
 * :func:`warmup_section`: markdown for a report (:mod:`hf_warmup.report`): the schedule, when and why the
   warmup ended, and the picture; between two HTML comments, so that :func:`add_warmup_section` replaces it
@@ -7,8 +7,6 @@
   matter, metrics, hyperparameters);
 * :func:`update_trainer_card`: what ``import hf_warmup`` runs after ``Trainer.create_model_card()`` (and so
   after ``push_to_hub``), and what ``hf-warmup card OUTPUT_DIR`` runs.
-
-Complete cards written from a run's own results are in :mod:`hf_warmup.model_card`.
 """
 
 from __future__ import annotations

@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 
 from hf_warmup.card import SECTION_END, SECTION_START, add_warmup_section
-from hf_warmup.model_card import read_front_matter
 from hf_warmup.report import end_line, start_line
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from warmup_bench.model_card import read_front_matter  # noqa: E402
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
