@@ -66,15 +66,6 @@ def check_steps(
     return warmup, as_int("num_training_steps", num_training_steps, 1)
 
 
-def check_room(schedule: str, decay: str, total: int | None, decay_start: int, what: str) -> None:
-    """Decays that run from ``L`` to ``T`` need ``T > L``."""
-    if decay in DECAYS_NEEDING_ROOM and total is not None and total <= decay_start:
-        raise ScheduleConfigError(
-            f"{schedule}: num_training_steps={total} leaves no room for decay={decay!r}, which starts at "
-            f"{what}={decay_start}; expected num_training_steps > {decay_start} (or decay='constant')."
-        )
-
-
 class WarmupFitWarning(UserWarning):
     """A warmup shortened to fit ``num_training_steps``: the run goes on, as with transformers' ``linear``."""
 

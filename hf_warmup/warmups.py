@@ -1,7 +1,7 @@
 """Warmup factors ω(t): pure functions of the scheduler step ``t`` (0 at construction).
 
 Every warmup is a small frozen dataclass with ``__call__(t) -> float`` and ``length``, the step ``L`` at
-which the decay starts. ``f(t) = ω(t) · d(t)`` (see :mod:`hf_warmup.compose`). All factors lie in (0, 1]
+which the decay starts. ``f(t) = ω(t) · d(t)`` (see :class:`hf_warmup.WarmupDecayLR`). All factors lie in (0, 1]
 for ``t >= 0`` and never decrease.
 """
 
