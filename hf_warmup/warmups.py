@@ -135,3 +135,7 @@ class RAdamWarmup:
         rho = _radam_rho(n, self.beta2, rho_inf)
         r2 = (rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)
         return min(1.0, math.sqrt(r2))
+
+
+#: Any warmup factor: ``__call__(t)``, ``length`` and ``shortened(length)``.
+Warmup = LinearWarmup | ConstantWarmup | ExponentialWarmup | RAdamWarmup

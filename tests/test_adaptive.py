@@ -129,7 +129,7 @@ def test_lr_dependent_gradients_hold_the_ramp_until_they_settle() -> None:
     # the second half of the ramp, where the gradients grow, took at least three times as long as when calm
     calm_half = next(i for i, w in enumerate(calm) if w > 0.5)
     assert len(lrs) - half >= 3 * (len(calm) - calm_half)
-    assert sched.statistic_at_end is not None and sched.statistic_at_end <= sched.threshold
+    assert sched.statistic_at_end is not None and sched.statistic_at_end <= sched.policy.threshold
 
 
 def test_drifting_second_moments_keep_the_warmup_going() -> None:
