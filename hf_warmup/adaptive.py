@@ -255,7 +255,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
     def progress(self, t: int) -> float:
         """``r(t)`` from the knot at or before ``t``; after the end, ``r(L)`` (1 unless it ended at the edge)."""
         knots = self.ramp_knots
-        start, value, slope = knots[max(bisect.bisect_right(knots, t, key=lambda k: k[0]) - 1, 0)]
+        start, value, slope = knots[max(bisect.bisect_right(knots, t, key=lambda k: int(k[0])) - 1, 0)]
         return min(1.0, value + slope * (t - start))
 
     @property

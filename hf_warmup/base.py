@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from torch import Tensor
 from torch.optim.lr_scheduler import LRScheduler
 
 from .decays import DECAYS_NEEDING_ROOM
@@ -45,11 +46,11 @@ class WarmupScheduler(LRScheduler):
         """What the report shows of the warmup so far."""
         raise NotImplementedError
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
         t = max(self.last_epoch, 0)
         return [base * self.factor(t, g) for g, base in enumerate(self.base_lrs)]
 
-    def _get_closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
         return self.get_lr()
 
     def state_dict(self) -> dict[str, Any]:

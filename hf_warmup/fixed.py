@@ -190,9 +190,11 @@ def get_untuned_linear_warmup_schedule(
     ``untuned_linear_warmup`` (Ma & Yarats 2019): a linear warmup over ``round(2 / (1 - β2))`` steps, per param
     group, from its ``betas``; ``num_warmup_steps`` is ignored.
     """
-    return _build("untuned_linear_warmup", {},
-                  lambda opt, w, o: [LinearWarmup(untuned_length(b)) for b in group_beta2(opt, "untuned_linear_warmup")],
-                  optimizer, num_warmup_steps, num_training_steps, kwargs, uses_beta2=True)
+    def make(opt: Optimizer, w: int, o: Mapping[str, Any]) -> list[Warmup]:
+        return [LinearWarmup(untuned_length(b)) for b in group_beta2(opt, "untuned_linear_warmup")]
+
+    return _build("untuned_linear_warmup", {}, make, optimizer, num_warmup_steps, num_training_steps, kwargs,
+                  uses_beta2=True)
 
 
 def get_untuned_exponential_warmup_schedule(

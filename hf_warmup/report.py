@@ -201,8 +201,9 @@ def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
 def write_report(output_dir: str, report: dict[str, Any], plot: bool = True) -> dict[str, str | None]:
     """Write ``warmup.json`` and (with matplotlib) ``warmup.png`` to ``output_dir``; return their paths."""
     os.makedirs(output_dir, exist_ok=True)
-    paths: dict[str, str | None] = {"json": os.path.join(output_dir, REPORT_JSON), "png": None}
-    with open(paths["json"], "w") as fh:
+    report_json = os.path.join(output_dir, REPORT_JSON)
+    paths: dict[str, str | None] = {"json": report_json, "png": None}
+    with open(report_json, "w") as fh:
         json.dump(report, fh, indent=1)
     if plot:
         from .plotting import plot_report
