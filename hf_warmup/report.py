@@ -28,6 +28,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from .adaptive import ADAPTIVE_OPTIONS
@@ -109,7 +110,7 @@ def scheduler_result(scheduler: Any, args: Any = None, total: int | None = None)
         froms = config.get("warmup_length_from")
         if isinstance(froms, list):
             config["warmup_length_from"] = [src if f == "num_warmup_steps" else f for f in froms]
-    return WarmupResult(**{**result.__dict__, "config": json_safe(config)})
+    return replace(result, config=json_safe(config))
 
 
 def start_info(scheduler: Any, args: Any = None, total: int | None = None) -> dict[str, Any]:
