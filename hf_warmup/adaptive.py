@@ -24,6 +24,7 @@ from torch.optim import Optimizer
 
 from .base import WarmupScheduler, check_steps, fit_note, fitted_length, warn_once
 from .decays import Decay
+from .epochs import EPOCH_OPTIONS, resolve_warmup_epochs
 from .monitor import SecondMomentMonitor
 from .optim_state import beta2_hint
 from .options import (
@@ -97,6 +98,7 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "sample_size": Option(
         "int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE,
         doc="second-moment coordinates the monitor samples"),
+    **EPOCH_OPTIONS,  # warmup_epochs: the bound M in epochs (hf_warmup.epochs)
 }
 
 
@@ -345,7 +347,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
                    "sample_size": self.sample_size}
         return {
             "schedule": NAME,
-            **{key: current[key] for key in ADAPTIVE_OPTIONS},
+            **{key: current[key] for key in ADAPTIVE_OPTIONS if key not in EPOCH_OPTIONS},
             "decay": self.decay.kind,
             "min_lr_ratio": self.decay.min_lr_ratio,
             "num_training_steps": self.num_training_steps,
@@ -403,7 +405,8 @@ def get_adaptive_warmup_schedule(
     steps overshooting (coherence < coherence_threshold) while the second moments shrink (S < -shrink_threshold)
 
     ``adaptive_warmup`` with validated kwargs (:data:`ADAPTIVE_OPTIONS`); ``num_warmup_steps`` (HF's
-    ``warmup_steps``), if > 0, is the bound ``M``: the warmup is never longer.
+    ``warmup_steps``), if > 0, is the bound ``M``: the warmup is never longer. So is ``warmup_epochs``, in epochs
+    of the Trainer's optimizer steps (:mod:`hf_warmup.epochs`).
     """
     opts = parse_kwargs(NAME, kwargs, {**DECAY_OPTIONS, **ADAPTIVE_OPTIONS})
     warmup_steps, total = check_steps(NAME, num_warmup_steps, num_training_steps, opts["decay"],
@@ -415,7 +418,11 @@ def get_adaptive_warmup_schedule(
     provenance: dict[str, Any] = {"check_interval_from": interval_from}
     monitor = SecondMomentMonitor(optimizer, interval, opts["sample_size"])
     max_warmup = opts["max_warmup_steps"]
-    if max_warmup is None:
+    epochs = resolve_warmup_epochs(NAME, opts, {"warmup_steps": warmup_steps,
+                                                "lr_scheduler_kwargs['max_warmup_steps']": max_warmup})
+    if epochs is not None:
+        max_warmup, provenance["max_warmup_steps_from"] = epochs.steps, epochs.source
+    elif max_warmup is None:
         max_warmup, source = default_max_warmup(warmup_steps, total, beta2_hint(monitor.location),
                                                 opts["max_warmup_horizons"])
         # "num_warmup_steps" is made readable by the report (e.g. "warmup_steps=0.1 of 300")

@@ -8,7 +8,8 @@ For param group ``g`` with initial LR ``peak_g``, warmup factor ``ω_g`` (decay 
 Every builder has transformers' scheduler-function signature ``fn(optimizer, num_warmup_steps=None,
 num_training_steps=None, **lr_scheduler_kwargs)``, takes the decay kwargs (``decay``, ``min_lr_ratio``, ...) and
 validates everything before returning, so bad input fails before the first step. A warmup that does not fit in
-``T`` is shortened to ``T - 1`` with one :class:`~hf_warmup.base.WarmupFitWarning`.
+``T`` is shortened to ``T - 1`` with one :class:`~hf_warmup.base.WarmupFitWarning`. A schedule with a ``W``
+(not derived from β2) also takes it in epochs, ``warmup_epochs`` (:mod:`hf_warmup.epochs`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch.optim import Optimizer
 
 from .base import WarmupScheduler, check_steps, fit_note, fitted_length, warn_once
 from .decays import Decay
+from .epochs import EPOCH_OPTIONS, STEPS_PER_EPOCH, WARMUP_EPOCHS, resolve_warmup_epochs
 from .options import (
     DECAY_OPTIONS,
     START_FACTOR,
@@ -60,6 +62,17 @@ class WarmupDecayLR(WarmupScheduler):
         """The resolved kwargs: warmup length per group and where it came from, decay and its kwargs, ``T``."""
         return {"schedule": self.name, "warmup_length": [int(w.length) for w in self.warmups],
                 "num_training_steps": self.num_training_steps, **self.config}
+
+    # A warmup length resolved from epochs (hf_warmup.epochs) is kept by a resumed run, whatever its steps per epoch.
+    def _extra_state(self) -> dict[str, Any]:
+        return {"config": self.config} if self.config.get(WARMUP_EPOCHS) is not None else {}
+
+    def _load_extra_state(self, state_dict: dict[str, Any]) -> None:
+        config = state_dict.get("config")
+        if config is None:
+            return
+        self.config = dict(config)
+        self.warmups = [w if w.length == n else w.shortened(n) for w, n in zip(self.warmups, config["warmup_length"])]
 
     def result(self) -> WarmupResult:
         return WarmupResult(self.name, adaptive=False, config=self.describe_config(),
@@ -112,6 +125,9 @@ def _build(
     """
     all_options = {**DECAY_OPTIONS, **options}
     opts = parse_kwargs(name, kwargs, all_options)
+    epochs = resolve_warmup_epochs(name, opts, {"warmup_steps": num_warmup_steps})
+    if epochs is not None:
+        num_warmup_steps = epochs.steps
     warmup_steps, total = check_steps(name, num_warmup_steps, num_training_steps, opts["decay"],
                                       warmup_required=not uses_beta2)
     notes = []
@@ -130,18 +146,21 @@ def _build(
         "warmup_length": fitted,
         "warmup_length_from": (
             [f"β2={b:g}: round(2/(1-β2))" for b in group_beta2(optimizer, name)] if uses_beta2
-            else ["num_warmup_steps"] * len(fitted)
+            else [epochs.source if epochs else "num_warmup_steps"] * len(fitted)
         ),
         "requested_warmup_length": requested,
         "fitted_to_num_training_steps": fitted != requested,
         "num_training_steps": total,
         **relevant_options(opts, all_options),
     }
+    if epochs is not None:
+        config[STEPS_PER_EPOCH] = epochs.steps_per_epoch
     return WarmupDecayLR(optimizer, warmups, make_decay(opts), total, name=name, config=config)
 
 
-LINEAR_OPTIONS: dict[str, Option] = {"start_factor": START_FACTOR}
-CONSTANT_OPTIONS: dict[str, Option] = {"warmup_factor": WARMUP_FACTOR}
+LINEAR_OPTIONS: dict[str, Option] = {"start_factor": START_FACTOR, **EPOCH_OPTIONS}
+CONSTANT_OPTIONS: dict[str, Option] = {"warmup_factor": WARMUP_FACTOR, **EPOCH_OPTIONS}
+EXPONENTIAL_OPTIONS: dict[str, Option] = dict(EPOCH_OPTIONS)
 
 
 def get_linear_warmup_schedule(
@@ -178,7 +197,8 @@ def get_exponential_warmup_schedule(
     ``exponential_warmup``: an exponential approach to the peak with ``τ = W/2`` (the same total damping
     ``Σ(1 - ω)`` as a linear warmup of ``W = num_warmup_steps``); the decay starts at ``L = W``.
     """
-    return _build("exponential_warmup", {}, lambda opt, w, o: [ExponentialWarmup(w / 2.0, w) for _ in opt.param_groups],
+    return _build("exponential_warmup", EXPONENTIAL_OPTIONS,
+                  lambda opt, w, o: [ExponentialWarmup(w / 2.0, w) for _ in opt.param_groups],
                   optimizer, num_warmup_steps, num_training_steps, kwargs, uses_beta2=False)
 
 

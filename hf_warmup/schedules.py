@@ -18,6 +18,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from .adaptive import ADAPTIVE_OPTIONS, get_adaptive_warmup_schedule
 from .fixed import (
     CONSTANT_OPTIONS,
+    EXPONENTIAL_OPTIONS,
     LINEAR_OPTIONS,
     get_constant_warmup_schedule,
     get_exponential_warmup_schedule,
@@ -50,7 +51,7 @@ class ScheduleSpec:
 SCHEDULES: dict[str, ScheduleSpec] = {
     "linear_warmup": ScheduleSpec(get_linear_warmup_schedule, LINEAR_OPTIONS),
     "constant_warmup": ScheduleSpec(get_constant_warmup_schedule, CONSTANT_OPTIONS),
-    "exponential_warmup": ScheduleSpec(get_exponential_warmup_schedule, {}),
+    "exponential_warmup": ScheduleSpec(get_exponential_warmup_schedule, EXPONENTIAL_OPTIONS),
     "untuned_linear_warmup": ScheduleSpec(get_untuned_linear_warmup_schedule, {}, uses_beta2=True),
     "untuned_exponential_warmup": ScheduleSpec(get_untuned_exponential_warmup_schedule, {}, uses_beta2=True),
     "radam_warmup": ScheduleSpec(get_radam_warmup_schedule, {}, uses_beta2=True),

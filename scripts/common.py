@@ -6,7 +6,7 @@
 * :class:`SubsetArguments`, :class:`OutputArguments`: arguments both scripts take;
 * :func:`finish_run`: on the main process, the run's warmup report (``warmup.json``, ``warmup.png``), its
   ``summary.json`` and its ``README.md`` model card, all through the package (:mod:`hf_warmup.report`,
-  :mod:`hf_warmup.card`, :mod:`hf_warmup.benchmark_card`): the same code that gives any user's Trainer run
+  :mod:`hf_warmup.card`, :mod:`warmup_bench.benchmark_card`): the same code that gives any user's Trainer run
   its report and card section.
 
 Only hf_warmup's public API and public transformers/accelerate objects are used.
@@ -153,7 +153,8 @@ def run_report(trainer: Any, plot: bool = True) -> tuple[dict[str, Any], dict[st
 
 def finish_run(trainer: Any, summary: dict[str, Any], card: Any, report_paths: dict[str, str | None]) -> dict[str, Any]:
     """Main process only: ``summary.json`` and the ``README.md`` model card (:mod:`hf_warmup.card`)."""
-    from hf_warmup.model_card import write_model_card
+    from warmup_bench.model_card import write_model_card
+
     from hf_warmup.report import json_safe
 
     out = trainer.args.output_dir
@@ -184,7 +185,7 @@ def print_run_end(headline: str, report: dict[str, Any], paths: dict[str, Any]) 
 
 
 def benchmark_section(benchmark_dir: str, keywords: Sequence[str], label: str) -> str:
-    """The card's benchmark comparison (``hf_warmup.benchmark_card``), paths relative to the repository."""
-    from hf_warmup.benchmark_card import benchmark_section as section
+    """The card's benchmark comparison (``warmup_bench.benchmark_card``), paths relative to the repository."""
+    from warmup_bench.benchmark_card import benchmark_section as section
 
     return section(benchmark_dir, keywords, label, root=str(REPO_ROOT))

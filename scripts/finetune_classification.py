@@ -14,7 +14,7 @@ Every ``TrainingArguments`` flag works. Script defaults (any flag on the command
         --lr_scheduler_type adaptive_warmup --lr_scheduler_kwargs '{"decay": "cosine", "check_interval": 2}'
 
 Metrics: accuracy and macro-F1 through ``evaluate`` (the Hub's ``accuracy``/``f1`` when online, else the bundled
-``hf_warmup/metrics/classification.py``). At the end the output_dir holds the model, ``trainer_state.json``,
+``scripts/warmup_bench/metrics/classification.py``). At the end the output_dir holds the model, ``trainer_state.json``,
 ``warmup.png``, ``summary.json`` and a ``README.md`` model card written from this run's results.
 Runs unchanged under ``accelerate launch --multi_gpu --num_processes 2``. ``--tiny`` builds a small BERT from a
 config (with the MiniLM tokenizer) instead of loading weights, for tests.
@@ -37,9 +37,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+from warmup_bench.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
-from hf_warmup.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "lr_scheduler_type": common.DEFAULT_SCHEDULE,
@@ -210,8 +210,7 @@ def _offline() -> bool:
 def load_metrics() -> tuple[Any, str]:
     """``compute(predictions, references) -> {"accuracy", "f1" (macro)}`` and where the metric came from."""
     import evaluate
-
-    from hf_warmup.metrics import CLASSIFICATION_METRIC
+    from warmup_bench.metrics import CLASSIFICATION_METRIC
 
     if not _offline():
         try:
@@ -232,7 +231,7 @@ def load_metrics() -> tuple[Any, str]:
     def local(predictions: Any, references: Any) -> dict[str, float]:
         return dict(bundled.compute(predictions=predictions, references=references, average="macro"))
 
-    return local, "evaluate: bundled hf_warmup/metrics/classification.py"
+    return local, "evaluate: bundled scripts/warmup_bench/metrics/classification.py"
 
 
 # -- main ------------------------------------------------------------------------------------------------------

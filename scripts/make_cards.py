@@ -12,8 +12,8 @@ For each card it writes, side by side in ``model_cards/``: ``NAME.md`` (the run'
 renamed), ``NAME.png`` (``warmup.png``), ``NAME.summary.json``, ``NAME.warmup.json`` and ``NAME.log`` (the
 command and its output); for the user-script figure, ``docs/img/user_script_warmup.json`` (the run's
 ``warmup.json``). Each summary (and that report) records the command, its wall time and ``provenance``
-(``scripts/provenance.py``), stamped when the run started, so the README's ``cards`` block says by itself when
-the code changed since. ``tests/test_model_cards.py`` checks that every number a card claims equals its
+(``scripts/warmup_bench/provenance.py``), stamped when the run started, so the README's ``cards`` block says by
+itself when the code changed since. ``tests/test_model_cards.py`` checks that every number a card claims equals its
 summary. ``OMP_NUM_THREADS`` defaults to 1 (these models are small). ``--only NAME`` runs one of them.
 """
 
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provenance import stamp
+from warmup_bench.provenance import stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "model_cards"

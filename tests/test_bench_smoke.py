@@ -42,7 +42,7 @@ def run_script(args: list[str], timeout: int = SUBPROCESS_TIMEOUT_S) -> subproce
 def bench_overhead():
     sys.path.insert(0, str(SCRIPTS))
     try:
-        import bench_overhead
+        from warmup_bench import overhead as bench_overhead
     finally:
         sys.path.remove(str(SCRIPTS))
     return bench_overhead

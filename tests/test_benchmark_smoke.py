@@ -1,4 +1,4 @@
-"""The warmup benchmark suite (``scripts/benchmark_warmup.py`` + ``scripts/bench_tasks/``).
+"""The warmup benchmark suite (``scripts/benchmark_warmup.py`` + ``scripts/warmup_bench/``).
 
 * every task module trains in smoke mode through the public scheduler API (a broken task fails here);
 * the aggregation is checked on hand-made records whose answer is known (oracle = min, gap signs, n/a,
@@ -22,11 +22,12 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-import benchmark_warmup as bench  # noqa: E402
-from bench_tasks import TASK_NAMES, load_task  # noqa: E402
-from bench_tasks.autowu import AutoWULR  # noqa: E402
-from bench_tasks.protocol import Arm, make_record, not_applicable, scheduler_request  # noqa: E402
-from bench_tasks.summary import aggregate  # noqa: E402
+from warmup_bench import runner as bench  # noqa: E402
+from warmup_bench.aggregate import aggregate  # noqa: E402
+from warmup_bench.autowu import AutoWULR  # noqa: E402
+from warmup_bench.protocol import Arm, not_applicable, scheduler_request  # noqa: E402
+from warmup_bench.results import make_record  # noqa: E402
+from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -237,9 +238,9 @@ def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> No
 
 
 def test_heldout_targets_per_set() -> None:
-    """``bench_tasks.heldout``: two-sided classes, the gap to HF 10 %, (a) only where a grid warmup trained,
+    """``warmup_bench.heldout``: two-sided classes, the gap to HF 10 %, (a) only where a grid warmup trained,
     (d) at the task's best LR, (e) over a ``same_task_as`` pair; each set counts only its own tasks."""
-    from bench_tasks import heldout
+    from warmup_bench import heldout, render
 
     arms = [*ARMS[:2], Arm("hf_linear(10%)", "hf_linear").to_json(), ARMS[-1]]
     runs = []
@@ -271,4 +272,4 @@ def test_heldout_targets_per_set() -> None:
     assert test["d_met_tasks"] == ["short"] and not test["d_met"]  # short's best LR is 0.01 (1.0 < 2.0)
     (pair,) = test["e_pairs"]
     assert pair["abc_met"] == {"short": True, "long": False} and pair["warmup_ratio"] == pytest.approx(10.0)
-    assert "| (e) the same task at T and 10·T" in "\n".join(heldout.targets_table(view))
+    assert "| (e) the same task at T and 10·T" in "\n".join(render.targets_table(view))

@@ -8,9 +8,10 @@ writes from results json. Two kinds of check:
 2. independently of the renderer, the README's overhead numbers are parsed back from the markdown and compared
    with the json values (a renderer that formats the wrong field fails here);
 3. on a copy of the tree, one changed line of ``hf_warmup/monitor.py`` fails check 1 until the blocks are
-   re-rendered, and the re-rendered blocks then say that their figures are stale (``scripts/provenance.py``).
+   re-rendered, and the re-rendered blocks then say that their figures are stale
+   (``scripts/warmup_bench/provenance.py``).
 
-To add a figure block (e.g. the benchmark): register ``render_NAME`` in ``scripts/render_figures.py``, put the
+To add a figure block (e.g. the benchmark): register ``render_NAME`` in ``scripts/warmup_bench/render.py``, put the
 markers in the doc, run the script; check 1 covers it at once, and a parse-back test like
 ``test_readme_overhead_numbers_equal_the_results`` can be added next to the one below.
 """
@@ -28,7 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-import render_figures as rf  # noqa: E402
+from warmup_bench import render as rf  # noqa: E402
 
 sys.path.remove(str(ROOT / "scripts"))
 
@@ -69,8 +70,9 @@ def _shows(cell: str, want: list[float]) -> bool:
 
 def test_the_docs_have_their_figure_blocks() -> None:
     names = {(doc.relative_to(ROOT).as_posix(), name) for doc, name in BLOCKS}
-    for name in ("overhead", "overhead-gpu", "demo", "cards", "benchmark"):
+    for name in ("overhead", "overhead-gpu", "demo", "cards", "headline"):
         assert ("README.md", name) in names
+    assert ("docs/benchmark/README.md", "heldout") in names
     for name in ("overhead-files", "overhead-results", "overhead-state", "overhead-memory", "overhead-gpu",
                  "overhead-gpu-check"):
         assert ("docs/overhead/README.md", name) in names

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from hf_warmup.card import SECTION_START, warmup_section
-from hf_warmup.model_card import card_value, read_front_matter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from warmup_bench.model_card import card_value, read_front_matter  # noqa: E402
 
 CARDS = Path(__file__).resolve().parent.parent / "model_cards"
 NAMES = sorted(p.stem for p in CARDS.glob("*.md"))

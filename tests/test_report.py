@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 
 from hf_warmup.card import SECTION_END, SECTION_START, add_warmup_section
-from hf_warmup.model_card import read_front_matter
 from hf_warmup.report import end_line, start_line
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from warmup_bench.model_card import read_front_matter  # noqa: E402
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -66,9 +68,8 @@ def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) 
     assert max(lr for _, lr in report["lr"]) == pytest.approx(3e-3 * report["peak_fraction"])
     assert _png_size(out / "warmup.png") == (840, 480)
     # the start line at the first step, and the end line, on the default log level
-    assert "adaptive_warmup: M=30 (from warmup_steps=0.5 of 60), threshold 0.25, checks every 5 steps, " \
-           "fastest ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine to 0.1, " \
-           "T=60" in stderr
+    assert "adaptive_warmup: M=30 (from warmup_steps=0.5 of 60), threshold 0.25, checks every 5 steps, fastest " \
+           "ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine to 0.1, T=60" in stderr
     assert stderr.count("adaptive_warmup: M=30") == 1
     assert f"warmup ended at step {report['warmup_end_step']} of 60" in stderr
     # the Trainer's card keeps what the Trainer wrote and gets one warmup section with the picture
@@ -220,8 +221,10 @@ README_START = [  # (lr_scheduler_type, warmup_steps, β2, lr_scheduler_kwargs) 
     ("adaptive_warmup", 0.1, 0.999, {"decay": "cosine", "min_lr_ratio": 0.1}),
     ("adaptive_warmup", 0, 0.999, {}),
     ("linear_warmup", 0.1, 0.999, {}),
+    ("linear_warmup", 0, 0.999, {"warmup_epochs": 1}),  # in a Trainer with README_STEPS_PER_EPOCH steps per epoch
     ("untuned_linear_warmup", 0.1, 0.99, {"decay": "constant"}),
 ]
+README_STEPS_PER_EPOCH = 100
 
 
 def test_readme_start_lines_are_what_the_package_prints(tmp_path) -> None:
@@ -229,6 +232,7 @@ def test_readme_start_lines_are_what_the_package_prints(tmp_path) -> None:
     import torch
     from transformers import TrainingArguments, get_scheduler
 
+    from hf_warmup.epochs import TrainerCount, trainer_steps_per_epoch
     from hf_warmup.report import start_info
 
     readme = (ROOT / "README.md").read_text()
@@ -239,8 +243,9 @@ def test_readme_start_lines_are_what_the_package_prints(tmp_path) -> None:
         args = TrainingArguments(output_dir=str(tmp_path), warmup_steps=warmup, max_steps=300,
                                  lr_scheduler_type=name, lr_scheduler_kwargs=kwargs, report_to="none")
         opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(4))], lr=1e-3, betas=(0.9, beta2))
-        sched = get_scheduler(name, opt, num_warmup_steps=args.get_warmup_steps(300), num_training_steps=300,
-                              scheduler_specific_kwargs=kwargs)
+        with trainer_steps_per_epoch(TrainerCount(README_STEPS_PER_EPOCH)):
+            sched = get_scheduler(name, opt, num_warmup_steps=args.get_warmup_steps(300), num_training_steps=300,
+                                  scheduler_specific_kwargs=kwargs)
         made.append(start_line(start_info(sched, args, 300)))
     assert shown == made
 

@@ -20,11 +20,11 @@ import pytest
 from conftest import accelerate_launch_2proc
 
 from hf_warmup.card import SECTION_START
-from hf_warmup.model_card import load_card_spec, read_front_matter, render_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
+from warmup_bench.model_card import load_card_spec, read_front_matter, render_model_card  # noqa: E402
 
 
 def _env() -> dict[str, str]:
@@ -34,8 +34,8 @@ def _env() -> dict[str, str]:
 
 def _run(cmd: list[str], timeout: int = 240) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(cmd, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, \
-        f"{' '.join(cmd)}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, (f"{' '.join(cmd)}\n--- stdout\n{proc.stdout[-4000:]}\n"
+                                  f"--- stderr\n{proc.stderr[-4000:]}")
     return proc
 
 
@@ -144,8 +144,7 @@ def test_pretrain_lm_under_accelerate_two_processes(tmp_path: Path) -> None:
 
 def test_bundled_metric_offline() -> None:
     import evaluate
-
-    from hf_warmup.metrics import CLASSIFICATION_METRIC
+    from warmup_bench.metrics import CLASSIFICATION_METRIC
 
     metric = evaluate.load(CLASSIFICATION_METRIC, keep_in_memory=True)
     preds = [0, 1, 1, 2, 2, 0]
@@ -198,7 +197,7 @@ def _fake_benchmark(folder: Path) -> Path:
             "0.01|adaptive_warmup": {**cell, "gap_pct": 0.25, "warmup_steps": [30, 40]},
             "0.03|adaptive_warmup": {**cell, "gap_pct": -0.5, "warmup_steps": [60, 70]}}},
     }
-    path = folder / "quick.json"
+    path = folder / "heldout_full_partial.json"
     path.write_text(json.dumps(data))
     return path
 

@@ -1,0 +1,115 @@
+"""Reports of a benchmark sweep: ``summary.json``, ``summary.md`` (its tables: :mod:`warmup_bench.render`) and
+``warmup_vs_lr.png`` (matplotlib Agg).
+
+Every sentence about settings is built from the sweep's own metadata (task configs, arms, grid, seeds).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from warmup_bench import heldout
+from warmup_bench.aggregate import aggregate
+from warmup_bench.protocol import ADAPTIVE_KINDS
+from warmup_bench.render import sweep_markdown
+from warmup_bench.results import cell_key, lr_key
+
+
+def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    tasks = list(meta["tasks"])
+    lrs = {t: meta["tasks"][t]["lrs"] for t in tasks}
+    agg = aggregate(runs, tasks, lrs, meta["arms"], len(meta["seeds"]))
+    done = [r for r in runs if r.get("status") == "done"]
+    per_task_time = {}
+    for t in tasks:
+        secs = [float(r.get("wall_seconds", r.get("seconds", 0.0))) for r in done if r["task"] == t]
+        cpu = [float(r["cpu_seconds"]) for r in done if r["task"] == t and r.get("cpu_seconds") is not None]
+        per_task_time[t] = {"runs": len(secs), "mean_seconds": sum(secs) / len(secs) if secs else None,
+                            "total_seconds": sum(secs), "mean_cpu_seconds": sum(cpu) / len(cpu) if cpu else None,
+                            "total_cpu_seconds": sum(cpu)}
+    compact = [
+        {k: r.get(k) for k in ("task", "arm", "lr", "seed", "status", "eval_loss", "scored_eval_loss", "diverged",
+                               "stuck", "warmup_steps", "end_reason", "peak_fraction", "last_statistic", "metrics",
+                               "wall_seconds", "reason")}
+        for r in runs
+    ]
+    sets = heldout.evaluate(agg, meta, heldout.load_split())
+    return {**agg, "sets": sets, "meta": meta, "timing": per_task_time, "runs": compact}
+
+
+def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    meta = summary["meta"]
+    tasks = list(meta["tasks"])
+    fig, axes = plt.subplots(2, len(tasks), figsize=(4.2 * len(tasks), 7), squeeze=False)
+    adaptive = [a for a in meta["arms"] if a["kind"] in ADAPTIVE_KINDS]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    by = {(r["task"], r["arm"], float(r["lr"]), r["seed"]): r for r in runs if r.get("status") == "done"}
+    main = next((a["label"] for a in adaptive if a["kind"] == "adaptive_warmup"), adaptive[0]["label"] if adaptive
+                else None)
+    for j, t in enumerate(tasks):
+        ax = axes[0][j]
+        lrs = meta["tasks"][t]["lrs"]
+        ow = [(lr, summary["oracle"][t].get(lr_key(lr), {}).get("warmup_steps")) for lr in lrs]
+        ow = [(lr, w) for lr, w in ow if w is not None]
+        if ow:
+            ax.plot([x for x, _ in ow], [w for _, w in ow], "k--s", label="oracle W")
+        for i, arm in enumerate(adaptive):
+            xs, ys, means = [], [], []
+            for lr in lrs:
+                c = summary["cells"][t][cell_key(lr, arm["label"])]
+                vals = [s for s in c.get("warmup_steps") or [] if s is not None]
+                xs += [lr] * len(vals)
+                ys += vals
+                if vals:
+                    means.append((lr, sum(vals) / len(vals)))
+            color = colors[i % len(colors)]
+            shift = 1.0 + 0.06 * (i + 1)  # a small offset along the LR axis so that equal lengths stay visible
+            ax.scatter([x * shift for x in xs], ys, color=color, alpha=0.6, s=18)
+            if means:
+                ax.plot([x * shift for x, _ in means], [y for _, y in means], "-o", color=color, label=arm["label"])
+        ax.set_xscale("log")
+        ax.set_xticks(lrs, [f"{lr:g}" for lr in lrs])  # the sweep's LRs only: no crowded minor labels
+        ax.minorticks_off()
+        ax.set_xlabel("peak LR")
+        ax.set_ylabel("warmup length (steps)")
+        ax.set_title(f"{t} (T={meta['tasks'][t]['cfg']['T']})")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        ax = axes[1][j]
+        seed = meta["seeds"][0]
+        for k, lr in enumerate(lrs):
+            color = colors[k % len(colors)]
+            for arm_label, style in ((main, "-"), (summary["oracle"][t].get(lr_key(lr), {}).get("arm"), "--")):
+                r = by.get((t, arm_label, float(lr), seed)) if arm_label else None
+                if r and r.get("lr_trace"):
+                    ax.plot([p[0] for p in r["lr_trace"]], [p[1] / lr for p in r["lr_trace"]], style, color=color,
+                            label=f"lr {lr_key(lr)}" if style == "-" else None)
+        ax.set_xlabel("step")
+        ax.set_ylabel("LR / peak")
+        ax.set_title(f"{t}: {main or ''} (solid), oracle (dashed)", fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_reports(out: Path, runs: Sequence[dict[str, Any]], meta: dict[str, Any],
+                  provenance: dict[str, Any] | None = None) -> tuple[dict[str, Path], dict]:
+    """Write ``summary.json``, ``summary.md``, ``warmup_vs_lr.png`` into ``out``; returns (paths, summary).
+
+    ``provenance`` (:func:`warmup_bench.provenance.stamp`) becomes the summary's top-level ``provenance`` key."""
+    summary = {"provenance": provenance, **build_summary(runs, meta)}
+    paths = {"json": out / "summary.json", "md": out / "summary.md", "png": out / "warmup_vs_lr.png"}
+    paths["json"].write_text(json.dumps(summary, indent=1, default=str))
+    paths["md"].write_text(sweep_markdown(summary))
+    picture(summary, runs, paths["png"])
+    return paths, summary

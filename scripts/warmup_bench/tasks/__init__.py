@@ -1,0 +1,35 @@
+"""The warmup benchmark's tasks, one module each, and the shared pieces they train with (``charlm``, ``digits``,
+``loop``, ``trainer_loop``). A task module is a :class:`warmup_bench.protocol.Task`."""
+
+from __future__ import annotations
+
+from warmup_bench.protocol import Task
+
+from . import (
+    bert_verses,
+    digits_cnn,
+    digits_cnn_long,
+    digits_mlp,
+    llama_lm,
+    minilm_finetune,
+    postln_lm,
+    postln_long,
+    postln_trainer,
+    prenorm_long,
+    t5_trainer,
+)
+
+#: The tasks by name, in report order (a type checker holds each module to the ``Task`` protocol).
+TASKS: dict[str, Task] = {
+    "postln_lm": postln_lm, "llama_lm": llama_lm, "minilm_finetune": minilm_finetune, "digits_mlp": digits_mlp,
+    "postln_trainer": postln_trainer, "t5_trainer": t5_trainer, "postln_long": postln_long,
+    "bert_verses": bert_verses, "digits_cnn": digits_cnn, "digits_cnn_long": digits_cnn_long,
+    "prenorm_long": prenorm_long,
+}
+TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+
+
+def load_task(name: str) -> Task:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; expected some of {', '.join(TASK_NAMES)}")
+    return TASKS[name]

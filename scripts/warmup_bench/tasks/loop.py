@@ -1,0 +1,70 @@
+"""A plain PyTorch training loop shared by the tasks that do not use the Trainer (much faster for tiny models)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..protocol import SchedulerRequest, build_scheduler, scheduler_info
+from ..results import make_record
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(int(threads))
+
+
+def train(
+    *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, request: SchedulerRequest, total: int,
+    beta2: float, loss_fn: Callable[[int], torch.Tensor], evaluate: Callable[[], dict[str, float]],
+    stuck_level: float | None, clip: float | None = None, trace_every: int = 5,
+) -> dict[str, Any]:
+    """``total`` steps of ``loss_fn(step) → backward → (clip) → optimizer.step → scheduler.step``.
+
+    ``evaluate()`` returns ``{"eval_loss": ..., other metrics}`` and is called on the untrained model (the
+    initial loss) and at the end. A non-finite training loss stops the run (diverged). The LR used at step
+    ``t`` and the training loss are recorded every ``trace_every`` steps.
+    """
+    initial = evaluate()
+    scheduler = build_scheduler(request, optimizer, total)
+    observe = getattr(scheduler, "observe_loss", None)
+    lr_trace: list[list[float]] = []
+    loss_trace: list[list[float]] = []
+    recent: list[float] = []
+    error = None
+    started = time.perf_counter()
+    step = 0
+    for step in range(total):
+        model.train()
+        loss = loss_fn(step)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            error = f"non-finite training loss at step {step}"
+            break
+        if observe is not None:
+            observe(value)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        if step % trace_every == 0 or step == total - 1:
+            lr_trace.append([step, optimizer.param_groups[0]["lr"]])
+            loss_trace.append([step, value])
+        optimizer.step()
+        scheduler.step()
+        recent = [*recent, value][-max(10, total // 20):]
+    else:
+        step = total
+    final = evaluate() if error is None else {"eval_loss": float("nan")}
+    metrics = {k: v for k, v in final.items() if k != "eval_loss"}
+    return make_record(
+        eval_loss=final["eval_loss"], initial_loss=initial["eval_loss"], stuck_level=stuck_level,
+        lr_trace=lr_trace, train_losses=loss_trace, info=scheduler_info(scheduler, request, beta2),
+        seconds=time.perf_counter() - started, steps_done=step, error=error, metrics=metrics,
+        final_train_loss=(sum(recent) / len(recent) if recent and error is None
+                          else None if error is None else float("nan")),
+    )
