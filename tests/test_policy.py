@@ -6,6 +6,7 @@ Expected values are worked out from the formulas in the module docstring of ``hf
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_the_edge_needs_overshooting_and_shrinking_second_moments() -> None:
     assert not POLICY.at_edge(0.5, -0.2)  # overshooting, steady second moments: noise, not the edge
     assert not POLICY.at_edge(0.9, -0.4)  # shrinking, coherent steps
     assert not POLICY.at_edge(math.nan, -0.4) and not POLICY.at_edge(0.5, math.nan)
-    off = AdaptivePolicy(**{**POLICY.__dict__, "coherence_threshold": 0.0})
+    off = replace(POLICY, coherence_threshold=0.0)
     assert not off.at_edge(0.01, -5.0)  # coherence_threshold = 0: never at the edge
 
 
@@ -59,7 +60,7 @@ def test_decide_ends_stable_only_at_the_peak_after_patience_checks() -> None:
 
 def test_first_knot_and_bound() -> None:
     assert POLICY.first_knot == [0, 1 / 40, 1 / 40]
-    assert AdaptivePolicy(**{**POLICY.__dict__, "max_warmup_steps": 0, "min_warmup_steps": 1}).first_knot[1] == 1.0
+    assert replace(POLICY, max_warmup_steps=0, min_warmup_steps=1).first_knot[1] == 1.0
     assert not POLICY.reached_bound(99) and POLICY.reached_bound(100)
 
 
