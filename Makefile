@@ -52,8 +52,10 @@ $(MIN_VENV)/.installed: pyproject.toml
 test-min: $(MIN_VENV)/.installed
 	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider $(MIN_TESTS)
 
+# ruff (line length and rules in pyproject.toml) on everything, and the type check of the package
 lint: $(STAMP)
 	$(PY) -m ruff check hf_warmup tests scripts
+	$(PY) -m mypy hf_warmup
 
 # model_cards/ and docs/img/user_script_warmup.png from real runs (scripts/make_cards.py)
 cards: $(STAMP)

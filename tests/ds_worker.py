@@ -67,7 +67,8 @@ def run(config: str, out_dir: str, resume: str | None) -> dict[str, Any]:
         trainer.train(resume_from_checkpoint=resume)
     sched = unwrap_scheduler(trainer.lr_scheduler)
     record.update(
-        warmup_end_step=sched.warmup_end_step, end_reason=sched.end_reason, engine=getattr(sched.monitor, "engine", "?"),
+        warmup_end_step=sched.warmup_end_step, end_reason=sched.end_reason,
+        engine=getattr(sched.monitor, "engine", "?"),
         optimizer=type(sched.monitor.location.optimizer).__name__, real_steps=sched.monitor.real_steps,
         loss=[h["loss"] for h in trainer.state.log_history if "loss" in h],
         nan_warnings=[str(w.message) for w in caught if "statistic S is NaN" in str(w.message)],
