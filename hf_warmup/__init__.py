@@ -6,16 +6,26 @@
 
 from __future__ import annotations
 
-from . import adaptive as _adaptive  # noqa: F401  (adds adaptive_warmup to the table)
 from .adaptive import AdaptiveWarmupLR, get_adaptive_warmup_schedule
+from .base import WarmupFitWarning, WarmupScheduler
 from .card import add_warmup_section, warmup_section
 from .decays import DECAYS, Decay
+from .fixed import (
+    WarmupDecayLR,
+    get_constant_warmup_schedule,
+    get_exponential_warmup_schedule,
+    get_linear_warmup_schedule,
+    get_radam_warmup_schedule,
+    get_untuned_exponential_warmup_schedule,
+    get_untuned_linear_warmup_schedule,
+)
 from .monitor import SecondMomentMonitor
 from .options import ScheduleConfigError
+from .policy import AdaptivePolicy
 from .registry import register
 from .report import build_report, load_report, start_line
-from .scheduler import WarmupDecayLR
-from .schedules import SCHEDULES, WarmupFitWarning, get_warmup_schedule
+from .result import EndReason, WarmupResult
+from .schedules import SCHEDULES, get_warmup_schedule
 
 __version__ = "0.1.0"  # the package version (pyproject.toml reads it from here)
 
@@ -25,16 +35,26 @@ __all__ = [
     "DECAYS",
     "SCHEDULES",
     "SCHEDULE_NAMES",
+    "AdaptivePolicy",
     "AdaptiveWarmupLR",
     "Decay",
+    "EndReason",
     "ScheduleConfigError",
     "SecondMomentMonitor",
     "WarmupDecayLR",
     "WarmupFitWarning",
+    "WarmupResult",
+    "WarmupScheduler",
     "__version__",
     "add_warmup_section",
     "build_report",
     "get_adaptive_warmup_schedule",
+    "get_constant_warmup_schedule",
+    "get_exponential_warmup_schedule",
+    "get_linear_warmup_schedule",
+    "get_radam_warmup_schedule",
+    "get_untuned_exponential_warmup_schedule",
+    "get_untuned_linear_warmup_schedule",
     "get_warmup_schedule",
     "load_report",
     "register",

@@ -4,8 +4,9 @@ Registered as a Trainer default callback by :mod:`hf_warmup.registry`. On the ma
 
 * at the first step, one **start line** at the level the Trainer shows by default (WARNING on the
   ``transformers.hf_warmup`` logger, so ``--log_level error`` hides it), e.g.
-  ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold 0.25, checks every 10 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine
-  to 0.1, T=300``; for fixed schedules ``W`` and ``L`` and where each came from (hf_warmup schedules only);
+  ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold 0.25, checks every 6 steps, fastest ramp 12
+  steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine to 0.1, T=300``; for fixed schedules
+  ``W`` and ``L`` and where each came from (hf_warmup schedules only);
 * in the logs (console, ``trainer_state.json``, TensorBoard, W&B): ``warmup_statistic`` (and
   ``warmup_coherence`` where the optimizer keeps a first moment) at the first log after each new check of the
   adaptive warmup (never repeated between checks, never after the end), and once ``warmup_end_step`` (with
@@ -26,15 +27,9 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from .report import (
-    build_report,
-    end_line,
-    is_adaptive,
-    scheduler_config,
-    start_line,
-    unwrap_scheduler,
-    write_report,
-)
+from .adaptive import AdaptiveWarmupLR
+from .base import WarmupScheduler
+from .report import build_report, end_line, start_info, start_line, unwrap_scheduler, write_report
 
 logger = logging.get_logger("transformers.hf_warmup")
 
@@ -47,10 +42,6 @@ def report_mode() -> str:
     if value in ("0", "off", "false", "no", "none"):
         return "off"
     return "json" if value == "json" else "png"
-
-
-def _is_hf_warmup(scheduler: Any) -> bool:
-    return callable(getattr(scheduler, "describe_config", None)) or is_adaptive(scheduler)
 
 
 class WarmupDiagnosticsCallback(TrainerCallback):
@@ -66,19 +57,17 @@ class WarmupDiagnosticsCallback(TrainerCallback):
         self._reported_end = any("warmup_end_step" in entry for entry in state.log_history)
         self._started = False
         sched = unwrap_scheduler(kwargs.get("lr_scheduler"))
-        self._checks_logged = len(getattr(sched, "check_history", None) or [])
+        self._checks_logged = len(sched.check_history) if isinstance(sched, AdaptiveWarmupLR) else 0
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._started:
             return
         self._started = True
         sched = unwrap_scheduler(kwargs.get("lr_scheduler"))
-        if not state.is_world_process_zero or not _is_hf_warmup(sched):
+        if not state.is_world_process_zero or not isinstance(sched, WarmupScheduler):
             return
         try:
-            total = int(state.max_steps or 0) or None
-            info = {"schedule": getattr(sched, "name", None), "adaptive": is_adaptive(sched),
-                    "config": scheduler_config(sched, args, total), "num_training_steps": total}
+            info = start_info(sched, args, int(state.max_steps or 0) or None)
             resumed = f" (resumed at step {state.global_step})" if state.global_step else ""
             logger.warning(start_line(info) + resumed)
         except Exception as err:  # noqa: BLE001 - diagnostics never stop training
@@ -86,27 +75,25 @@ class WarmupDiagnosticsCallback(TrainerCallback):
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         scheduler = unwrap_scheduler(kwargs.get("lr_scheduler"))
-        if logs is None or not is_adaptive(scheduler) or "loss" not in logs:
+        if logs is None or not isinstance(scheduler, AdaptiveWarmupLR) or "loss" not in logs:
             return
         extra: dict[str, Any] = {}
-        stat = getattr(scheduler, "last_statistic", None)
-        ended = scheduler.warmup_end_step is not None
-        history = getattr(scheduler, "check_history", None)
-        new_check = len(history) > self._checks_logged if history is not None else True
+        stat = scheduler.last_statistic
+        end = scheduler.warmup_end_step
+        new_check = len(scheduler.check_history) > self._checks_logged
         # S only at the first log after a new check, up to and including the end
-        if new_check and stat is not None and math.isfinite(stat) and not (ended and self._reported_end):
+        if new_check and stat is not None and math.isfinite(stat) and not (end is not None and self._reported_end):
             extra["warmup_statistic"] = round(float(stat), 6)
-            phi = getattr(scheduler, "last_coherence", None)
+            phi = scheduler.last_coherence
             if phi is not None and math.isfinite(phi):
                 extra["warmup_coherence"] = round(float(phi), 6)
-        if history is not None:
-            self._checks_logged = len(history)
-        if ended and not self._reported_end:
-            extra["warmup_end_step"] = int(scheduler.warmup_end_step)
+        self._checks_logged = len(scheduler.check_history)
+        if end is not None and not self._reported_end:
+            extra["warmup_end_step"] = int(end)
             at_end = scheduler.statistic_at_end
             if at_end is not None and math.isfinite(at_end):
                 extra["warmup_statistic_at_end"] = round(float(at_end), 6)
-            fraction = getattr(scheduler, "peak_fraction", None)
+            fraction = scheduler.peak_fraction
             if fraction is not None:
                 extra["warmup_peak_fraction"] = round(float(fraction), 6)
             self._reported_end = True
@@ -131,6 +118,6 @@ class WarmupDiagnosticsCallback(TrainerCallback):
         except Exception as err:  # noqa: BLE001 - a report never breaks training
             logger.warning(f"hf_warmup: could not write the warmup report ({type(err).__name__}: {err})")
             return
-        if _is_hf_warmup(unwrap_scheduler(sched)):
+        if isinstance(unwrap_scheduler(sched), WarmupScheduler):
             written = ", ".join(p for p in paths.values() if p)
             logger.warning(f"{end_line(report)}; report: {written}")

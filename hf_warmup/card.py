@@ -1,4 +1,4 @@
-"""The "Warmup" section of a model card.
+"""The "Warmup" section of a run's model card (the card the Trainer writes).
 
 * :func:`warmup_section`: markdown for a report (:mod:`hf_warmup.report`): the schedule, when and why the
   warmup ended, and the picture; between two HTML comments, so that :func:`add_warmup_section` replaces it
@@ -20,8 +20,7 @@ from .report import (
     REPORT_JSON,
     REPORT_PNG,
     build_report,
-    coherence_text,
-    fraction_text,
+    end_clause,
     load_report,
     start_line,
     write_report,
@@ -41,16 +40,6 @@ def format_number(x: Any) -> str:
     if isinstance(x, float) and x.is_integer():
         return str(int(x))
     return str(x)
-
-
-def _recent(report: dict[str, Any]) -> list[float]:
-    """The statistics the last decision averaged (the last ``patience`` checks up to the decision)."""
-    c = report.get("config") or {}
-    upto = report.get("decision_step")
-    checks = [x for x in report.get("checks") or [] if x.get("statistic") is not None
-              and (upto is None or x["step"] <= upto)]
-    n = int(c.get("patience") or 1)
-    return [x["statistic"] for x in checks[-n:]]
 
 
 def warmup_markdown(report: dict[str, Any]) -> str:
@@ -76,30 +65,12 @@ def warmup_markdown(report: dict[str, Any]) -> str:
            f"{c['coherence_threshold']:g} (the steps overshoot) while S < -{c.get('shrink_threshold', 0):g} (the "
            "second moments shrink)." if c.get("coherence_threshold") else ".")
     )
-    recent = _recent(report)
-    mean = sum(recent) / len(recent) if recent else None
-    mean_txt = f"mean of the last {len(recent)} S values {mean:.4g}" if mean is not None else "no S measured"
-    reason = report.get("end_reason")
     if end is None:
         lines.append(f"- Warmup had **not ended** when training stopped at step {report.get('global_step')} of "
-                     f"{total} ({mean_txt}).")
-    elif reason == "edge":
-        lines.append(
-            f"- **Warmup ended at step {end}** of {total} (end_reason `edge`): the momentum showed the steps "
-            f"overshooting ({coherence_text(report)}) while the second moments shrank, so the LR stopped rising "
-            f"at {fraction_text(report)} of the peak and the decay began from there at step {end}."
-        )
-    elif reason == "stable":
-        lines.append(
-            f"- **Warmup ended at step {end}** of {total} (end_reason `stable`): the ramp had reached the peak LR "
-            f"and the second moments kept up with it ({mean_txt} <= {thr_txt}); the decay began at step {end}."
-        )
+                     f"{total}.")
     else:
-        lines.append(
-            f"- **Warmup ended at step {end}** of {total} (end_reason `{reason}`): the stability rule was not met "
-            f"before the bound ({mean_txt}; {thr_txt}), so the warmup ran its full length, like `linear_warmup` "
-            "over that many steps."
-        )
+        lines.append(f"- **Warmup ended at step {end}** of {total} (end_reason `{report.get('end_reason')}`): "
+                     f"{end_clause(report)}; the decay began at step {end}.")
     checks = report.get("checks") or []
     if checks:
         lines.append(f"- {len(checks)} checks, at steps {checks[0]['step']}..{checks[-1]['step']}; every value "

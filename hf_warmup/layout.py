@@ -72,10 +72,6 @@ class Layout:
     slots: int  # K: sampled coordinates in the whole model
     runs: tuple[Run, ...]
 
-    @property
-    def local_count(self) -> int:
-        return sum(r.count for r in self.runs)
-
 
 def _rank() -> int:
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0

@@ -209,13 +209,6 @@ def iter_sources(location: StateLocation) -> Iterator[tuple[Source, dict[str, An
                     yield Source(g, i, key, numel), state
 
 
-def sample(state: dict[str, Any], key: str, count: int) -> torch.Tensor:
-    """``count`` evenly strided coordinates of the (dequantised) second moment, as float32, on its device."""
-    numel = _local(state[key]).numel()
-    stride = max(1, numel // count)
-    return sample_strided(state, key, stride // 2, stride, min(count, numel))
-
-
 #: bitsandbytes' block size for block-wise quantised optimizer state (``Optimizer2State.init_state``).
 BNB_BLOCKSIZE = 256
 

@@ -1,4 +1,8 @@
-"""Coercion and validation of ``lr_scheduler_kwargs``.
+"""The declaration of every ``lr_scheduler_kwargs`` key, and its coercion and validation.
+
+A kwarg is declared once, as an :class:`Option` in a schedule's option table: its type, default, what is allowed,
+a one-line doc and, where the start line shows it, its phrase there. The builder parses with it, the scheduler
+resolves and describes its settings from it, and the start line and the card are written from it.
 
 Values may arrive as JSON strings from the command line (``"1e-3"``, ``"10"``); numbers are coerced and every
 value is checked against its allowed range when the scheduler is built, before any step. Errors name the kwarg,
@@ -13,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .decays import DECAYS, WSD_SHAPES
+from .decays import DECAYS, WSD_SHAPES, Decay
 
 
 class ScheduleConfigError(ValueError):
@@ -43,16 +47,26 @@ def _to_number(schedule: str, key: str, value: Any, allowed: str) -> float:
     return out
 
 
+def _always(value: Any) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Option:
-    """One kwarg: its default, a human description of what is allowed, and a check on the coerced value."""
+    """One kwarg: its default, a human description of what is allowed, and a check on the coerced value.
+
+    ``doc`` says what it does in one line; ``shown``, when set, gives its phrase in the start line from its
+    resolved value and the whole resolved config (``""`` to leave it out).
+    """
 
     kind: str  # "float", "int", "choice"
     default: Any
     allowed: str
-    check: Callable[[Any], bool] = lambda v: True
+    check: Callable[[Any], bool] = _always
     choices: tuple[str, ...] = ()
     applies_to_decay: tuple[str, ...] = ()  # empty: any decay
+    doc: str = ""
+    shown: Callable[[Any, Mapping[str, Any]], str] | None = None
 
     def coerce(self, schedule: str, key: str, value: Any) -> Any:
         if value is None and self.default is None:
@@ -75,20 +89,28 @@ def _unit_open(v: float) -> bool:
     return 0.0 <= v < 1.0
 
 
+def _positive(v: float) -> bool:
+    return v > 0
+
+
 DECAY_OPTIONS: dict[str, Option] = {
-    "decay": Option("choice", "linear", f"one of {list(DECAYS)}", choices=DECAYS),
-    "min_lr_ratio": Option("float", 0.0, "a float in [0, 1)", _unit_open),
-    "num_cycles": Option("float", 0.5, "a float > 0", lambda v: v > 0, applies_to_decay=("cosine",)),
-    "timescale": Option("float", None, "a float > 0", lambda v: v > 0, applies_to_decay=("inverse_sqrt",)),
-    "power": Option("float", 1.0, "a float > 0", lambda v: v > 0, applies_to_decay=("polynomial",)),
-    "decay_ratio": Option("float", 0.1, "a float in (0, 1]", lambda v: 0 < v <= 1, applies_to_decay=("wsd",)),
-    "decay_shape": Option(
-        "choice", "linear", f"one of {list(WSD_SHAPES)}", choices=WSD_SHAPES, applies_to_decay=("wsd",)
-    ),
+    "decay": Option("choice", "linear", f"one of {list(DECAYS)}", choices=DECAYS, doc="the decay after the warmup"),
+    "min_lr_ratio": Option("float", 0.0, "a float in [0, 1)", _unit_open, doc="the floor, as a fraction of the peak"),
+    "num_cycles": Option("float", 0.5, "a float > 0", _positive, applies_to_decay=("cosine",),
+                         doc="cosine waves over the decay (0.5: one half wave)"),
+    "timescale": Option("float", None, "a float > 0", _positive, applies_to_decay=("inverse_sqrt",),
+                        doc="τ of the inverse square root (default: the warmup length)"),
+    "power": Option("float", 1.0, "a float > 0", _positive, applies_to_decay=("polynomial",),
+                    doc="the exponent of the polynomial decay"),
+    "decay_ratio": Option("float", 0.1, "a float in (0, 1]", lambda v: 0 < v <= 1, applies_to_decay=("wsd",),
+                          doc="the fraction of T the WSD decay phase takes"),
+    "decay_shape": Option("choice", "linear", f"one of {list(WSD_SHAPES)}", choices=WSD_SHAPES,
+                          applies_to_decay=("wsd",), doc="the shape of the WSD decay phase"),
 }
 
-START_FACTOR = Option("float", 0.0, "a float in [0, 1)", _unit_open)
-WARMUP_FACTOR = Option("float", 0.1, "a float in (0, 1]", lambda v: 0 < v <= 1)
+START_FACTOR = Option("float", 0.0, "a float in [0, 1)", _unit_open, doc="ω at the first step")
+WARMUP_FACTOR = Option("float", 0.1, "a float in (0, 1]", lambda v: 0 < v <= 1,
+                       doc="the fraction of the peak LR held during the warmup")
 
 
 def parse_kwargs(schedule: str, given: Mapping[str, Any] | None, options: Mapping[str, Option]) -> dict[str, Any]:
@@ -119,3 +141,15 @@ def parse_kwargs(schedule: str, given: Mapping[str, Any] | None, options: Mappin
                 f"but decay={decay!r}."
             )
     return out
+
+
+def relevant_options(opts: Mapping[str, Any], options: Mapping[str, Option]) -> dict[str, Any]:
+    """The resolved kwargs that apply (decay-specific ones only for their decay)."""
+    decay = opts.get("decay")
+    return {k: v for k, v in opts.items()
+            if k in options and (not options[k].applies_to_decay or decay in options[k].applies_to_decay)}
+
+
+def make_decay(opts: Mapping[str, Any]) -> Decay:
+    """The :class:`~hf_warmup.decays.Decay` of resolved kwargs."""
+    return Decay(**{key: opts[key] for key in DECAY_OPTIONS if key != "decay"}, kind=opts["decay"])

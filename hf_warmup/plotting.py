@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from .result import EndReason
+
 
 def _pyplot() -> Any:
     try:
@@ -53,10 +55,6 @@ def read_run(path: str) -> dict[str, Any]:
         if "warmup_end_step" in entry:
             run["warmup_end_step"] = entry["warmup_end_step"]
     return run
-
-
-END_TEXT = {"stable": "stable", "bound": "bound reached", "min_steps": "min steps", "fixed": "fixed length",
-            "edge": "edge"}
 
 
 REPORT_DPI = 120
@@ -105,7 +103,7 @@ def report_figure(report: dict[str, Any]) -> Any:
     end = report.get("warmup_end_step")
     reason = report.get("end_reason")
     if end is not None:
-        why = END_TEXT.get(str(reason), str(reason))
+        why = EndReason(reason).label
         frac = report.get("peak_fraction")
         if reason == "edge" and isinstance(frac, (int, float)):
             why += f", LR stopped at {frac:.2g} of the peak"

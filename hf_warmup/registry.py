@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from .epochs import NO_LENGTH, NOT_MEASURED, TrainerCount, trainer_steps_per_epoch
 from .schedules import SCHEDULES
@@ -38,16 +38,17 @@ def _add_member(enum_cls: type[Enum], value: str) -> Enum:
     if existing is not None:
         return existing
     name = value.upper()
-    member: Any = str.__new__(enum_cls, value)  # type: ignore[call-overload]
+    member: Any = str.__new__(cast(Any, enum_cls), value)
     member._name_ = name
     member._value_ = value
     member.__objclass__ = enum_cls
-    if hasattr(enum_cls, "_add_member_"):  # Python >= 3.13
-        enum_cls._add_member_(name, member)  # type: ignore[attr-defined]
+    add_member = getattr(enum_cls, "_add_member_", None)  # Python >= 3.13
+    if add_member is not None:
+        add_member(name, member)
     else:
         type.__setattr__(enum_cls, name, member)
         enum_cls._member_map_[name] = member
-        enum_cls._member_names_.append(name)  # type: ignore[attr-defined]
+        enum_cls._member_names_.append(name)
     enum_cls._value2member_map_[value] = member
     return member
 
@@ -60,9 +61,9 @@ def register() -> list[str]:
 
     for name, spec in SCHEDULES.items():
         member = _add_member(trainer_utils.SchedulerType, name)
-        optimization.TYPE_TO_SCHEDULER_FUNCTION[member] = spec.builder
+        optimization.TYPE_TO_SCHEDULER_FUNCTION[cast(Any, member)] = spec.builder
     if WarmupDiagnosticsCallback not in trainer.DEFAULT_CALLBACKS:
-        trainer.DEFAULT_CALLBACKS.append(WarmupDiagnosticsCallback)
+        cast(list[Any], trainer.DEFAULT_CALLBACKS).append(WarmupDiagnosticsCallback)
     _wrap_create_model_card(trainer.Trainer)
     _wrap_epoch_count(trainer.Trainer)
     return list(SCHEDULES)
@@ -109,7 +110,7 @@ def _wrap_epoch_count(trainer_cls: type) -> None:
     _wrap_method(trainer_cls, "create_scheduler", make_create)
 
 
-def _wrap_create_model_card(trainer_cls: type) -> None:
+def _wrap_create_model_card(trainer_cls: Any) -> None:
     """Make ``trainer_cls.create_model_card`` add the warmup section after writing the card (idempotent)."""
     original = trainer_cls.create_model_card
     if getattr(original, "_hf_warmup_wrapped", False):

@@ -96,7 +96,8 @@ def coordinate_sums(
 
 
 def white_noise_factor(beta1: float, step: int) -> float:
-    """``f = (1+β1)(1-β1^t) / ((1-β1)(1+β1^t))``: ``σ² / E[m̂_t²]`` for independent zero-mean gradients of variance ``σ²``."""
+    """``f = (1+β1)(1-β1^t) / ((1-β1)(1+β1^t))``: ``σ² / E[m̂_t²]`` for independent zero-mean gradients of
+    variance ``σ²``."""
     if beta1 <= 0.0:
         return 1.0
     decay = beta1 ** max(int(step), 1)

@@ -1,7 +1,7 @@
 """Warmup factors ω(t): pure functions of the scheduler step ``t`` (0 at construction).
 
 Every warmup is a small frozen dataclass with ``__call__(t) -> float`` and ``length``, the step ``L`` at
-which the decay starts. ``f(t) = ω(t) · d(t)`` (see :mod:`hf_warmup.compose`). All factors lie in (0, 1]
+which the decay starts. ``f(t) = ω(t) · d(t)`` (see :class:`hf_warmup.WarmupDecayLR`). All factors lie in (0, 1]
 for ``t >= 0`` and never decrease.
 """
 
@@ -135,3 +135,7 @@ class RAdamWarmup:
         rho = _radam_rho(n, self.beta2, rho_inf)
         r2 = (rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)
         return min(1.0, math.sqrt(r2))
+
+
+#: Any warmup factor: ``__call__(t)``, ``length`` and ``shortened(length)``.
+Warmup = LinearWarmup | ConstantWarmup | ExponentialWarmup | RAdamWarmup

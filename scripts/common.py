@@ -131,7 +131,7 @@ def shutdown_distributed() -> None:
 
 def warmup_summary(report: dict[str, Any]) -> dict[str, Any]:
     """The report's headline fields, for ``summary.json`` (the full report is ``warmup.json``)."""
-    keys = ("adaptive", "warmup_end_step", "end_reason", "decision_step", "statistic_at_end", "threshold",
+    keys = ("adaptive", "warmup_end_step", "end_reason", "statistic_at_end", "threshold",
             "num_training_steps", "global_step", "lr_scheduler_kwargs", "warmup_steps_arg")
     return {"lr_scheduler_type": report["schedule"], **{k: report.get(k) for k in keys},
             "warmup_config": report.get("config"), "n_checks": len(report.get("checks") or [])}

@@ -70,7 +70,7 @@ def demo_results(result: dict[str, Any], provenance: dict[str, Any], load: tuple
     report = load_report(result["paths"]["report"])
     checks = report["checks"]
     keys = ("train_samples", "eval_samples", "eval_accuracy", "eval_f1_macro", "eval_loss", "num_training_steps",
-            "warmup_end_step", "end_reason", "decision_step")
+            "warmup_end_step", "end_reason")
     return {
         "command": COMMAND, "provenance": provenance, "wall_time_s": round(time.time() - STARTED, 1),
         "load_average_start": load, "cpu_count": os.cpu_count(),

@@ -129,7 +129,7 @@ def test_lr_dependent_gradients_hold_the_ramp_until_they_settle() -> None:
     # the second half of the ramp, where the gradients grow, took at least three times as long as when calm
     calm_half = next(i for i, w in enumerate(calm) if w > 0.5)
     assert len(lrs) - half >= 3 * (len(calm) - calm_half)
-    assert sched.statistic_at_end is not None and sched.statistic_at_end <= sched.threshold
+    assert sched.statistic_at_end is not None and sched.statistic_at_end <= sched.policy.threshold
 
 
 def test_drifting_second_moments_keep_the_warmup_going() -> None:
@@ -413,7 +413,7 @@ def test_overshooting_steps_end_the_warmup_at_the_edge() -> None:
     assert sched.end_reason == "edge"
     end, fraction = sched.warmup_end_step, sched.peak_fraction
     assert end is not None and fraction is not None and 0.3 < fraction < 0.95
-    assert sched.coherence_at_end is not None and sched.coherence_at_end < sched.coherence_threshold
+    assert sched.coherence_at_end is not None and sched.coherence_at_end < sched.policy.coherence_threshold
     # the coherence fell as the LR rose: ~15-19 while the steps all agreed, below the threshold at the end
     phis = [h[3] for h in sched.check_history]
     assert phis[0] > 10 and all(b < a for a, b in zip(phis[1:], phis[2:]))
@@ -482,7 +482,7 @@ def test_overshooting_with_steady_second_moments_is_not_the_edge() -> None:
     out of reach, the overshooting bowl is not stopped: the LR reaches the peak."""
     sched, lrs = bowl_run(1.0, shrink_threshold=1e9)
     assert sched.end_reason != "edge" and max(lrs) == pytest.approx(1.0)
-    assert min(h[3] for h in sched.check_history) < sched.coherence_threshold  # it did overshoot
+    assert min(h[3] for h in sched.check_history) < sched.policy.coherence_threshold  # it did overshoot
 
 
 def test_an_edge_end_resumes_exactly(tmp_path: object) -> None:

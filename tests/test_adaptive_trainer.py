@@ -90,5 +90,6 @@ def test_resume_gives_bit_identical_learning_rates(full_run: tuple[Trainer, Path
         resumed.train(resume_from_checkpoint=os.fspath(out / f"checkpoint-{ckpt}"))
         got = logged(resumed)
         for step in range(ckpt + 1, STEPS + 1):
-            assert got[step] == reference[step], f"resumed from {ckpt}: step {step} {got[step]!r} != {reference[step]!r}"
+            assert got[step] == reference[step], \
+                f"resumed from {ckpt}: step {step} {got[step]!r} != {reference[step]!r}"
         assert resumed.lr_scheduler.warmup_end_step == end

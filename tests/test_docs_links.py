@@ -188,3 +188,26 @@ def test_a_moved_module_is_found(tmp_path: Path) -> None:
         "<!-- figures:x -->", "`hf_warmup/changed.py` changed since", "<!-- /figures -->",
     ]) + "\n")
     assert missing_paths(tmp_path / "README.md", tmp_path) == ["scripts/old_name.py", "hf_warmup/gone/"]
+
+
+def test_readme_kwargs_table_is_the_option_schema() -> None:
+    """The README's ``adaptive_warmup`` kwargs table names every kwarg the builder accepts (besides the decay's), no
+    other, and shows each numeric default as the schema declares it."""
+    from hf_warmup.adaptive import ADAPTIVE_OPTIONS
+
+    lines = (ROOT / "README.md").read_text().splitlines()
+    start = lines.index("| kwarg | default | meaning |")
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        name_cell, default_cell, meaning = [c.strip() for c in line.strip().strip("|").split("|", 2)]
+        rows[re.findall(r"`(\w+)`", name_cell)[0]] = (default_cell, meaning)
+    table = "\n".join(lines[start:start + 2 + len(rows)])
+    assert set(rows) - {"decay"} <= set(ADAPTIVE_OPTIONS), set(rows) - set(ADAPTIVE_OPTIONS)
+    assert not [k for k in ADAPTIVE_OPTIONS if f"`{k}`" not in table], "kwargs missing from the README's table"
+    for name, (default_cell, _) in rows.items():
+        declared = ADAPTIVE_OPTIONS[name].default if name in ADAPTIVE_OPTIONS else None
+        if isinstance(declared, (int, float)) and not isinstance(declared, bool):
+            shown = re.match(r"[-\d.]+", default_cell)
+            assert shown and float(shown.group()) == declared, (name, default_cell, declared)

@@ -61,7 +61,7 @@ def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) 
     # S only where it was measured: one entry per check, at multiples of the check interval, up to the end
     steps = [c["step"] for c in report["checks"]]
     assert steps and all(s % 5 == 0 for s in steps) and steps == sorted(set(steps))
-    assert max(steps) <= report["decision_step"]
+    assert max(steps) <= report["warmup_end_step"]
     assert all(c["lr"] is not None and 0 < c["lr"] <= 3e-3 for c in report["checks"])
     # the LR at every step 0..T, peaking at the warmup end
     assert report["lr_points"] == "step" and [s for s, _ in report["lr"]] == list(range(1, 61))
@@ -168,7 +168,7 @@ def test_tensorboard_event_files(tmp_path, tiny_lm, tiny_lm_dataset, single_thre
     [end] = acc.Scalars("train/warmup_end_step")
     # threshold 1e9: g = 1, the ramp runs at its fastest pace (R = min_warmup_steps = 5: ω = 1 from step 4), and
     # the check at step 4 finds it at the peak and ends the warmup there (no hand-off)
-    assert sched.end_reason == "stable" and end.step == sched.decision_step == 4
+    assert sched.end_reason == "stable" and end.step == sched.warmup_end_step == 4
     assert end.value == sched.warmup_end_step == 4
 
 
@@ -233,7 +233,7 @@ def test_readme_start_lines_are_what_the_package_prints(tmp_path) -> None:
     from transformers import TrainingArguments, get_scheduler
 
     from hf_warmup.epochs import TrainerCount, trainer_steps_per_epoch
-    from hf_warmup.report import is_adaptive, scheduler_config
+    from hf_warmup.report import start_info
 
     readme = (ROOT / "README.md").read_text()
     block = readme[readme.index("It says what the run actually uses:"):].split("```")[1]
@@ -246,16 +246,15 @@ def test_readme_start_lines_are_what_the_package_prints(tmp_path) -> None:
         with trainer_steps_per_epoch(TrainerCount(README_STEPS_PER_EPOCH)):
             sched = get_scheduler(name, opt, num_warmup_steps=args.get_warmup_steps(300), num_training_steps=300,
                                   scheduler_specific_kwargs=kwargs)
-        made.append(start_line({"schedule": sched.name, "adaptive": is_adaptive(sched), "num_training_steps": 300,
-                                "config": scheduler_config(sched, args, 300)}))
+        made.append(start_line(start_info(sched, args, 300)))
     assert shown == made
 
 
 def test_end_line_reasons() -> None:
     base = {"schedule": "adaptive_warmup", "adaptive": True, "num_training_steps": 100, "threshold": 0.05,
-            "config": {"max_warmup_steps": 40}, "statistic_at_end": 0.01, "decision_step": 30}
-    assert "second moments stable (decided at step 30" in end_line({**base, "warmup_end_step": 35,
-                                                                     "end_reason": "stable"})
+            "config": {"max_warmup_steps": 40}, "statistic_at_end": 0.01}
+    assert "(stable): the ramp had reached the peak LR and the second moments kept up" in end_line(
+        {**base, "warmup_end_step": 35, "end_reason": "stable"})
     assert "reached the bound max_warmup_steps=40" in end_line({**base, "warmup_end_step": 40, "end_reason": "bound"})
     assert "had not ended" in end_line({**base, "warmup_end_step": None, "global_step": 20})
     assert "no threshold" in end_line({**base, "threshold": None, "warmup_end_step": 40, "end_reason": "bound"})
@@ -270,12 +269,12 @@ def test_warmup_markdown_for_every_end_reason(reason) -> None:
               "global_step": 100, "threshold": 0.05, "lr_scheduler_kwargs": {}, "warmup_steps_arg": 0,
               "config": {"max_warmup_steps": 40, "check_interval": 5, "patience": 3, "threshold": 0.05,
                          "warmup_length": [15]},
-              "warmup_end_step": None if reason is None else 25, "decision_step": 20 if reason else None,
+              "warmup_end_step": None if reason is None else 25,
               "end_reason": reason, "checks": checks}
     text = warmup_markdown(report)
     if reason == "stable":
         assert "**Warmup ended at step 25**" in text and "reached the peak LR" in text
-        assert "mean of the last 3 S values 0.04033 <= threshold 0.05" in text
+        assert "the last 3 S values 0.05, 0.04, 0.031, each letting the ramp move; threshold 0.05" in text
     elif reason == "bound":
         assert "end_reason `bound`" in text and "max_warmup_steps = 40" in text
     elif reason is None:

@@ -384,7 +384,7 @@ NO_ROOM = [
 
 @pytest.mark.parametrize("name, w, total, kwargs, needles", NO_ROOM)
 def test_no_room_shortens_with_one_warning(name, w, total, kwargs, needles):
-    from hf_warmup.schedules import WarmupFitWarning
+    from hf_warmup import WarmupFitWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

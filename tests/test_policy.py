@@ -1,0 +1,69 @@
+"""The adaptive rule alone (:class:`hf_warmup.policy.AdaptivePolicy`): no optimizer, no scheduler, no Trainer.
+
+Expected values are worked out from the formulas in the module docstring of ``hf_warmup/policy.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from hf_warmup import AdaptivePolicy, EndReason
+
+POLICY = AdaptivePolicy(max_warmup_steps=100, min_warmup_steps=40, threshold=0.25, patience=2, decrease_weight=0.5,
+                        coherence_threshold=0.7, shrink_threshold=0.3)
+
+
+@pytest.mark.parametrize("stat, pace", [
+    (0.0, 1.0),  # second moments keep up: fastest
+    (0.1, 1 - 0.1 / 0.25),  # growing: slower, linearly in Ŝ / τ
+    (0.25, 0.0), (3.0, 0.0),  # at or beyond τ: slowest
+    (-0.1, 1 - 0.5 * 0.1 / 0.25),  # shrinking, weighted by λ = 0.5
+    (-1.0, 0.0),
+    (math.nan, 0.0),  # non-finite state counts as the slowest pace
+])
+def test_pace(stat: float, pace: float) -> None:
+    assert POLICY.pace(stat) == pytest.approx(pace)
+
+
+def test_slope_lies_between_the_slowest_and_fastest_ramp_and_catches_up_before_the_bound() -> None:
+    assert POLICY.slope(10, 0.3, 0.0) == pytest.approx(1 / 40)  # g = 1: over R
+    assert POLICY.slope(10, 0.3, 1.0) == pytest.approx(1 / 100)  # g = 0: over M
+    assert POLICY.slope(10, 0.3, 0.125) == pytest.approx(0.5 / 40 + 0.5 / 100)
+    # late and far from the peak: the catch-up term reaches r = 1 at t = M - 1
+    assert POLICY.slope(89, 0.5, 1.0) == pytest.approx(0.5 / 10)
+    assert POLICY.slope(99, 0.9, 1.0) == 1.0  # no step left before the bound
+
+
+def test_the_edge_needs_overshooting_and_shrinking_second_moments() -> None:
+    assert POLICY.at_edge(0.5, -0.4)
+    assert not POLICY.at_edge(0.5, -0.2)  # overshooting, steady second moments: noise, not the edge
+    assert not POLICY.at_edge(0.9, -0.4)  # shrinking, coherent steps
+    assert not POLICY.at_edge(math.nan, -0.4) and not POLICY.at_edge(0.5, math.nan)
+    off = replace(POLICY, coherence_threshold=0.0)
+    assert not off.at_edge(0.01, -5.0)  # coherence_threshold = 0: never at the edge
+
+
+def test_decide_ends_stable_only_at_the_peak_after_patience_checks() -> None:
+    assert POLICY.decide(20, 0.6, 0.0, 1.2, [0.0, 0.0]).end is None  # stable below the peak: keep ramping
+    assert POLICY.decide(50, 1.0, 0.0, 1.2, [0.0]).end is None  # at the peak, one check < patience
+    assert POLICY.decide(50, 1.0, 0.0, 1.2, [0.4, 0.0]).end is None  # one of the last two stalled the ramp
+    stable = POLICY.decide(50, 1.0, 0.1, 1.2, [0.2, 0.1])
+    assert stable.end is EndReason.STABLE and stable.slope == 0.0
+    edge = POLICY.decide(20, 0.6, -0.5, 0.4, [-0.5])
+    assert edge.end is EndReason.EDGE and edge.end == "edge"
+    going = POLICY.decide(20, 0.6, 0.1, 1.2, [0.1])
+    assert going.end is None and going.slope == pytest.approx(POLICY.slope(20, 0.6, 0.1))
+
+
+def test_first_knot_and_bound() -> None:
+    assert POLICY.first_knot == [0, 1 / 40, 1 / 40]
+    assert replace(POLICY, max_warmup_steps=0, min_warmup_steps=1).first_knot[1] == 1.0
+    assert not POLICY.reached_bound(99) and POLICY.reached_bound(100)
+
+
+def test_end_reason_values_are_the_report_strings() -> None:
+    assert [r.value for r in EndReason] == ["edge", "stable", "bound", "fixed"]
+    assert EndReason("bound").label == "bound reached" and f"{EndReason.STABLE}" == "stable"
