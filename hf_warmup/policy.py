@@ -10,7 +10,7 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
 
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
 ``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``; the bound ``t >= M`` ends it too. Why these, and
-what ``Ŝ`` and ``φ`` measure: ``docs/design_notes.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
+what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Worker for the DeepSpeed tests: ``torchrun --standalone --nproc_per_node 2 ds_worker.py OUT CONFIG...``.
 
-For each DeepSpeed config file (``configs/deepspeed/*.json``, the files the README tells users to copy), and for
+For each DeepSpeed config file (``configs/deepspeed/*.json``, the files docs/engines.md tells users to copy), and for
 ``ddp`` (plain DDP, for comparison), it runs a real Trainer (``DS_ACCELERATOR=cpu``, gloo) with ``adaptive_warmup``
 for ``STEPS`` steps, saving a checkpoint at step ``SAVE``, then a second Trainer that resumes from that checkpoint
 and trains to ``STEPS``.

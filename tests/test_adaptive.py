@@ -76,7 +76,7 @@ def real_end(sched: AdaptiveWarmupLR) -> int:
     return sched.monitor.real_steps
 
 
-# The numbers below are the ones the README quotes ("What the tests pin down").
+# The numbers below are the ones docs/adaptive_warmup.md quotes ("What the tests pin down").
 STATIONARY_END = 840  # R = 800 (0.4 · M, M = 2000): the ramp at (nearly) full pace, then stable at the peak
 
 

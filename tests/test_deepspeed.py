@@ -1,7 +1,7 @@
 """DeepSpeed ZeRO-0/1/2/3 and ZeRO-2 with optimizer offload, through a real Trainer, 2 CPU processes.
 
 One ``torchrun --standalone`` launch (the OS picks the rendezvous port: no port race) runs every config of
-``configs/deepspeed/`` (the files the README tells users to copy) with ``DS_ACCELERATOR=cpu``: per config a
+``configs/deepspeed/`` (the files docs/engines.md tells users to copy) with ``DS_ACCELERATOR=cpu``: per config a
 24-step run that saves a DeepSpeed checkpoint at step 8, and a run resumed from it (see ``ds_worker.py``). Both
 forms are run at every stage: without an ``optimizer`` block (the Trainer's torch AdamW, handed to DeepSpeed) and
 with one (``*_optimizer.json``: DeepSpeed builds the optimizer, ``FusedAdam``, or ``DeepSpeedCPUAdam`` under

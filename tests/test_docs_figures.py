@@ -5,15 +5,15 @@ writes from results json. Two kinds of check:
 
 1. every block in README.md, docs/ and model_cards/ equals what its renderer makes from the committed json now
    (a results file rerun without re-rendering, or a hand edit inside a block, fails here);
-2. independently of the renderer, the README's overhead numbers are parsed back from the markdown and compared
-   with the json values (a renderer that formats the wrong field fails here);
+2. independently of the renderer, the overhead summary's numbers (``docs/overhead/README.md``) are parsed back from
+   the markdown and compared with the json values (a renderer that formats the wrong field fails here);
 3. on a copy of the tree, one changed line of ``hf_warmup/monitor.py`` fails check 1 until the blocks are
    re-rendered, and the re-rendered blocks then say that their figures are stale
    (``scripts/warmup_bench/provenance.py``).
 
 To add a figure block (e.g. the benchmark): register ``render_NAME`` in ``scripts/warmup_bench/render.py``, put the
 markers in the doc, run the script; check 1 covers it at once, and a parse-back test like
-``test_readme_overhead_numbers_equal_the_results`` can be added next to the one below.
+``test_overhead_summary_numbers_equal_the_results`` can be added next to the one below.
 """
 
 from __future__ import annotations
@@ -70,12 +70,13 @@ def _shows(cell: str, want: list[float]) -> bool:
 
 def test_the_docs_have_their_figure_blocks() -> None:
     names = {(doc.relative_to(ROOT).as_posix(), name) for doc, name in BLOCKS}
-    for name in ("overhead", "overhead-gpu", "demo", "cards", "headline"):
-        assert ("README.md", name) in names
+    assert ("README.md", "headline") in names
     assert ("docs/benchmark/README.md", "heldout") in names
-    for name in ("overhead-files", "overhead-results", "overhead-state", "overhead-memory", "overhead-gpu",
+    for name in ("overhead", "overhead-files", "overhead-results", "overhead-state", "overhead-memory", "overhead-gpu",
                  "overhead-gpu-check"):
         assert ("docs/overhead/README.md", name) in names
+    for name in ("demo", "cards"):
+        assert ("docs/cards.md", name) in names
     for doc in DOCS:  # markers come in pairs: an unclosed block would silently swallow the rest of a file
         text = doc.read_text()
         assert text.count("<!-- figures:") == text.count("<!-- /figures -->") == len(rf.blocks(text)), doc
@@ -121,13 +122,13 @@ def _table_rows(body: str, header_start: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_readme_overhead_numbers_equal_the_results() -> None:
-    body = _block("README.md", "overhead")
+def test_overhead_summary_numbers_equal_the_results() -> None:
+    body = _block("docs/overhead/README.md", "overhead")
     main = _json(rf.OVERHEAD_MAIN)
     controls = rf.controls(main)
     full = _table_rows(body, "| run (adaptive arm's default")
     assert list(full) == [rf.run_label(r) for r in main["full_step"]]
-    assert {r["run_steps"] for r in main["full_step"]} == {300, 50}  # the two run lengths the README describes
+    assert {r["run_steps"] for r in main["full_step"]} == {300, 50}  # the two run lengths the summary describes
     for r in main["full_step"]:
         clock = r["primary_clock"]
         ratio_cell, ctl_cell, position, comp_cell = full[rf.run_label(r)]
@@ -154,7 +155,7 @@ def test_readme_overhead_numbers_equal_the_results() -> None:
 
 def test_a_changed_source_makes_the_blocks_say_stale(tmp_path: Path) -> None:
     """On a copy of the tree: one changed line of ``hf_warmup/monitor.py`` fails the docs test until
-    ``scripts/render_figures.py`` runs, and then the README's blocks behind stamped results say they are stale."""
+    ``scripts/render_figures.py`` runs, and then every block behind stamped results says it is stale."""
     tree = tmp_path / "tree"
     for rel in ("docs", "model_cards", "hf_warmup", "scripts"):  # scripts: renderers import the harness's tables
         shutil.copytree(ROOT / rel, tree / rel, ignore=shutil.ignore_patterns("__pycache__"))
@@ -176,23 +177,24 @@ def test_a_changed_source_makes_the_blocks_say_stale(tmp_path: Path) -> None:
     assert failed.returncode == 1 and "run `python scripts/render_figures.py`" in failed.stdout
     render = subprocess.run([sys.executable, str(tree / "scripts" / "render_figures.py")], cwd=tree,
                             capture_output=True, text=True, timeout=300)
-    assert render.returncode == 0 and "rewrote README.md" in render.stdout, render.stdout + render.stderr
-    readme = (tree / "README.md").read_text()
-    stamped = [name for name, body in rf.blocks((ROOT / "README.md").read_text()) if "**Stale:**" not in body]
-    assert stamped, "no README block is current: nothing to show"
-    for name, body in rf.blocks(readme):
-        if name in stamped:
-            assert "**Stale:** measured at commit" in body and "`hf_warmup/monitor.py` changed since." in body, name
+    current = {(doc.relative_to(ROOT).as_posix(), name) for doc, name in BLOCKS
+               if "**Stale:**" not in _block(doc.relative_to(ROOT).as_posix(), name)}
+    assert current, "no block is current: nothing to show"
+    assert render.returncode == 0, render.stdout + render.stderr
+    for rel in sorted({rel for rel, _ in current}):
+        assert f"rewrote {rel}" in render.stdout, render.stdout
+        for name, body in rf.blocks((tree / rel).read_text()):
+            if (rel, name) in current:
+                assert "**Stale:** measured at commit" in body and "`hf_warmup/monitor.py` changed since." in body, (
+                    rel, name)
     assert docs_test().returncode == 0
 
 
 def test_no_overhead_figures_outside_the_generated_blocks() -> None:
-    """Ratios (x.xxxx) and timings in the README's Overhead section live only inside the generated block."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Overhead\n"):]
-    section = section[: section.index("\n## ", 1)]
-    outside = rf.BLOCK.sub("", section)
-    assert not re.findall(r"\b[01]\.\d{4}\b|\d+(\.\d+)? ?(ms|µs|MiB|KiB)\b", outside), outside
+    """Ratios (x.xxxx) and timings in the README and on the overhead page live only inside the generated blocks."""
+    figures = re.compile(r"\b[01]\.\d{4}\b|\d+(\.\d+)? ?(ms|µs|MiB|KiB)\b")
+    readme = rf.BLOCK.sub("", (ROOT / "README.md").read_text())
+    assert not figures.findall(readme), figures.findall(readme)
     overhead_doc = rf.BLOCK.sub("", (ROOT / "docs/overhead/README.md").read_text())
-    assert not re.findall(r"\b[01]\.\d{4}\b|\d+(\.\d+)? ?(ms|µs|MiB|KiB)\b", overhead_doc)
-    assert "not kept here" not in text + overhead_doc
+    assert not figures.findall(overhead_doc), figures.findall(overhead_doc)
+    assert "not kept here" not in readme + overhead_doc
