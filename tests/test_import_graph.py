@@ -15,6 +15,7 @@ import ast
 import importlib.util
 import re
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "hf_warmup"
 PKG_DIR = ROOT / PACKAGE
+# Where installed packages live: a virtualenv made inside the checkout (`make install` makes `.venv` there) is
+# third-party code, not the repository's own.
+INSTALLED = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, *sysconfig.get_paths().values())}
 
 
 def module_name(path: Path) -> str:
@@ -84,9 +88,9 @@ def outside_imports(source: str, name: str, is_package: bool) -> list[str]:
             bad.append(imported)
             continue
         spec = importlib.util.find_spec(top)  # a third-party package lives outside the repository
-        origin = spec.origin if spec is not None else None
-        if origin and Path(origin).resolve().is_relative_to(ROOT) and not Path(origin).resolve().is_relative_to(
-                PKG_DIR):
+        origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+        if (origin is not None and origin.is_relative_to(ROOT) and not origin.is_relative_to(PKG_DIR)
+                and not any(origin.is_relative_to(place) for place in INSTALLED)):
             bad.append(imported)
     return bad
 
