@@ -32,6 +32,7 @@ from .options import (
     START_FACTOR,
     Option,
     ScheduleConfigError,
+    every,
     make_decay,
     parse_kwargs,
     relevant_options,
@@ -75,7 +76,7 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "check_interval": Option(
         "int", None, "an int >= 1", lambda v: v >= 1,
         doc="real optimizer steps between checks (default clip(round(T / 50), 1, 10))",
-        shown=lambda v, c: f", checks every {v} steps" if v else ""),
+        shown=lambda v, c: f", checks {every(v)}" if v else ""),
     "min_warmup_steps": Option(
         "int", None, "an int >= 1", lambda v: v >= 1, doc="R: the fastest ramp (default 0.4 · M)",
         shown=lambda v, c: f", fastest ramp {v} steps" if v else ""),

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .options import every
 from .report import (
     REPORT_JSON,
     REPORT_PNG,
@@ -29,10 +30,6 @@ from .report import (
 SECTION_START = "<!-- hf_warmup: warmup section (start) -->"
 SECTION_END = "<!-- hf_warmup: warmup section (end) -->"
 CARD_FILE = "README.md"
-
-
-def _every(n: Any) -> str:
-    return "every optimizer step" if n == 1 else f"every {n} optimizer steps"
 
 
 def format_number(x: Any) -> str:
@@ -56,7 +53,8 @@ def warmup_markdown(report: dict[str, Any]) -> str:
     thr = report.get("threshold")
     thr_txt = f"threshold {thr:g}" if isinstance(thr, (int, float)) else "the scheduler's stability rule"
     lines.append(
-        f"- Rule: {_every(c.get('check_interval'))} the second-moment monitor measured S, the excess innovation "
+        f"- Rule: {every(c.get('check_interval'), 'optimizer step')} the second-moment monitor measured S, "
+        "the excess innovation "
         f"of Adam's second moments; the LR ramp runs no faster than over min_warmup_steps = "
         f"{c.get('min_warmup_steps') or '?'} and no slower than over max_warmup_steps = {c.get('max_warmup_steps')}, "
         f"slower as S approaches {thr_txt}; warmup ends at the first check where the ramp has reached the peak "

@@ -20,6 +20,11 @@ from typing import Any
 from .decays import DECAYS, WSD_SHAPES, Decay
 
 
+def every(n: Any, unit: str = "step") -> str:
+    """``every step`` for 1, else ``every 6 steps``: the phrase for an interval in the start line, card and plot."""
+    return f"every {unit}" if n == 1 else f"every {n} {unit}s"
+
+
 class ScheduleConfigError(ValueError):
     """A bad ``lr_scheduler_kwargs`` value or schedule argument (a ``ValueError``)."""
 

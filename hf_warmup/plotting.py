@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from .options import every
 from .result import EndReason
 
 
@@ -118,7 +119,7 @@ def report_figure(report: dict[str, Any]) -> Any:
     title = str(report.get("schedule"))
     cfg = report.get("config") or {}
     if report.get("adaptive") and cfg.get("max_warmup_steps") is not None:
-        title += f" (bound M={cfg['max_warmup_steps']}, checks every {cfg.get('check_interval')} steps)"
+        title += f" (bound M={cfg['max_warmup_steps']}, checks {every(cfg.get('check_interval'))})"
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
