@@ -115,14 +115,17 @@ def report_figure(report: dict[str, Any]) -> Any:
     elif report.get("adaptive"):
         labels.append(f"warmup not ended by step {report.get('global_step')}")
         handles.append(ax.plot([], [], " ")[0])
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
+    # Below the axes, centred on the figure (not on the axes, which the right axis's label pushes left), in the
+    # rows the tight layout leaves free: no entry is cut at the picture's edge.
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2, fontsize=7, frameon=False)
+    legend_rows = -(-len(labels) // 2)
     title = str(report.get("schedule"))
     cfg = report.get("config") or {}
     if report.get("adaptive") and cfg.get("max_warmup_steps") is not None:
         title += f" (bound M={cfg['max_warmup_steps']}, checks {every(cfg.get('check_interval'))})"
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0.0, 0.03 + 0.045 * legend_rows, 1.0, 1.0))
     return fig
 
 

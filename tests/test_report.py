@@ -281,3 +281,23 @@ def test_warmup_markdown_for_every_end_reason(reason) -> None:
         assert "**not ended**" in text
     else:
         assert "Fixed warmup" in text and "step 25" in text
+
+
+def test_the_legend_of_warmup_png_is_never_cut_at_the_edge(tmp_path: Path) -> None:
+    """The longest legend entry (an edge end with its peak fraction, at a six-digit step) stays inside the
+    840 x 480 picture: the outermost pixel columns and the bottom rows hold only background. The legend used to be
+    centred on the axes, which the right axis's label pushes left, and ran off the right edge of the card's PNG."""
+    import matplotlib.image
+    import numpy as np
+
+    from hf_warmup.plotting import plot_report
+
+    report = json.loads((ROOT / "model_cards" / "kjv-char-gpt2-adaptive-warmup.warmup.json").read_text())
+    report.update(end_reason="edge", peak_fraction=0.123456, warmup_end_step=123456, global_step=600000)
+    png = tmp_path / "warmup.png"
+    plot_report(report, str(png))
+    img = np.round(matplotlib.image.imread(str(png))[..., :3] * 255)
+    assert img.shape[:2] == (480, 840)
+    white = np.array([255, 255, 255])
+    for name, strip in (("left", img[:, :3]), ("right", img[:, -3:]), ("bottom", img[-3:, :])):
+        assert (strip == white).all(), f"ink in the {name} edge of the picture: the legend is cut"
