@@ -85,6 +85,10 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         lambda v: 0 <= v <= 1, doc="φ*: the edge needs the coherence φ below it", shown=_edge_phrase),
     "shrink_threshold": Option(
         "float", 0.3, "a float >= 0", lambda v: v >= 0, doc="δ: the edge needs Ŝ < -δ"),
+    "edge_patience": Option(
+        "int", 1, "an int >= 1", lambda v: v >= 1, doc="E: checks in a row that must be at the edge to end there",
+        shown=lambda v, c: f" on {v} checks in a row" if _number(v) and v > 1 and c.get("coherence_threshold")
+        else ""),
     "max_warmup_steps": Option(
         "int", None, "an int >= 1", lambda v: v >= 1,
         doc="M: the bound (default num_warmup_steps if > 0, else 0.5 · T)"),
@@ -171,6 +175,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
         "last_coherence",
         "coherence_at_end",
         "recent_statistics",
+        "edge_streak",
         "check_history",
         "history_stride",
         "checks_done",
@@ -218,6 +223,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
         self.coherence_at_end: float | None = None
         self.last_window: Window | None = None
         self.recent_statistics: list[float] = []
+        self.edge_streak = 0
         self.check_history: list[list[float]] = []
         self.history_stride = 1
         self.checks_done = 0
@@ -300,7 +306,8 @@ class AdaptiveWarmupLR(WarmupScheduler):
         self.recent_statistics = [*self.recent_statistics, stat][-self.policy.patience:]
         self._record(t, stat, phi)
         progress = self.progress(t)
-        decision = self.policy.decide(t, progress, stat, phi, self.recent_statistics)
+        decision = self.policy.decide(t, progress, stat, phi, self.recent_statistics, self.edge_streak)
+        self.edge_streak = decision.edge_streak
         if decision.end is not None:
             self._end(t, decision.end, progress)
         else:

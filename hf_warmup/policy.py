@@ -5,11 +5,11 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
 
     g(Ŝ)    = clip(1 - (max(Ŝ, 0) + λ · max(-Ŝ, 0)) / τ, 0, 1)             pace (NaN: 0, the slowest)
     slope   = max( g / R + (1 - g) / M ,  (1 - r) / (M - 1 - t) )           the ramp's slope from t on
-    edge    : φ < φ* and Ŝ < -δ                                              end, at the LR reached
+    edge    : φ < φ* and Ŝ < -δ at each of the last E checks                 end, at the LR reached
     stable  : r = 1 and g(Ŝ) > 0 for each of the last ``patience`` checks    end, at the peak LR
 
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
-``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``; the bound ``t >= M`` ends it too. Why these, and
+``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; the bound ``t >= M`` ends it too. Why these, and
 what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
@@ -24,10 +24,12 @@ from .result import EndReason
 
 @dataclass(frozen=True)
 class Decision:
-    """What a check decides: the end (``end`` set, ``slope`` 0) or the ramp's slope from the check on."""
+    """What a check decides: the end (``end`` set, ``slope`` 0) or the ramp's slope from the check on, and
+    ``edge_streak``, the checks in a row up to this one that were at the edge (the scheduler keeps it)."""
 
     end: EndReason | None
     slope: float
+    edge_streak: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class AdaptivePolicy:
     decrease_weight: float
     coherence_threshold: float
     shrink_threshold: float
+    edge_patience: int = 1
 
     @property
     def first_knot(self) -> list[float]:
@@ -74,11 +77,14 @@ class AdaptivePolicy:
         g = self.pace(stat)
         return max(g / self.min_warmup_steps + (1.0 - g) / max(self.max_warmup_steps, 1), catch_up)
 
-    def decide(self, t: int, progress: float, stat: float, phi: float, recent: Sequence[float]) -> Decision:
+    def decide(self, t: int, progress: float, stat: float, phi: float, recent: Sequence[float],
+               edge_streak: int = 0) -> Decision:
         """The decision of a check at ``t`` (before the bound) with ramp progress ``progress``, the check's ``Ŝ``
-        and ``φ``, and ``recent``, the latest ``Ŝ`` values up to this one."""
-        if self.at_edge(phi, stat):
-            return Decision(EndReason.EDGE, 0.0)
+        and ``φ``, ``recent``, the latest ``Ŝ`` values up to this one, and ``edge_streak``, the checks in a row
+        before this one that were at the edge."""
+        streak = edge_streak + 1 if self.at_edge(phi, stat) else 0
+        if streak >= self.edge_patience:
+            return Decision(EndReason.EDGE, 0.0, streak)
         if progress >= 1.0 and self.is_stable(recent):
-            return Decision(EndReason.STABLE, 0.0)
-        return Decision(None, self.slope(t, progress, stat))
+            return Decision(EndReason.STABLE, 0.0, streak)
+        return Decision(None, self.slope(t, progress, stat), streak)

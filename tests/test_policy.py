@@ -67,3 +67,17 @@ def test_first_knot_and_bound() -> None:
 def test_end_reason_values_are_the_report_strings() -> None:
     assert [r.value for r in EndReason] == ["edge", "stable", "bound", "fixed"]
     assert EndReason("bound").label == "bound reached" and f"{EndReason.STABLE}" == "stable"
+
+
+def test_edge_patience_needs_that_many_edge_checks_in_a_row() -> None:
+    """``edge_patience`` E: one overshooting check (φ is noisy from check to check) does not end the warmup when
+    E = 2; two in a row do, and a check off the edge in between starts the count again."""
+    assert POLICY.decide(20, 0.4, -0.5, 0.3, [-0.5]).end is EndReason.EDGE  # E = 1 (the default): the first
+    two = replace(POLICY, edge_patience=2)
+    first = two.decide(20, 0.4, -0.5, 0.3, [-0.5])
+    assert first.end is None and first.edge_streak == 1 and first.slope > 0
+    second = two.decide(24, 0.45, -0.5, 0.3, [-0.5, -0.5], first.edge_streak)
+    assert second.end is EndReason.EDGE and second.edge_streak == 2
+    off = two.decide(24, 0.45, -0.5, 1.5, [-0.5, -0.5], first.edge_streak)  # coherent again: the count restarts
+    assert off.end is None and off.edge_streak == 0
+    assert two.decide(28, 0.5, -0.5, 0.3, [-0.5], off.edge_streak).end is None
