@@ -9,8 +9,9 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
     stable  : r = 1 and g(Ŝ) > 0 for each of the last ``patience`` checks    end, at the peak LR
 
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
-``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; the bound ``t >= M`` ends it too. Why these, and
-what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
+``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; the bound ``t >= M``
+ends it too. Why these, and what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler
+(:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
 from __future__ import annotations

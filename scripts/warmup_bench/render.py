@@ -691,6 +691,20 @@ def render_headline(root: Path) -> str:
         "", *targets_columns(cols)])
 
 
+EDGE_PATIENCE = "docs/benchmark/edge_patience.json"  # the edge_patience switch on the tuning tasks
+
+
+@figure("edge-patience")
+def render_edge_patience(root: Path) -> str:
+    """docs/benchmark/README.md: ``edge_patience`` 2 beside the default 1, targets (a)–(d) on the tuning set."""
+    res = load(root, EDGE_PATIENCE)
+    meta = res["meta"]
+    cols = [(f"`{label}`: {set_header('tuning', view['targets']['tuning'])}", view["targets"]["tuning"])
+            for label, view in res["sets"].items()]
+    return "\n".join([f"`{EDGE_PATIENCE}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}; "
+                      f"{meta['machine']}): `{meta['command']}`", "", *targets_columns(cols)])
+
+
 @figure("heldout")
 def render_heldout(root: Path) -> str:
     """docs/benchmark/README.md: per held-out results file and adaptive row, targets (a)–(e) on the test set
