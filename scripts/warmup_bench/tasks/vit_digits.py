@@ -26,7 +26,7 @@ _BASE: dict[str, Any] = dict(T=400, patch=2, hidden=64, n_layer=3, n_head=4, int
                              decay={"decay": "cosine"})
 _MODES: dict[str, dict[str, Any]] = {"smoke": dict(T=30, patch=4, hidden=16, n_layer=1, intermediate=32),
                                      "quick": {}, "full": {}}
-_LRS = {"smoke": [3e-3], "quick": [3e-3, 1e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
+_LRS = {"smoke": [3e-3], "quick": [1e-3, 3e-3], "full": [3e-4, 1e-3, 3e-3, 1e-2]}
 
 
 SIZES = Sizes(_BASE, _MODES, _LRS)
