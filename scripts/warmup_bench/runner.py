@@ -270,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                 for arm in arms:
                     key = run_key(modules[t], cfg, arm, lr, seed, args.device, hashes)
                     keys.append(key)
-                    meta = {"task": t, "arm": arm.label, "kind": arm.kind, "lr": lr, "seed": seed, "key": key}
+                    meta: dict[str, Any] = {"task": t, "arm": arm.label, "kind": arm.kind, "lr": lr, "seed": seed,
+                                            "key": key}
                     reason = not_applicable(arm, cfg["T"], cfg["beta2"])
                     if reason is not None:
                         store["runs"][key] = {**meta, "status": "not_applicable", "reason": reason}
