@@ -22,6 +22,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
+from warmup_bench import heldout  # noqa: E402
 from warmup_bench import runner as bench  # noqa: E402
 from warmup_bench.aggregate import aggregate  # noqa: E402
 from warmup_bench.autowu import AutoWULR  # noqa: E402
@@ -38,11 +39,18 @@ def test_task_smoke_run(name: str) -> None:
     assert task.NAME == name and cfg["T"] <= 40 and task.lrs("smoke")
     assert str(cfg["T"]) in task.describe(cfg)
     torch.set_num_threads(1)
-    rec = task.run(Arm("adaptive_warmup", "adaptive_warmup"), task.lrs("smoke")[0], 0, cfg, "cpu")
+    # the next round's test tasks stay unseen by adaptive_warmup: they are smoke-trained with a fixed warmup
+    sealed = name in heldout.sealed_tasks(heldout.load_split())
+    arm = (Arm("linear_warmup(W=50%)", "linear_warmup", fraction=0.5, in_grid=True) if sealed
+           else Arm("adaptive_warmup", "adaptive_warmup"))
+    rec = task.run(arm, task.lrs("smoke")[0], 0, cfg, "cpu")
     assert rec["status"] == "done" and rec["steps_done"] == cfg["T"]
     assert rec["eval_loss"] is not None and math.isfinite(rec["eval_loss"])
     assert rec["eval_loss"] < rec["initial_loss"]  # it trained
-    assert rec["warmup_end_step"] is None or 0 <= rec["warmup_end_step"] <= cfg["T"]
+    if sealed:
+        assert rec["warmup_steps"] == cfg["T"] // 2
+    else:
+        assert rec["warmup_end_step"] is None or 0 <= rec["warmup_end_step"] <= cfg["T"]
     lrs = [lr for _, lr in rec["lr_trace"]]
     assert lrs and max(lrs) <= task.lrs("smoke")[0] * (1 + 1e-9)
 
@@ -273,3 +281,44 @@ def test_heldout_targets_per_set() -> None:
     (pair,) = test["e_pairs"]
     assert pair["abc_met"] == {"short": True, "long": False} and pair["warmup_ratio"] == pytest.approx(10.0)
     assert "| (e) the same task at T and 10·T" in "\n".join(render.targets_table(view))
+
+
+def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) -> None:
+    """A ``next_test`` task keeps its cells but counts in neither the test nor the tuning targets; the runner
+    leaves it out by default and refuses adaptive_warmup/autowu on it without ``--unseal_next_test``."""
+    from warmup_bench import render
+
+    arms = [*ARMS[:2], Arm("hf_linear(10%)", "hf_linear").to_json(), ARMS[-1]]
+    runs = []
+    for task, ad in [("t", 1.0), ("u", 1.0), ("n", 5.0)]:  # n: far worse, stuck: would break every target
+        for seed in (0, 1):
+            runs += [{**_rec("no_warmup", 0.01, seed, 2.0), "task": task},
+                     {**_rec("linear_warmup(W=50%)", 0.01, seed, 1.0, steps=50), "task": task},
+                     {**_rec("hf_linear(10%)", 0.01, seed, 1.0), "task": task},
+                     {**_rec("adaptive_warmup", 0.01, seed, ad, steps=20, end_reason="stable", peak_fraction=1.0,
+                             stuck=task == "n"), "task": task}]
+    lrs = {"t": [0.01], "u": [0.01], "n": [0.01]}
+    agg = aggregate(runs, list(lrs), lrs, arms, n_seeds=2)
+    meta = {"arms": arms, "tasks": {t: {"lrs": v, "cfg": {"T": 100}} for t, v in lrs.items()}}
+    split = {"tasks": {"t": {"set": "test", "family": "f1"}, "u": {"set": "tuning", "family": "f2"},
+                       "n": {"set": "next_test", "family": "f3", "long": True}}}
+    view = heldout.evaluate(agg, meta, split)["adaptive_warmup"]
+    assert [(r["task"], r["set"]) for r in view["cells"]] == [("t", "test"), ("u", "tuning"), ("n", "next_test")]
+    for set_name, task in (("test", "t"), ("tuning", "u")):
+        x = view["targets"][set_name]
+        assert x["tasks"] == [task] and x["cells"] == 1 and x["a_met"] and x["b_met"] and x["c_met"] and x["d_met"]
+        assert x["families"] != ["f3"] and x["long_tasks"] == []
+    md = "\n".join(render.heldout_markdown({"adaptive_warmup": view}))
+    assert "| n |" not in md and "next_test" not in md  # rendered nowhere, no crash
+    assert heldout.sealed_tasks(split) == ["n"]
+
+    # the committed split: the three next-round tasks are sealed, registered, and not run by default
+    sealed = heldout.sealed_tasks(heldout.load_split())
+    assert sealed == ["vit_digits", "lstm_charlm", "digits_ae_long"]
+    assert set(sealed) <= set(TASK_NAMES) and not set(sealed) & set(bench.default_tasks())
+    for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
+        with pytest.raises(SystemExit, match="next-round test tasks"):
+            bench.main(["--smoke", "--tasks", "vit_digits", "--arms", arms_arg, "--output_dir", str(tmp_path),
+                        "--dry_run"])
+    assert bench.main(["--smoke", "--tasks", ",".join(sealed), "--arms", "oracle,hf_linear", "--output_dir",
+                       str(tmp_path), "--dry_run"]) == 0

