@@ -8,7 +8,7 @@ on ``sys.path`` and call a ``main`` here:
   :mod:`warmup_bench.protocol` (arms, scheduler requests, the :class:`~warmup_bench.protocol.Task` protocol),
   :mod:`warmup_bench.tasks` (one module per task), :mod:`warmup_bench.results` (the results format and its cell
   key), :mod:`warmup_bench.aggregate` (cells, oracle, gaps), :mod:`warmup_bench.heldout` (targets per split),
-  :mod:`warmup_bench.report` (``summary.json``, ``summary.md``, the picture);
+  :mod:`warmup_bench.sweep_report` (``summary.json``, ``summary.md``, the picture);
 * ``scripts/bench_overhead.py`` → :mod:`warmup_bench.overhead`; ``scripts/gpu_check.py`` →
   :mod:`warmup_bench.gpu_check`;
 * ``scripts/render_figures.py`` → :mod:`warmup_bench.render`: every markdown table and figure block made from

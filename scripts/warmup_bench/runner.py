@@ -49,7 +49,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from warmup_bench import heldout, provenance, render, report  # noqa: E402
+from warmup_bench import heldout, provenance, render, sweep_report  # noqa: E402
 from warmup_bench.protocol import (  # noqa: E402
     UNTUNED,
     Arm,
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = runs_of_any_source(store["runs"], keys, runs)
         meta["sources_reported"] = sorted({digest_of_run(r["key"]) for r in runs
                                            if r.get("kind") == "adaptive_warmup"})
-    paths, summary = report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
+    paths, summary = sweep_report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
     print(render.terminal_table(summary))
     if args.docs_prefix:
         prefix = Path(args.docs_prefix)
