@@ -214,6 +214,23 @@ def test_benchmark_section_cites_only_results_of_the_task(tmp_path: Path) -> Non
     assert "no task like tweet sentiment classification" in tweets and "%" not in tweets
 
 
+def test_benchmark_section_says_when_the_benchmark_measured_other_code(tmp_path: Path) -> None:
+    """A card's benchmark numbers measured at other ``hf_warmup`` sources than today's say so (a results file
+    without a stamp too); with a stamp of today's sources they do not."""
+    import common
+    from warmup_bench.provenance import stamp
+
+    path = _fake_benchmark(tmp_path)
+    assert "**Stale:** this results file records no commit" in common.benchmark_section(str(tmp_path), ("char",), "x")
+    data = json.loads(path.read_text())
+    data["provenance"] = stamp("python scripts/benchmark_warmup.py")
+    path.write_text(json.dumps(data))
+    assert "**Stale:**" not in common.benchmark_section(str(tmp_path), ("char",), "x")
+    data["provenance"]["source_files"]["hf_warmup/policy.py"] = "0" * 12
+    path.write_text(json.dumps(data))
+    assert "`hf_warmup/policy.py` changed since" in common.benchmark_section(str(tmp_path), ("char",), "x")
+
+
 def test_card_spec_rerenders_to_the_same_card(finetune_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     out, _ = finetune_run
     assert render_model_card(load_card_spec(str(out))) == (out / "README.md").read_text()

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from warmup_bench.provenance import stale_note
 from warmup_bench.results import cell_key
 
 #: Summary files read, in order of preference (the first that has a task wins for that task): full mode.
@@ -64,6 +65,9 @@ def task_table(path: str, data: dict[str, Any], task: str, root: str | None = No
             + (f"; all tables in `{_rel(md, root)}`" if os.path.isfile(md) else "")
             + "). The benchmark's model and budget are its own, not this card's run. Gap = mean final eval loss "
             "relative to the per-LR oracle, the best fixed `linear_warmup` of the grid (negative: better).")
+    stale = stale_note(data.get("provenance"))  # the benchmark measured other library code than this card's run
+    if stale:
+        head += f"\n\n{stale}"
     lines = [head, "", "| schedule | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |",
              "|---|" + "---|" * len(lrs)]
     for label in labels:
