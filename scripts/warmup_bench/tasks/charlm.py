@@ -11,7 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..protocol import Arm, scheduler_request
 from ..text import char_corpus
+from .loop import train
 
 
 @dataclass
@@ -101,3 +103,22 @@ class CharTransformer(nn.Module):
         h = self.tok(x) + self.pos(torch.arange(n, device=x.device))[None]
         mask = nn.Transformer.generate_square_subsequent_mask(n, device=x.device)
         return self.head(self.body(h, mask=mask, is_causal=True))
+
+
+def train_lm(model: nn.Module, optimizer: torch.optim.Optimizer, data: CharData, arm: Arm, seed: int,
+             cfg: dict[str, Any], device: str) -> dict[str, Any]:
+    """One char-LM run in the plain loop: ``cfg["batch"]`` windows of ``cfg["block"] + 1`` chars a step, the
+    next-char loss, the eval loss on ``data``'s held-out windows; stuck = not below the unigram loss - 0.05."""
+    get = batch_sampler(data, cfg["batch"], cfg["block"], seed, device)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        b = get(step)
+        return lm_loss(model(b[:, :-1]), b[:, 1:])
+
+    def evaluate() -> dict[str, float]:
+        model.eval()
+        return {"eval_loss": eval_loss(model, data, device)}
+
+    return train(model=model, optimizer=optimizer, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
+                 total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate,
+                 stuck_level=data.unigram_loss - 0.05, clip=cfg["clip"])

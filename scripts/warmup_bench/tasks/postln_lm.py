@@ -11,9 +11,8 @@ from typing import Any
 
 import torch
 
-from ..protocol import Arm, Sizes, scheduler_request
+from ..protocol import Arm, Sizes
 from . import charlm
-from .loop import train
 
 NAME = "postln_lm"
 VERSION = 1
@@ -49,16 +48,4 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     model = charlm.CharTransformer(data.vocab_size, cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(cfg["beta1"], cfg["beta2"]),
                             weight_decay=cfg["weight_decay"])
-    get = charlm.batch_sampler(data, cfg["batch"], cfg["block"], seed, device)
-
-    def loss_fn(step: int) -> torch.Tensor:
-        b = get(step)
-        return charlm.lm_loss(model(b[:, :-1]), b[:, 1:])
-
-    def evaluate() -> dict[str, float]:
-        model.eval()
-        return {"eval_loss": charlm.eval_loss(model, data, device)}
-
-    return train(model=model, optimizer=opt, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
-                 total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate,
-                 stuck_level=data.unigram_loss - 0.05, clip=cfg["clip"])
+    return charlm.train_lm(model, opt, data, arm, seed, cfg, device)
