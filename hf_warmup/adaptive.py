@@ -424,10 +424,16 @@ def get_adaptive_warmup_schedule(
     else:
         interval, interval_from = default_check_interval(total)
     provenance: dict[str, Any] = {"check_interval_from": interval_from}
-    monitor = SecondMomentMonitor(optimizer, interval, opts["sample_size"])
-    max_warmup = opts["max_warmup_steps"]
+    max_warmup, min_warmup = opts["max_warmup_steps"], opts["min_warmup_steps"]
+    # Every kwarg is checked before the monitor hooks into the optimizer: a refused config leaves no hook behind.
     epochs = resolve_warmup_epochs(NAME, opts, {"warmup_steps": warmup_steps,
                                                 "lr_scheduler_kwargs['max_warmup_steps']": max_warmup})
+    if min_warmup is not None and max_warmup is not None and min_warmup > max_warmup:
+        raise ScheduleConfigError(
+            f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={min_warmup} is not allowed; "
+            f"expected an int <= max_warmup_steps={max_warmup}."
+        )
+    monitor = SecondMomentMonitor(optimizer, interval, opts["sample_size"])
     if epochs is not None:
         max_warmup, provenance["max_warmup_steps_from"] = epochs.steps, epochs.source
     elif max_warmup is None:
@@ -437,12 +443,6 @@ def get_adaptive_warmup_schedule(
         provenance["max_warmup_steps_from"] = "num_warmup_steps" if warmup_steps > 0 else source
     else:
         provenance["max_warmup_steps_from"] = "lr_scheduler_kwargs"
-    min_warmup = opts["min_warmup_steps"]
-    if min_warmup is not None and opts["max_warmup_steps"] is not None and min_warmup > max_warmup:
-        raise ScheduleConfigError(
-            f"{NAME}: lr_scheduler_kwargs['min_warmup_steps']={min_warmup} is not allowed; "
-            f"expected an int <= max_warmup_steps={max_warmup}."
-        )
     requested, notes = max_warmup, []
     max_warmup = fitted_length(opts["decay"], total, requested)  # a warmup that does not fit is shortened
     if max_warmup != requested:

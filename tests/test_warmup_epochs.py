@@ -212,6 +212,17 @@ def test_registering_again_wraps_the_trainer_once() -> None:
     import hf_warmup
 
     hf_warmup.register()
-    for name in ("set_initial_training_values", "create_scheduler"):
+    for name in ("set_initial_training_values", "create_scheduler", "create_model_card"):
         method = getattr(Trainer, name)
         assert method._hf_warmup_wrapped and not getattr(method.__wrapped__, "_hf_warmup_wrapped", False)
+
+
+@pytest.mark.parametrize("kwargs", [{"warmup_epochs": 1}, {"min_warmup_steps": 50, "max_warmup_steps": 10}])
+def test_a_refused_adaptive_config_leaves_no_hook_on_the_optimizer(kwargs: dict[str, Any]) -> None:
+    """Every kwarg is checked before the second-moment monitor registers its step hook on the optimizer, so a
+    config refused before step 1 (retried in the same process, e.g. a notebook) leaves the optimizer as it was."""
+    opt = optimizer()
+    with pytest.raises(ScheduleConfigError):
+        get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=100,
+                      scheduler_specific_kwargs=kwargs)
+    assert not opt._optimizer_step_post_hooks
