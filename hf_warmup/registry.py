@@ -110,28 +110,26 @@ def _wrap_epoch_count(trainer_cls: type) -> None:
     _wrap_method(trainer_cls, "create_scheduler", make_create)
 
 
-def _wrap_create_model_card(trainer_cls: Any) -> None:
+def _wrap_create_model_card(trainer_cls: type) -> None:
     """Make ``trainer_cls.create_model_card`` add the warmup section after writing the card (idempotent)."""
-    original = trainer_cls.create_model_card
-    if getattr(original, "_hf_warmup_wrapped", False):
-        return
 
-    @functools.wraps(original)
-    def create_model_card(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
-        try:
-            from .card import update_trainer_card
+    def make(original: Method) -> Method:
+        def create_model_card(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            try:
+                from .card import update_trainer_card
 
-            update_trainer_card(self)
-        except Exception as err:  # noqa: BLE001 - the Trainer's own card is never lost to ours
-            from transformers.utils import logging
+                update_trainer_card(self)
+            except Exception as err:  # noqa: BLE001 - the Trainer's own card is never lost to ours
+                from transformers.utils import logging
 
-            logging.get_logger("transformers.hf_warmup").warning(
-                f"hf_warmup: could not add the warmup section to the model card ({type(err).__name__}: {err})")
-        return result
+                logging.get_logger("transformers.hf_warmup").warning(
+                    f"hf_warmup: could not add the warmup section to the model card ({type(err).__name__}: {err})")
+            return result
 
-    create_model_card._hf_warmup_wrapped = True  # type: ignore[attr-defined]
-    trainer_cls.create_model_card = create_model_card
+        return create_model_card
+
+    _wrap_method(trainer_cls, "create_model_card", make)
 
 
 def is_registered(name: str) -> bool:
