@@ -57,7 +57,7 @@ class WarmupDiagnosticsCallback(TrainerCallback):
         self._reported_end = any("warmup_end_step" in entry for entry in state.log_history)
         self._started = False
         sched = unwrap_scheduler(kwargs.get("lr_scheduler"))
-        self._checks_logged = len(sched.check_history) if isinstance(sched, AdaptiveWarmupLR) else 0
+        self._checks_logged = sched.checks_done if isinstance(sched, AdaptiveWarmupLR) else 0
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._started:
@@ -80,14 +80,14 @@ class WarmupDiagnosticsCallback(TrainerCallback):
         extra: dict[str, Any] = {}
         stat = scheduler.last_statistic
         end = scheduler.warmup_end_step
-        new_check = len(scheduler.check_history) > self._checks_logged
+        new_check = scheduler.checks_done > self._checks_logged  # checks made, not the (thinned) history kept
         # S only at the first log after a new check, up to and including the end
         if new_check and stat is not None and math.isfinite(stat) and not (end is not None and self._reported_end):
             extra["warmup_statistic"] = round(float(stat), 6)
             phi = scheduler.last_coherence
             if phi is not None and math.isfinite(phi):
                 extra["warmup_coherence"] = round(float(phi), 6)
-        self._checks_logged = len(scheduler.check_history)
+        self._checks_logged = scheduler.checks_done
         if end is not None and not self._reported_end:
             extra["warmup_end_step"] = int(end)
             at_end = scheduler.statistic_at_end

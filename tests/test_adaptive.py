@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -23,6 +25,7 @@ def regression_run(
     lr_dependent: bool = False,
     lrs: list[float] | None = None,
     total: int = 10**6,
+    after_step: Callable[[AdaptiveWarmupLR], None] | None = None,
     **kwargs: object,
 ) -> AdaptiveWarmupLR:
     """A stationary regression: targets are pure noise and the weights start at the optimum (0), so the
@@ -66,6 +69,8 @@ def regression_run(
         opt.step()
         for _ in range(calls_per_step):
             sched.step()
+        if after_step is not None:
+            after_step(sched)
         if sched.warmup_end_step is not None:
             break
     return sched
@@ -278,6 +283,27 @@ def test_check_history_is_bounded() -> None:
     assert 256 <= len(history) <= 512 and sched.history_stride >= 2
     steps = [h[0] for h in history]
     assert steps == sorted(steps) and all(b - a == sched.history_stride for a, b in zip(steps, steps[1:]))
+
+
+def test_every_check_is_logged_after_the_history_is_thinned() -> None:
+    """The callback logs S at the first log after each check, counted from the checks made: the kept history
+    records every ``history_stride``-th check and halves when full, so its length is no count of checks."""
+    from hf_warmup.callback import WarmupDiagnosticsCallback
+
+    callback = WarmupDiagnosticsCallback()
+    state = SimpleNamespace(log_history=[], global_step=0, is_world_process_zero=True)
+    logged: list[bool] = []
+
+    def log_every_step(sched: AdaptiveWarmupLR) -> None:
+        state.global_step += 1
+        logs: dict[str, float] = {"loss": 1.0}
+        callback.on_log(None, state, None, logs=logs, lr_scheduler=sched)
+        logged.append("warmup_statistic" in logs)
+
+    sched = regression_run(drift=True, steps=1500, check_interval=1, max_warmup_steps=1400,
+                           after_step=log_every_step)
+    assert sched.history_stride >= 2 and len(sched.check_history) < sched.checks_done
+    assert sum(logged) == sched.checks_done
 
 
 def test_memory_does_not_grow_with_width() -> None:
