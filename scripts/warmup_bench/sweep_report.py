@@ -90,11 +90,12 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
             for arm_label, style in ((main, "-"), (summary["oracle"][t].get(lr_key(lr), {}).get("arm"), "--")):
                 r = by.get((t, arm_label, float(lr), seed)) if arm_label else None
                 if r and r.get("lr_trace"):
+                    first = style == "-" or not main  # one legend entry per LR, on its first line
                     ax.plot([p[0] for p in r["lr_trace"]], [p[1] / lr for p in r["lr_trace"]], style, color=color,
-                            label=f"lr {lr_key(lr)}" if style == "-" else None)
+                            label=f"lr {lr_key(lr)}" if first else None)
         ax.set_xlabel("step")
         ax.set_ylabel("LR / peak")
-        ax.set_title(f"{t}: {main or ''} (solid), oracle (dashed)", fontsize=8)
+        ax.set_title(f"{t}: {main} (solid), oracle (dashed)" if main else f"{t}: oracle (dashed)", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     fig.tight_layout()
