@@ -314,7 +314,7 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) 
 
     # the committed split: the three next-round tasks are sealed, registered, and not run by default
     sealed = heldout.sealed_tasks(heldout.load_split())
-    assert sealed == ["vit_digits", "lstm_charlm", "digits_ae_long"]
+    assert sealed == ["vit_digits", "lstm_charlm", "digits_ae", "digits_ae_long"]
     assert set(sealed) <= set(TASK_NAMES) and not set(sealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
