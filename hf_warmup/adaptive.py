@@ -86,13 +86,13 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "shrink_threshold": Option(
         "float", 0.3, "a float >= 0", lambda v: v >= 0, doc="δ: the edge needs Ŝ < -δ"),
     "edge_patience": Option(
-        "int", 1, "an int >= 1", lambda v: v >= 1, doc="E: checks in a row that must be at the edge to end there",
+        "int", 2, "an int >= 1", lambda v: v >= 1, doc="E: checks in a row that must be at the edge to end there",
         shown=lambda v, c: f" on {v} checks in a row" if _number(v) and v > 1 and c.get("coherence_threshold")
         else ""),
     "edge_wait": Option(
-        "choice", "ramp", "one of ['ramp', 'hold']", choices=("ramp", "hold"),
+        "choice", "hold", "one of ['ramp', 'hold']", choices=("ramp", "hold"),
         doc="while fewer than E checks in a row are at the edge: the ramp climbs on, or holds the LR reached",
-        shown=lambda v, c: ", holding the LR meanwhile" if v == "hold" and _number(c.get("edge_patience"))
+        shown=lambda v, c: " (the LR held meanwhile)" if v == "hold" and _number(c.get("edge_patience"))
         and c["edge_patience"] > 1 and c.get("coherence_threshold") else ""),
     "max_warmup_steps": Option(
         "int", None, "an int >= 1", lambda v: v >= 1,

@@ -46,8 +46,8 @@ class AdaptivePolicy:
     decrease_weight: float
     coherence_threshold: float
     shrink_threshold: float
-    edge_patience: int = 1
-    edge_wait: str = "ramp"
+    edge_patience: int
+    edge_wait: str
 
     @property
     def first_knot(self) -> list[float]:

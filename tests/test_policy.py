@@ -13,7 +13,7 @@ import pytest
 from hf_warmup import AdaptivePolicy, EndReason
 
 POLICY = AdaptivePolicy(max_warmup_steps=100, min_warmup_steps=40, threshold=0.25, patience=2, decrease_weight=0.5,
-                        coherence_threshold=0.7, shrink_threshold=0.3)
+                        coherence_threshold=0.7, shrink_threshold=0.3, edge_patience=1, edge_wait="ramp")
 
 
 @pytest.mark.parametrize("stat, pace", [
@@ -72,7 +72,7 @@ def test_end_reason_values_are_the_report_strings() -> None:
 def test_edge_patience_needs_that_many_edge_checks_in_a_row() -> None:
     """``edge_patience`` E: one overshooting check (φ is noisy from check to check) does not end the warmup when
     E = 2; two in a row do, and a check off the edge in between starts the count again."""
-    assert POLICY.decide(20, 0.4, -0.5, 0.3, [-0.5]).end is EndReason.EDGE  # E = 1 (the default): the first
+    assert POLICY.decide(20, 0.4, -0.5, 0.3, [-0.5]).end is EndReason.EDGE  # E = 1: the first
     two = replace(POLICY, edge_patience=2)
     first = two.decide(20, 0.4, -0.5, 0.3, [-0.5])
     assert first.end is None and first.edge_streak == 1 and first.slope > 0

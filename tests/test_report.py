@@ -69,7 +69,8 @@ def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) 
     assert _png_size(out / "warmup.png") == (840, 480)
     # the start line at the first step, and the end line, on the default log level
     assert "adaptive_warmup: M=30 (from warmup_steps=0.5 of 60), threshold 0.25, checks every 5 steps, fastest " \
-           "ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine to 0.1, T=60" in stderr
+           "ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3 on 2 checks in a row (the LR held " \
+           "meanwhile), decay cosine to 0.1, T=60" in stderr
     assert stderr.count("adaptive_warmup: M=30") == 1
     assert f"warmup ended at step {report['warmup_end_step']} of 60" in stderr
     # the Trainer's card keeps what the Trainer wrote and gets one warmup section with the picture
