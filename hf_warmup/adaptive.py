@@ -89,6 +89,11 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         "int", 1, "an int >= 1", lambda v: v >= 1, doc="E: checks in a row that must be at the edge to end there",
         shown=lambda v, c: f" on {v} checks in a row" if _number(v) and v > 1 and c.get("coherence_threshold")
         else ""),
+    "edge_wait": Option(
+        "choice", "ramp", "one of ['ramp', 'hold']", choices=("ramp", "hold"),
+        doc="while fewer than E checks in a row are at the edge: the ramp climbs on, or holds the LR reached",
+        shown=lambda v, c: ", holding the LR meanwhile" if v == "hold" and _number(c.get("edge_patience"))
+        and c["edge_patience"] > 1 and c.get("coherence_threshold") else ""),
     "max_warmup_steps": Option(
         "int", None, "an int >= 1", lambda v: v >= 1,
         doc="M: the bound (default num_warmup_steps if > 0, else 0.5 · T)"),

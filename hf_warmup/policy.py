@@ -6,11 +6,13 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
     g(Ŝ)    = clip(1 - (max(Ŝ, 0) + λ · max(-Ŝ, 0)) / τ, 0, 1)             pace (NaN: 0, the slowest)
     slope   = max( g / R + (1 - g) / M ,  (1 - r) / (M - 1 - t) )           the ramp's slope from t on
     edge    : φ < φ* and Ŝ < -δ at each of the last E checks                 end, at the LR reached
+    waiting : at the edge on fewer than E checks in a row                     slope 0 if edge_wait = "hold"
     stable  : r = 1 and g(Ŝ) > 0 for each of the last ``patience`` checks    end, at the peak LR
 
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
-``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; the bound ``t >= M``
-ends it too. Why these, and what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler
+``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; while a streak of
+edge checks is shorter than E, ``edge_wait`` says whether the ramp climbs on (``"ramp"``) or holds the LR reached
+(``"hold"``). The bound ``t >= M`` ends it too. Why these, and what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler
 (:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
@@ -45,6 +47,7 @@ class AdaptivePolicy:
     coherence_threshold: float
     shrink_threshold: float
     edge_patience: int = 1
+    edge_wait: str = "ramp"
 
     @property
     def first_knot(self) -> list[float]:
@@ -88,4 +91,6 @@ class AdaptivePolicy:
             return Decision(EndReason.EDGE, 0.0, streak)
         if progress >= 1.0 and self.is_stable(recent):
             return Decision(EndReason.STABLE, 0.0, streak)
+        if streak and self.edge_wait == "hold":
+            return Decision(None, 0.0, streak)
         return Decision(None, self.slope(t, progress, stat), streak)

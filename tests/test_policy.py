@@ -81,3 +81,17 @@ def test_edge_patience_needs_that_many_edge_checks_in_a_row() -> None:
     off = two.decide(24, 0.45, -0.5, 1.5, [-0.5, -0.5], first.edge_streak)  # coherent again: the count restarts
     assert off.end is None and off.edge_streak == 0
     assert two.decide(28, 0.5, -0.5, 0.3, [-0.5], off.edge_streak).end is None
+
+
+def test_edge_wait_hold_keeps_the_lr_while_the_edge_is_confirmed() -> None:
+    """``edge_wait="hold"``: a check at the edge with a streak shorter than E holds the LR (slope 0) instead of
+    climbing on; the next check off the edge climbs again at the pace's slope, and one that confirms the edge ends
+    the warmup at the LR held."""
+    hold = replace(POLICY, edge_patience=2, edge_wait="hold")
+    first = hold.decide(20, 0.4, -0.5, 0.3, [-0.5])
+    assert first.end is None and first.edge_streak == 1 and first.slope == 0.0
+    off = hold.decide(24, 0.4, -0.5, 1.5, [-0.5, -0.5], first.edge_streak)
+    assert off.end is None and off.slope == replace(POLICY, edge_patience=2).slope(24, 0.4, -0.5) > 0
+    assert hold.decide(24, 0.4, -0.5, 0.3, [-0.5, -0.5], first.edge_streak).end is EndReason.EDGE
+    ramp = replace(POLICY, edge_patience=2).decide(20, 0.4, -0.5, 0.3, [-0.5])
+    assert ramp.slope > 0  # the default, "ramp", climbs on while it counts
