@@ -312,9 +312,9 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) 
     assert "| n |" not in md and "next_test" not in md  # rendered nowhere, no crash
     assert heldout.sealed_tasks(split) == ["n"]
 
-    # the committed split: the three next-round tasks are sealed, registered, and not run by default
+    # the committed split: the five next-round tasks are sealed, registered, and not run by default
     sealed = heldout.sealed_tasks(heldout.load_split())
-    assert sealed == ["vit_digits", "lstm_charlm", "digits_ae", "digits_ae_long"]
+    assert sealed == ["vit_digits", "lstm_charlm", "digits_ae", "digits_ae_long", "bart_denoise"]
     assert set(sealed) <= set(TASK_NAMES) and not set(sealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from warmup_bench.protocol import Task
 
 from . import (
+    bart_denoise,
     bert_verses,
     digits_ae,
     digits_ae_long,
@@ -29,7 +30,7 @@ TASKS: dict[str, Task] = {
     "postln_trainer": postln_trainer, "t5_trainer": t5_trainer, "postln_long": postln_long,
     "bert_verses": bert_verses, "digits_cnn": digits_cnn, "digits_cnn_long": digits_cnn_long,
     "prenorm_long": prenorm_long, "vit_digits": vit_digits, "lstm_charlm": lstm_charlm,
-    "digits_ae": digits_ae, "digits_ae_long": digits_ae_long,
+    "digits_ae": digits_ae, "digits_ae_long": digits_ae_long, "bart_denoise": bart_denoise,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
