@@ -5,7 +5,8 @@ Registered as a Trainer default callback by :mod:`hf_warmup.registry`. On the ma
 * at the first step, one **start line** at the level the Trainer shows by default (WARNING on the
   ``transformers.hf_warmup`` logger, so ``--log_level error`` hides it), e.g.
   ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold 0.25, checks every 6 steps, fastest ramp 12
-  steps, ends at the edge if coherence < 0.7 and S < -0.3, decay cosine to 0.1, T=300``; for fixed schedules
+  steps, ends at the edge if coherence < 0.7 and S < -0.3 on 2 checks in a row (the LR held meanwhile), decay
+  cosine to 0.1, T=300``; for fixed schedules
   ``W`` and ``L`` and where each came from (hf_warmup schedules only);
 * in the logs (console, ``trainer_state.json``, TensorBoard, W&B): ``warmup_statistic`` (and
   ``warmup_coherence`` where the optimizer keeps a first moment) at the first log after each new check of the

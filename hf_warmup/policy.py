@@ -12,8 +12,8 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
 ``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; while a streak of
 edge checks is shorter than E, ``edge_wait`` says whether the ramp climbs on (``"ramp"``) or holds the LR reached
-(``"hold"``). The bound ``t >= M`` ends it too. Why these, and what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler
-(:mod:`hf_warmup.adaptive`) keeps the state.
+(``"hold"``). The bound ``t >= M`` ends it too. Why these, and what ``Ŝ`` and ``φ`` measure:
+``docs/adaptive_warmup.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
 from __future__ import annotations

@@ -233,9 +233,9 @@ def _decay_text(config: Mapping[str, Any]) -> str:
 
 def start_line(report: Mapping[str, Any]) -> str:
     """What the run uses, in one line, e.g. ``adaptive_warmup: M=30 (from warmup_steps=0.1 of 300), threshold
-    0.25, checks every 6 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3, decay
-    cosine to 0.1, T=300`` (each kwarg's phrase is declared with it, :data:`~hf_warmup.adaptive.ADAPTIVE_OPTIONS`);
-    for fixed schedules ``W``/``L`` and where they came from."""
+    0.25, checks every 6 steps, fastest ramp 12 steps, ends at the edge if coherence < 0.7 and S < -0.3 on 2 checks
+    in a row (the LR held meanwhile), decay cosine to 0.1, T=300`` (each kwarg's phrase is declared with it,
+    :data:`~hf_warmup.adaptive.ADAPTIVE_OPTIONS`); for fixed schedules ``W``/``L`` and where they came from."""
     c = report.get("config") or {}
     name, total = report.get("schedule"), report.get("num_training_steps")
     if report.get("adaptive"):
