@@ -666,9 +666,10 @@ def render_cards(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-HELDOUT_TEST = "docs/benchmark/heldout_test_full.json"  # the test set in full mode: the headline
-HELDOUT_TUNING = "docs/benchmark/heldout_full_partial.json"  # full mode on tuning tasks (and two test tasks)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, "docs/benchmark/heldout_test_edge_off.json",
+HELDOUT_TEST = "docs/benchmark/round2_test.json"  # round 2's test set in full mode: the headline
+HELDOUT_TUNING = "docs/benchmark/round2_tuning.json"  # round 2's tuning tasks in full mode
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, "docs/benchmark/heldout_test_full.json",
+                 "docs/benchmark/heldout_full_partial.json", "docs/benchmark/heldout_test_edge_off.json",
                  "docs/benchmark/heldout_bound.json")
 DEFAULT_ROW = "adaptive_warmup"
 
@@ -684,25 +685,38 @@ def render_headline(root: Path) -> str:
     meta = test["meta"]
     return "\n".join([
         f"`{DEFAULT_ROW}` with its defaults against the per-LR oracle (the best fixed `linear_warmup` of the W grid "
-        f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T) and HF `linear` 10 %, full mode, seeds "
-        f"{', '.join(map(str, meta['seeds']))}; every cell and the method: "
+        f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T on the test set, "
+        f"{{{', '.join(f'{100 * g:g}' for g in tuning['meta']['grid'])}}} % on the tuning set) and HF `linear` "
+        f"10 %, full mode, seeds {', '.join(map(str, meta['seeds']))}; every cell and the method: "
         "[`docs/benchmark/`](docs/benchmark/README.md). Results files and the commands that wrote them:", "",
         *(f"- `{rel}`: `{res['meta']['command']}`" for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
         "", *targets_columns(cols)])
 
 
-EDGE_PATIENCE = "docs/benchmark/edge_patience.json"  # the edge_patience switch on the tuning tasks
+EDGE_PATIENCE = "docs/benchmark/edge_patience.json"  # round 1: edge_patience 2 (the ramp climbing) vs 1
+EDGE_HOLD = "docs/benchmark/edge_hold.json"  # round 2: edge_patience 2 with the LR held vs 1
+
+
+def variants_block(root: Path, rel: str) -> str:
+    """Each adaptive row of a tuning-set sweep in its own column, targets (a)–(e) on the tuning set."""
+    res = load(root, rel)
+    meta = res["meta"]
+    cols = [(f"`{label}`: {set_header('tuning', view['targets']['tuning'])}", view["targets"]["tuning"])
+            for label, view in res["sets"].items()]
+    return "\n".join([f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}; "
+                      f"{meta['machine']}): `{meta['command']}`", "", *targets_columns(cols)])
 
 
 @figure("edge-patience")
 def render_edge_patience(root: Path) -> str:
-    """docs/benchmark/README.md: ``edge_patience`` 2 beside the default 1, targets (a)–(d) on the tuning set."""
-    res = load(root, EDGE_PATIENCE)
-    meta = res["meta"]
-    cols = [(f"`{label}`: {set_header('tuning', view['targets']['tuning'])}", view["targets"]["tuning"])
-            for label, view in res["sets"].items()]
-    return "\n".join([f"`{EDGE_PATIENCE}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}; "
-                      f"{meta['machine']}): `{meta['command']}`", "", *targets_columns(cols)])
+    """docs/benchmark/README.md: ``edge_patience`` 2 beside the then default 1 (round 1's tuning tasks)."""
+    return variants_block(root, EDGE_PATIENCE)
+
+
+@figure("edge-hold")
+def render_edge_hold(root: Path) -> str:
+    """docs/benchmark/README.md: ``edge_patience`` 2 with ``edge_wait`` hold beside the then default (round 2)."""
+    return variants_block(root, EDGE_HOLD)
 
 
 @figure("heldout")
