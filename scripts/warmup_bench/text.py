@@ -65,15 +65,18 @@ def verses() -> tuple[tuple[str, str], ...]:
 
 
 def char_corpus(start: float, size: int) -> tuple[np.ndarray, int, float]:
-    """``size`` characters from relative position ``start`` of the text, encoded by a char vocabulary.
-
-    Returns ``(ids, vocab_size, unigram_eval_loss)`` where the vocabulary is built from this slice and the
-    unigram loss (nats/char, add-one smoothing, counted on the first 90 %, measured on the last 10 %) is
-    the loss of a model that learnt no context: the *stuck* level.
-    """
+    """``size`` characters from relative position ``start`` of the text, encoded by :func:`encode_chars`."""
     text = _read(str(text_path()))
     begin = int(start * max(0, len(text) - size))
-    piece = text[begin: begin + size]
+    return encode_chars(text[begin: begin + size])
+
+
+def encode_chars(piece: str) -> tuple[np.ndarray, int, float]:
+    """``piece`` encoded by a char vocabulary built from it.
+
+    Returns ``(ids, vocab_size, unigram_eval_loss)``; the unigram loss (nats/char, add-one smoothing, counted on
+    the first 90 %, measured on the last 10 %) is the loss of a model that learnt no context: the *stuck* level.
+    """
     vocab = sorted(set(piece))
     table = {c: i for i, c in enumerate(vocab)}
     ids = np.fromiter((table[c] for c in piece), dtype=np.int64, count=len(piece))

@@ -1,5 +1,5 @@
 """The warmup benchmark's tasks, one module each, and the shared pieces they train with (``charlm``, ``digits``,
-``loop``, ``trainer_loop``). A task module is a :class:`warmup_bench.protocol.Task`."""
+``loop``, ``seqclass``, ``trainer_loop``). A task module is a :class:`warmup_bench.protocol.Task`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from . import (
     digits_cnn,
     digits_cnn_long,
     digits_mlp,
+    gpt2_tweets,
     llama_lm,
     lstm_charlm,
     minilm_finetune,
@@ -20,6 +21,7 @@ from . import (
     postln_long,
     postln_trainer,
     prenorm_long,
+    roberta_long,
     t5_trainer,
     vit_digits,
 )
@@ -31,6 +33,7 @@ TASKS: dict[str, Task] = {
     "bert_verses": bert_verses, "digits_cnn": digits_cnn, "digits_cnn_long": digits_cnn_long,
     "prenorm_long": prenorm_long, "vit_digits": vit_digits, "lstm_charlm": lstm_charlm,
     "digits_ae": digits_ae, "digits_ae_long": digits_ae_long, "bart_denoise": bart_denoise,
+    "gpt2_tweets": gpt2_tweets, "roberta_long": roberta_long,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 

@@ -25,7 +25,13 @@ class CharData:
 
 
 def load(start: float, chars: int, block: int, eval_blocks: int) -> CharData:
-    ids, vocab, unigram = char_corpus(start, chars)
+    """``chars`` characters of the KJV text from relative position ``start`` (:func:`split`)."""
+    return split(*char_corpus(start, chars), block, eval_blocks)
+
+
+def split(ids: np.ndarray, vocab: int, unigram: float, block: int, eval_blocks: int) -> CharData:
+    """An encoded text (:func:`warmup_bench.text.encode_chars`): the first 90 % to train on, up to
+    ``eval_blocks`` held-out blocks of ``block + 1`` ids from the rest."""
     cut = int(0.9 * len(ids))
     held = ids[cut:]
     n = min(eval_blocks, (len(held) - 1) // (block + 1))

