@@ -25,7 +25,7 @@ NAME = "roberta_long"
 VERSION = 1
 
 _BASE: dict[str, Any] = dict(
-    T=3000, hidden=32, n_layer=1, n_head=4, intermediate=128, words=16, vocab=4000, batch=16, n_train=12_000,
+    T=3000, hidden=32, n_layer=1, n_head=4, intermediate=128, words=16, vocab=4000, batch=16, n_train=30_000,
     n_eval=1024, beta1=0.9, beta2=0.98, eps=1e-6, weight_decay=0.01, clip=1.0,
     decay={"decay": "cosine", "min_lr_ratio": 0.1},
 )
