@@ -16,10 +16,12 @@ from . import (
     llama_lm,
     lstm_charlm,
     minilm_finetune,
+    minilm_verses,
     postln_lm,
     postln_long,
     postln_trainer,
     prenorm_long,
+    resmlp_long,
     t5_trainer,
     vit_digits,
 )
@@ -31,6 +33,7 @@ TASKS: dict[str, Task] = {
     "bert_verses": bert_verses, "digits_cnn": digits_cnn, "digits_cnn_long": digits_cnn_long,
     "prenorm_long": prenorm_long, "vit_digits": vit_digits, "lstm_charlm": lstm_charlm,
     "digits_ae": digits_ae, "digits_ae_long": digits_ae_long, "bart_denoise": bart_denoise,
+    "resmlp_long": resmlp_long, "minilm_verses": minilm_verses,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
