@@ -337,7 +337,8 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) 
     # the committed split seals round 3's tasks (added before any adaptive_warmup run): they are left out by
     # default, refused to the warmup-deciding arms, and run with fixed warmups
     sealed = heldout.sealed_tasks(heldout.load_split())
-    assert sealed == ["gpt2_tweets", "roberta_long", "resmlp_long", "minilm_verses"] and not set(sealed) & set(bench.default_tasks())
+    assert sealed == ["gpt2_tweets", "roberta_long", "resmlp_long", "minilm_verses"]
+    assert not set(sealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
             bench.main(["--smoke", "--tasks", sealed[0], "--arms", arms_arg, "--output_dir", str(tmp_path),

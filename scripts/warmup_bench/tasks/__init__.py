@@ -22,8 +22,8 @@ from . import (
     postln_long,
     postln_trainer,
     prenorm_long,
-    roberta_long,
     resmlp_long,
+    roberta_long,
     t5_trainer,
     vit_digits,
 )
