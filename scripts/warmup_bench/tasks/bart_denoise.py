@@ -20,7 +20,7 @@ import torch
 
 from ..protocol import Arm, Sizes, scheduler_request
 from . import charlm
-from .loop import train
+from .loop import adamw, train
 
 NAME = "bart_denoise"
 VERSION = 1
@@ -92,13 +92,7 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
                       eos_token_id=EOS, decoder_start_token_id=EOS, forced_eos_token_id=None)
     torch.manual_seed(seed)
     model = BartForConditionalGeneration(conf).to(device)
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 or "layer_norm" in name or "layernorm" in name else decay).append(p)
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr, betas=(cfg["beta1"], cfg["beta2"]))
+    opt = adamw(model, lr, cfg, no_decay=("layer_norm", "layernorm"))
     get = charlm.batch_sampler(data, cfg["batch"], cfg["block"] - 1, seed, "cpu")
     noise = np.random.default_rng(30_000 + seed)
     eval_labels = data.eval_blocks + SPECIALS

@@ -18,6 +18,7 @@ import torch
 from ..protocol import Arm, Sizes
 from ..text import verses
 from . import seqclass
+from .loop import adamw
 
 NAME = "bert_verses"
 VERSION = 1
@@ -76,4 +77,5 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
                       pad_token_id=seqclass.PAD)
     torch.manual_seed(seed)
     model = BertForSequenceClassification(conf).to(device)
-    return seqclass.train_classifier(model, seqclass.adamw(model, lr, cfg), data, len(PARTS), arm, seed, cfg, device)
+    opt = adamw(model, lr, cfg, no_decay=("LayerNorm",))
+    return seqclass.train_classifier(model, opt, data, len(PARTS), arm, seed, cfg, device)

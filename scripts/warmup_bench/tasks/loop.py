@@ -13,6 +13,18 @@ from ..protocol import SchedulerRequest, build_scheduler, scheduler_info
 from ..results import make_record
 
 
+def adamw(model: torch.nn.Module, lr: float, cfg: dict[str, Any], no_decay: tuple[str, ...]) -> torch.optim.AdamW:
+    """AdamW with ``cfg``'s β1, β2, weight decay (and ``eps`` if given), the decay off for biases, other 1-d
+    parameters and every parameter whose name contains one of ``no_decay`` (norms, special tokens)."""
+    groups: tuple[list[torch.nn.Parameter], list[torch.nn.Parameter]] = ([], [])
+    for name, p in model.named_parameters():
+        groups[p.ndim < 2 or any(part in name for part in no_decay)].append(p)
+    return torch.optim.AdamW(
+        [{"params": groups[0], "weight_decay": cfg["weight_decay"]}, {"params": groups[1], "weight_decay": 0.0}],
+        lr=lr, betas=(cfg["beta1"], cfg["beta2"]), eps=cfg.get("eps", 1e-8),
+    )
+
+
 def set_threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(int(threads))

@@ -20,6 +20,7 @@ import torch
 from ..protocol import Arm, Sizes
 from ..tweets import LABELS, stratified
 from . import seqclass
+from .loop import adamw
 
 NAME = "roberta_long"
 VERSION = 1
@@ -70,5 +71,5 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
                          pad_token_id=seqclass.PAD, bos_token_id=seqclass.CLS, eos_token_id=None)
     torch.manual_seed(seed)
     model = RobertaForSequenceClassification(conf).to(device)
-    return seqclass.train_classifier(model, seqclass.adamw(model, lr, cfg), data, len(LABELS), arm, seed, cfg,
-                                     device)
+    opt = adamw(model, lr, cfg, no_decay=("LayerNorm",))
+    return seqclass.train_classifier(model, opt, data, len(LABELS), arm, seed, cfg, device)

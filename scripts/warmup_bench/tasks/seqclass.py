@@ -1,5 +1,5 @@
 """Shared pieces of the from-scratch sequence classifiers (``bert_verses``, ``roberta_long``): word ids from a
-vocabulary of the training texts, AdamW without decay on biases and LayerNorms, the plain-loop training run."""
+vocabulary of the training texts and the plain-loop training run."""
 
 from __future__ import annotations
 
@@ -31,18 +31,6 @@ def word_ids(words: list[list[str]], fit: np.ndarray, vocab: int, length: int) -
         row = [table.get(w, UNK) for w in ws[: length - 1]]
         ids[i, 1: 1 + len(row)] = torch.tensor(row, dtype=torch.long)
     return ids
-
-
-def adamw(model: torch.nn.Module, lr: float, cfg: dict[str, Any]) -> torch.optim.AdamW:
-    """AdamW with ``cfg``'s β1, β2, eps and weight decay, none on biases and LayerNorms."""
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
-    return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr, betas=(cfg["beta1"], cfg["beta2"]), eps=cfg["eps"],
-    )
 
 
 def train_classifier(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: tuple[torch.Tensor, ...],

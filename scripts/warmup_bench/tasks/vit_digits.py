@@ -17,6 +17,7 @@ from torch import nn
 
 from ..protocol import Arm, Sizes
 from .digits import run_classifier
+from .loop import adamw
 
 NAME = "vit_digits"
 VERSION = 1
@@ -59,13 +60,6 @@ class ViT(nn.Module):
 
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     def optimizer(model: nn.Module) -> torch.optim.Optimizer:
-        decay: list[nn.Parameter] = []
-        no_decay: list[nn.Parameter] = []
-        for name, p in model.named_parameters():
-            (no_decay if p.ndim < 2 or "layernorm" in name or "embeddings.cls_token" in name
-             or "position_embeddings" in name else decay).append(p)
-        return torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=lr, betas=(cfg["beta1"], cfg["beta2"]))
+        return adamw(model, lr, cfg, no_decay=("layernorm", "embeddings.cls_token", "position_embeddings"))
 
     return run_classifier(arm, lr, seed, cfg, device, lambda: ViT(cfg), optimizer)
