@@ -86,7 +86,8 @@ def default_tasks() -> list[str]:
 
 def check_sealed(tasks: list[str], arms: list[Arm], unseal: bool) -> None:
     """Refuse an adaptive or AutoWU arm on a ``next_test`` task unless ``--unseal_next_test``."""
-    sealed = [t for t in tasks if t in set(heldout.sealed_tasks(heldout.load_split()))]
+    closed = set(heldout.sealed_tasks(heldout.load_split()))
+    sealed = [t for t in tasks if t in closed]
     kinds = sorted({a.kind for a in arms if a.kind in SEALED_KINDS})
     if sealed and kinds and not unseal:
         raise SystemExit(f"{', '.join(sealed)}: next-round test tasks (split.json: {heldout.SEALED_SET}); "
