@@ -104,6 +104,9 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "max_warmup_horizons": Option(
         "float", 0.0, "a float >= 0 (0: the bound is 0.5 · T alone)", lambda v: v >= 0,
         doc="caps the default M at this many 1/(1-β2) when > 0"),
+    "min_warmup_horizons": Option(
+        "float", 0.0, "a float >= 0 (0: the fastest ramp is 0.4 · M alone)", lambda v: v >= 0,
+        doc="caps the default R at this many 1/(1-β2) when > 0"),
     "start_factor": START_FACTOR,
     "sample_size": Option(
         "int", 4096, f"an int in [1, {MAX_SAMPLE_SIZE}]", lambda v: 1 <= v <= MAX_SAMPLE_SIZE,
@@ -147,6 +150,21 @@ def default_max_warmup(
         f"{NAME}: cannot derive max_warmup_steps without num_training_steps or β2; pass "
         f"lr_scheduler_kwargs={{'max_warmup_steps': N}}."
     )
+
+
+def default_min_warmup(max_warmup: int, beta2: float | None, horizons: float) -> tuple[int | None, str]:
+    """``R`` when ``min_warmup_steps`` is not given, and where it came from.
+
+    ``round(0.4 · M)`` (``None``: the scheduler derives it from its bound), capped at ``round(horizons / (1 - β2))``
+    when ``horizons`` (``min_warmup_horizons``) > 0 and β2 is known: Ma & Yarats' untuned warmup for 2, the time
+    Adam's second moments take to settle, whatever T.
+    """
+    fraction = f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps"
+    if horizons > 0 and beta2 is not None and beta2 < 1:
+        cap = max(1, round(horizons / (1.0 - beta2)))
+        if cap < round(DEFAULT_MIN_FRACTION * max_warmup):
+            return cap, f"{horizons:g} / (1-β2) with β2={beta2:g} (< {fraction})"
+    return None, fraction
 
 
 def _typed(option: Option, value: Any) -> Any:
@@ -456,12 +474,16 @@ def get_adaptive_warmup_schedule(
         notes.append(f"min_warmup_steps={min_warmup} was lowered to max_warmup_steps={max(max_warmup, 1)}")
         min_warmup = max(max_warmup, 1)
     warn_once(NAME, notes, stacklevel=3)
+    if min_warmup is None:
+        min_warmup, min_from = default_min_warmup(max_warmup, beta2_hint(monitor.location),
+                                                  opts["min_warmup_horizons"])
+    else:
+        min_from = "lr_scheduler_kwargs"
     provenance.update(
         requested_max_warmup_steps=requested,
         fitted_to_num_training_steps=max_warmup != requested,
         num_warmup_steps=warmup_steps,
-        min_warmup_steps_from="lr_scheduler_kwargs" if min_warmup is not None
-        else f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps",
+        min_warmup_steps_from=min_from,
         **relevant_options(opts, DECAY_OPTIONS),
     )
     settings = {key: opts[key] for key in ADAPTIVE_OPTIONS if key != "max_warmup_steps"}

@@ -410,6 +410,25 @@ def test_bound_from_beta2_horizons(beta2: float, total: int, horizons: float, bo
     assert given.max_warmup_steps == 40  # warmup_steps given: the bound is the user's
 
 
+@pytest.mark.parametrize(("beta2", "total", "horizons", "fastest"), [
+    (0.95, 100_000, 2.0, 40),        # Ma & Yarats' 2/(1-β2), whatever T
+    (0.99, 3000, 2.0, 200),          # 200 < 0.4 · 1500
+    (0.99, 300, 2.0, 60),            # a short run keeps 0.4 · M = 60 < 200
+    (0.95, 100_000, 0.0, 20_000),    # the switch off: 0.4 · 0.5 · T
+])
+def test_fastest_ramp_from_beta2_horizons(beta2: float, total: int, horizons: float, fastest: int) -> None:
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters(), lr=1e-3, betas=(0.9, beta2))
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
+                          scheduler_specific_kwargs={"min_warmup_horizons": horizons})
+    assert (sched.max_warmup_steps, sched.min_warmup_steps) == (round(0.5 * total), fastest)
+    source = sched.describe_config()["min_warmup_steps_from"]
+    assert ("1-β2" in source) is (fastest < round(0.2 * total)), source
+    assert sched.get_last_lr()[0] == pytest.approx(1e-3 / fastest)  # r(0) = 1/R
+    given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
+                          scheduler_specific_kwargs={"min_warmup_horizons": horizons, "min_warmup_steps": 7})
+    assert given.min_warmup_steps == 7  # min_warmup_steps given: the user's
+
+
 # -- the edge: the momentum's coherence ------------------------------------------------------------------------
 def bowl_run(peak: float, steps: int = 300, **kwargs: object) -> tuple[AdaptiveWarmupLR, list[float]]:
     """Adam on a quadratic bowl ``0.5·|w|²`` (4096 coordinates, w₀ ~ N(0, 1), slight gradient noise), T = 600.
