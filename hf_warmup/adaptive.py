@@ -94,6 +94,10 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         doc="while fewer than E checks in a row are at the edge: the ramp climbs on, or holds the LR reached",
         shown=lambda v, c: " (the LR held meanwhile)" if v == "hold" and _number(c.get("edge_patience"))
         and c["edge_patience"] > 1 and c.get("coherence_threshold") else ""),
+    "after_edge": Option(
+        "choice", "decay", "one of ['decay', 'hold']", choices=("decay", "hold"),
+        doc="at the edge: the decay starts from the LR reached, or that LR is held until M and the decay starts there",
+        shown=lambda v, c: ", held until M after the edge" if v == "hold" and c.get("coherence_threshold") else ""),
     "max_warmup_steps": Option(
         "int", None, "an int >= 1", lambda v: v >= 1,
         doc="M: the bound (default num_warmup_steps if > 0, else 0.5 · T)"),
@@ -331,7 +335,10 @@ class AdaptiveWarmupLR(WarmupScheduler):
         progress = self.progress(t)
         decision = self.policy.decide(t, progress, stat, phi, self.recent_statistics, self.edge_streak)
         self.edge_streak = decision.edge_streak
-        if decision.end is not None:
+        if decision.end is EndReason.EDGE and self.settings["after_edge"] == "hold":
+            self._add_knot(t, progress, 0.0)  # the LR reached, held until the bound; the decay starts there
+            self._end(self.max_warmup_steps, decision.end, progress)
+        elif decision.end is not None:
             self._end(t, decision.end, progress)
         else:
             self._add_knot(t, progress, decision.slope)

@@ -13,6 +13,7 @@ from transformers import get_scheduler
 
 import hf_warmup
 from hf_warmup.adaptive import AdaptiveWarmupLR, get_adaptive_warmup_schedule
+from hf_warmup.report import start_info, start_line
 
 
 def regression_run(
@@ -466,6 +467,18 @@ def test_overshooting_steps_end_the_warmup_at_the_edge() -> None:
     assert lrs[end] == pytest.approx(fraction * 1.0)
     assert abs(lrs[end] - lrs[end - 1]) <= 1.0 / sched.min_warmup_steps + 1e-9
     assert max(lrs[end:]) <= fraction + 1e-12 and lrs[-1] < lrs[end]
+
+
+def test_after_edge_hold_keeps_the_lr_reached_until_the_bound() -> None:
+    ends, _ = bowl_run(1.0)
+    sched, lrs = bowl_run(1.0, steps=400, after_edge="hold")
+    assert sched.end_reason == "edge" and sched.warmup_end_step == sched.max_warmup_steps == 300
+    fraction, edge = sched.peak_fraction, ends.warmup_end_step
+    assert edge is not None and fraction == pytest.approx(ends.peak_fraction)  # the same edge, the same LR
+    # the ramp up to the edge is unchanged; from there the LR reached is held until M, then the decay starts
+    assert lrs[:edge] == pytest.approx(bowl_run(1.0, steps=edge)[1])
+    assert lrs[edge:300] == pytest.approx([fraction] * (300 - edge)) and lrs[-1] < lrs[299]
+    assert "held until M after the edge" in start_line(start_info(sched))
 
 
 def test_a_small_peak_lr_is_reached_and_the_edge_rule_can_be_turned_off() -> None:
