@@ -58,6 +58,12 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float))
 
 
+def _edge_over_checks(config: Mapping[str, Any]) -> bool:
+    """The edge rule is on and needs more than one check in a row (``edge_patience`` and ``edge_wait`` apply)."""
+    patience = config.get("edge_patience")
+    return bool(config.get("coherence_threshold")) and isinstance(patience, (int, float)) and patience > 1
+
+
 def _edge_phrase(value: Any, config: Mapping[str, Any]) -> str:
     if not _number(value):
         return ""
@@ -79,7 +85,7 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         shown=lambda v, c: f", checks {every(v)}" if v else ""),
     "min_warmup_steps": Option(
         "int", None, "an int >= 1", lambda v: v >= 1, doc="R: the fastest ramp (default 0.4 · M)",
-        shown=lambda v, c: f", fastest ramp {v} steps" if v else ""),
+        shown=lambda v, c: f", fastest ramp {v} step{'s' if v != 1 else ''}" if v else ""),
     "coherence_threshold": Option(
         "float", 0.7, "a float in [0, 1] (0: never end at the edge, always reach the peak LR)",
         lambda v: 0 <= v <= 1, doc="φ*: the edge needs the coherence φ below it", shown=_edge_phrase),
@@ -87,13 +93,11 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         "float", 0.3, "a float >= 0", lambda v: v >= 0, doc="δ: the edge needs Ŝ < -δ"),
     "edge_patience": Option(
         "int", 2, "an int >= 1", lambda v: v >= 1, doc="E: checks in a row that must be at the edge to end there",
-        shown=lambda v, c: f" on {v} checks in a row" if _number(v) and v > 1 and c.get("coherence_threshold")
-        else ""),
+        shown=lambda v, c: f" on {v} checks in a row" if _edge_over_checks(c) else ""),
     "edge_wait": Option(
         "choice", "hold", "one of ['ramp', 'hold']", choices=("ramp", "hold"),
         doc="while fewer than E checks in a row are at the edge: the ramp climbs on, or holds the LR reached",
-        shown=lambda v, c: " (the LR held meanwhile)" if v == "hold" and _number(c.get("edge_patience"))
-        and c["edge_patience"] > 1 and c.get("coherence_threshold") else ""),
+        shown=lambda v, c: " (the LR held meanwhile)" if v == "hold" and _edge_over_checks(c) else ""),
     "after_edge": Option(
         "choice", "decay", "one of ['decay', 'hold']", choices=("decay", "hold"),
         doc="at the edge: the decay starts from the LR reached, or that LR is held until M and the decay starts there",

@@ -32,7 +32,7 @@ class Decision:
 
     end: EndReason | None
     slope: float
-    edge_streak: int = 0
+    edge_streak: int
 
 
 @dataclass(frozen=True)
