@@ -305,7 +305,8 @@ def test_heldout_targets_per_set() -> None:
     assert "| (e) the same task at T and 10·T" in "\n".join(render.targets_table(view))
 
 
-def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) -> None:
+def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A ``next_test`` task keeps its cells but counts in neither the test nor the tuning targets; the runner
     leaves it out by default and refuses adaptive_warmup/autowu on it without ``--unseal_next_test``."""
     from warmup_bench import render
@@ -334,10 +335,15 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) 
     assert "| n |" not in md and "next_test" not in md  # rendered nowhere, no crash
     assert heldout.sealed_tasks(split) == ["n"]
 
-    # the committed split seals round 3's tasks (added before any adaptive_warmup run): they are left out by
-    # default, refused to the warmup-deciding arms, and run with fixed warmups
-    sealed = heldout.sealed_tasks(heldout.load_split())
-    assert sealed == ["gpt2_tweets", "roberta_long", "resmlp_long", "minilm_verses"]
+    # round 3's tasks, unsealed now, stand in for a next round's: a sealed task is left out by default, refused to
+    # the warmup-deciding arms, and run with fixed warmups
+    committed = heldout.load_split()
+    assert heldout.sealed_tasks(committed) == []  # nothing is sealed between rounds
+    sealed = ["gpt2_tweets", "roberta_long", "resmlp_long", "minilm_verses"]
+    assert all(committed["tasks"][t]["set"] == "test" for t in sealed)
+    resealed = {**committed, "tasks": {**committed["tasks"],
+                                       **{t: {**committed["tasks"][t], "set": heldout.SEALED_SET} for t in sealed}}}
+    monkeypatch.setattr(heldout, "load_split", lambda: resealed)
     assert not set(sealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
