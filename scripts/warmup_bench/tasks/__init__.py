@@ -23,6 +23,7 @@ from . import (
     postln_trainer,
     prenorm_long,
     resmlp_long,
+    resmlp_short,
     roberta_long,
     t5_trainer,
     vit_digits,
@@ -36,7 +37,7 @@ TASKS: dict[str, Task] = {
     "prenorm_long": prenorm_long, "vit_digits": vit_digits, "lstm_charlm": lstm_charlm,
     "digits_ae": digits_ae, "digits_ae_long": digits_ae_long, "bart_denoise": bart_denoise,
     "gpt2_tweets": gpt2_tweets, "roberta_long": roberta_long,
-    "resmlp_long": resmlp_long, "minilm_verses": minilm_verses,
+    "resmlp_long": resmlp_long, "resmlp_short": resmlp_short, "minilm_verses": minilm_verses,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
