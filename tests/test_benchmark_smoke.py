@@ -239,6 +239,32 @@ def test_runs_split_over_processes_merge_into_one_report(tmp_path: Path, monkeyp
         bench.main([*common, "--output_dir", str(merged), "--merge_from", str(tmp_path / "old")])
 
 
+def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warmup_bench import render
+
+    calls = count_runs(monkeypatch)
+    common = ["--smoke", "--tasks", "digits_mlp", "--arms", "oracle,adaptive_warmup", "--no_progress"]
+    assert bench.main([*common, "--output_dir", str(tmp_path / "first"), "--docs_prefix", str(tmp_path / "r1")]) == 0
+    first = json.loads((tmp_path / "r1.json").read_text())
+    calls.clear()
+    real_hashes = bench.code_hashes
+    monkeypatch.setattr(bench, "code_hashes", lambda: {**real_hashes(), "hf_warmup": "changed"})
+    rebuilt = ["--output_dir", str(tmp_path / "rebuilt"), "--merge_from", str(tmp_path / "r1.json")]
+    assert bench.main([*common, *rebuilt, "--report_only", "--any_source"]) == 0
+    assert calls == []
+    summary = json.loads((tmp_path / "rebuilt" / "summary.json").read_text())
+    def cells(res: dict[str, Any]) -> dict[str, Any]:  # a summary file keeps no per-run timing but the wall time
+        return {k: {**c, "seconds_mean": None} for k, c in res["cells"]["digits_mlp"].items()}
+
+    assert cells(summary) == cells(first)  # every cell, the adaptive one from another source included
+    assert summary["meta"]["sources_reported"] == ["from:r1.json"]
+    assert "from:r1.json" in render.sources_text(summary["meta"]) and render.sources_text(first["meta"]) == ""
+    # without --any_source the file's runs stand in for nothing: the adaptive cell is missing
+    assert bench.main([*common, *rebuilt, "--report_only"]) == 0
+    summary = json.loads((tmp_path / "rebuilt" / "summary.json").read_text())
+    assert summary["cells"]["digits_mlp"]["0.01|adaptive_warmup"]["status"] != "done"
+
+
 def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> None:
     """``scripts/probe_signals.py``: a cell's label comes from which warmups are within 1 % of its oracle, and a
     statistic "separates" only if one threshold puts every "longer" cell on one side of every "shorter" one."""

@@ -73,16 +73,34 @@ def runs_of_any_source(stored: dict[str, dict[str, Any]], keys: list[str],
     return out
 
 
+def records_of_summary(path: Path) -> dict[str, dict[str, Any]]:
+    """The finished runs a summary file (``docs/benchmark/*.json``) lists, keyed as the store keys runs but with
+    ``from:FILE`` for the digest: no planned key matches them, so they stand in for runs only under
+    ``--report_only --any_source``, and the report names the file among its sources."""
+    tag = f"from:{path.name}"
+    out: dict[str, dict[str, Any]] = {}
+    for rec in json.loads(path.read_text())["runs"]:
+        if rec.get("status") == "done":
+            key = run_key_text(rec["task"], rec["arm"], rec["lr"], rec["seed"], tag)
+            out[key] = {**rec, "key": key}
+    return out
+
+
 def merge_runs(store: dict[str, Any], sources: list[str]) -> int:
-    """Add every finished run of ``DIR/results.json`` (for each DIR in ``sources``) that ``store`` lacks."""
+    """Add every finished run that ``store`` lacks from each source: an output directory (its ``results.json``)
+    or a committed summary file (:func:`records_of_summary`)."""
     added = 0
     for src in sources:
-        path = Path(src) / "results.json"
-        other = json.loads(path.read_text())
-        if other.get("version") != RESULTS_VERSION:
-            raise SystemExit(f"--merge_from: {path} has results version {other.get('version')}, "
-                             f"expected {RESULTS_VERSION}")
-        for key, rec in other["runs"].items():
+        if src.endswith(".json"):
+            runs = records_of_summary(Path(src))
+        else:
+            path = Path(src) / "results.json"
+            other = json.loads(path.read_text())
+            if other.get("version") != RESULTS_VERSION:
+                raise SystemExit(f"--merge_from: {path} has results version {other.get('version')}, "
+                                 f"expected {RESULTS_VERSION}")
+            runs = other["runs"]
+        for key, rec in runs.items():
             if rec.get("status") == "done" and store["runs"].get(key, {}).get("status") != "done":
                 store["runs"][key] = rec
                 added += 1

@@ -211,7 +211,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "report names the source hashes it used)")
     p.add_argument("--merge_from", nargs="+", default=[], metavar="DIR",
                    help="first add the finished runs of these output directories to --output_dir's results.json "
-                        "(sweeps split over several processes or machines; a run already finished here is kept)")
+                        "(sweeps split over several processes or machines; a run already finished here is kept); "
+                        "a committed summary file (FILE.json) adds the runs it lists, used only with --report_only "
+                        "--any_source")
     return p.parse_args(argv)
 
 
@@ -339,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only and args.any_source:
         runs = runs_of_any_source(store["runs"], keys, runs)
         meta["sources_reported"] = sorted({digest_of_run(r["key"]) for r in runs
-                                           if r.get("kind") == "adaptive_warmup"})
+                                           if r.get("kind") == "adaptive_warmup" or r["key"].endswith(".json")})
     paths, summary = sweep_report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
     print(render.terminal_table(summary))
     if args.docs_prefix:
