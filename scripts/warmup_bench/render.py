@@ -666,9 +666,10 @@ def render_cards(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-HELDOUT_TEST = "docs/benchmark/round2_test.json"  # round 2's test set in full mode: the headline
-HELDOUT_TUNING = "docs/benchmark/round2_tuning.json"  # round 2's tuning tasks in full mode
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, "docs/benchmark/heldout_test_full.json",
+HELDOUT_TEST = "docs/benchmark/round3_test.json"  # round 3's test set in full mode: the headline
+HELDOUT_TUNING = "docs/benchmark/round3_tuning.json"  # round 3's tuning tasks in full mode
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
+                 "docs/benchmark/heldout_test_full.json",
                  "docs/benchmark/heldout_full_partial.json", "docs/benchmark/heldout_test_edge_off.json",
                  "docs/benchmark/heldout_bound.json")
 DEFAULT_ROW = "adaptive_warmup"
@@ -689,10 +690,20 @@ def render_headline(root: Path) -> str:
         f"{{{', '.join(f'{100 * g:g}' for g in tuning['meta']['grid'])}}} % on the tuning set) and HF `linear` "
         f"10 %, full mode, seeds {', '.join(map(str, meta['seeds']))}; every cell and the method: "
         "[`docs/benchmark/`](docs/benchmark/README.md). Results files and the commands that wrote them:", "",
-        *(f"- `{rel}`: `{res['meta']['command']}`" for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
+        *(f"- `{rel}`: `{res['meta']['command']}`{sources_text(res['meta'])}"
+          for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
         "", *targets_columns(cols), "",
         "Against HF `linear` 10 % instead of the oracle, cells >1 % better / within ±1 % / >1 % worse: "
         f"test set {hf_classes(test, 'test')}, tuning set {hf_classes(tuning, 'tuning')}."])
+
+
+def sources_text(meta: dict[str, Any]) -> str:
+    """Where a ``--report_only --any_source`` report took its runs from (empty for a report of its own runs)."""
+    sources = meta.get("sources_reported")
+    if not sources:
+        return ""
+    return (" (runs reported from " + ", ".join(f"`{s}`" for s in sources)
+            + ": a source hash names an hf_warmup source, `from:FILE` a committed results file)")
 
 
 def hf_classes(res: dict[str, Any], set_name: str) -> str:
