@@ -265,6 +265,20 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
     assert summary["cells"]["digits_mlp"]["0.01|adaptive_warmup"]["status"] != "done"
 
 
+def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
+    split = heldout.load_split()
+    assert set(split["tasks"]) == set(TASK_NAMES)
+    assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
+    pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
+             if "same_task_as" in info]
+    assert {long for _, long, _ in pairs} == {"digits_cnn_long", "digits_ae_long", "resmlp_long"}
+    for short, long, factor in pairs:
+        a, b = load_task(short), load_task(long)
+        cfg_a, cfg_b = a.config("full"), b.config("full")
+        assert cfg_b["T"] == factor * cfg_a["T"] and {**cfg_a, "T": 0} == {**cfg_b, "T": 0}
+        assert a.lrs("full") == b.lrs("full") and split["tasks"][short]["set"] == split["tasks"][long]["set"]
+
+
 def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> None:
     """``scripts/probe_signals.py``: a cell's label comes from which warmups are within 1 % of its oracle, and a
     statistic "separates" only if one threshold puts every "longer" cell on one side of every "shorter" one."""
