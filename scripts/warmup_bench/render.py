@@ -232,7 +232,8 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
         f"# Warmup benchmark ({meta['mode']} mode)",
         "",
         f"Command: `{meta['command']}`  ",
-        f"Machine: {meta['machine']}; device {meta['device']}; {meta['jobs']} job(s) × {meta['threads']} torch "
+        f"Machine: {meta['machine']}{libraries_text(meta)}; device {meta['device']}; {meta['jobs']} job(s) × "
+        f"{meta['threads']} torch "
         f"thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of wall time and "
         f"{total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ the wall time on "
         f"an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
@@ -717,6 +718,11 @@ EDGE_PATIENCE = "docs/benchmark/edge_patience.json"  # round 1: edge_patience 2 
 EDGE_HOLD = "docs/benchmark/edge_hold.json"  # round 2: edge_patience 2 with the LR held vs 1
 
 
+def libraries_text(meta: dict[str, Any]) -> str:
+    """``, torch 2.13.0+cpu, transformers 5.25.0, accelerate 1.16.0`` (the writing process's; older files: empty)."""
+    return "".join(f", {name} {v}" for name, v in meta.get("libraries", {}).items())
+
+
 def variants_block(root: Path, rel: str) -> str:
     """Each adaptive row of a tuning-set sweep in its own column, targets (a)–(e) on the tuning set."""
     res = load(root, rel)
@@ -748,7 +754,8 @@ def render_heldout(root: Path) -> str:
         res = load(root, rel)
         meta = res["meta"]
         lines += [f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
-                  f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}): "
+                  f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}"
+                  f"{libraries_text(meta)}): "
                   f"`{meta['command']}`", ""]
         for label, view in res["sets"].items():
             lines += [f"`{label}`:", "", *targets_table(view), ""]

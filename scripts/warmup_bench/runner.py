@@ -157,6 +157,14 @@ def run_key(task: Task, cfg: dict[str, Any], arm: Arm, lr: float, seed: int, dev
     return run_key_text(task.NAME, arm.label, lr, seed, digest)
 
 
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries a run's numbers depend on, in this process (runs of another environment,
+    e.g. merged or from a summary file, are not described by it)."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("torch", "transformers", "accelerate")}
+
+
 # -- execution ----------------------------------------------------------------------------------------------------
 def _init_worker(threads: int, text_path: str | None) -> None:
     import torch
@@ -330,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         "tasks": {t: {"describe": modules[t].describe(cfgs[t]), "cfg": cfgs[t], "lrs": lrs[t]} for t in tasks},
         "arms": [a.to_json() for a in arms], "seeds": seeds, "grid": grid, "device": args.device,
         "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
-        "jobs": args.jobs, "threads": threads, "code": hashes,
+        "jobs": args.jobs, "threads": threads, "code": hashes, "libraries": library_versions(),
         "wall_seconds_this_invocation": round(elapsed, 1), "runs_this_invocation": len(plan),
     }
     if args.device == "cuda":
