@@ -719,7 +719,8 @@ EDGE_HOLD = "docs/benchmark/edge_hold.json"  # round 2: edge_patience 2 with the
 
 
 def libraries_text(meta: dict[str, Any]) -> str:
-    """``, torch 2.13.0+cpu, transformers 5.25.0, accelerate 1.16.0`` (the writing process's; older files: empty)."""
+    """``, torch 2.13.0+cpu, transformers 5.25.0, accelerate 1.16.0``: the libraries of the invocation that ran the
+    report's last runs (empty for older files and for reports of earlier runs only)."""
     return "".join(f", {name} {v}" for name, v in meta.get("libraries", {}).items())
 
 

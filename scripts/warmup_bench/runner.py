@@ -158,8 +158,8 @@ def run_key(task: Task, cfg: dict[str, Any], arm: Arm, lr: float, seed: int, dev
 
 
 def library_versions() -> dict[str, str]:
-    """The versions of the libraries a run's numbers depend on, in this process (runs of another environment,
-    e.g. merged or from a summary file, are not described by it)."""
+    """The versions of the libraries a run's numbers depend on, in this process: recorded in a report whose
+    invocation ran runs (a ``--report_only`` report of earlier runs records none)."""
     from importlib.metadata import version
 
     return {name: version(name) for name in ("torch", "transformers", "accelerate")}
@@ -338,9 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         "tasks": {t: {"describe": modules[t].describe(cfgs[t]), "cfg": cfgs[t], "lrs": lrs[t]} for t in tasks},
         "arms": [a.to_json() for a in arms], "seeds": seeds, "grid": grid, "device": args.device,
         "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
-        "jobs": args.jobs, "threads": threads, "code": hashes, "libraries": library_versions(),
+        "jobs": args.jobs, "threads": threads, "code": hashes,
         "wall_seconds_this_invocation": round(elapsed, 1), "runs_this_invocation": len(plan),
     }
+    if plan:  # the environment of the runs made now; a report of earlier runs only does not describe theirs
+        meta["libraries"] = library_versions()
     if args.device == "cuda":
         import torch
 
