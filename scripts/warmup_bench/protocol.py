@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -102,6 +103,17 @@ class Sizes:
     def lrs(self, mode: str) -> list[float]:
         _check_mode(mode)
         return list(self.peak_lrs[mode])
+
+
+def at_length(config: Callable[[str], dict[str, Any]], times: int = 1, per: int = 1) -> Callable[[str], dict[str, Any]]:
+    """Another task's ``config`` at ``times / per`` · T, for a pair of the same task at two lengths (check (e)).
+    Smoke mode keeps its T: a code check in seconds."""
+
+    def scaled(mode: str) -> dict[str, Any]:
+        cfg = config(mode)
+        return cfg if mode == "smoke" else {**cfg, "T": cfg["T"] * times // per}
+
+    return scaled
 
 
 def _check_mode(mode: str) -> None:

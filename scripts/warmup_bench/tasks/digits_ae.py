@@ -6,18 +6,12 @@ for round 2 (``split.json``: ``next_test``) before any ``adaptive_warmup`` run o
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..protocol import at_length
 from . import digits_ae_long
 from .digits_ae_long import describe, lrs, run
 
 NAME = "digits_ae"
 VERSION = 1
-LENGTH_DIVISOR = 10
 __all__ = ["NAME", "VERSION", "config", "describe", "lrs", "run"]
 
-
-def config(mode: str) -> dict[str, Any]:
-    """``digits_ae_long``'s config at T / ``LENGTH_DIVISOR`` (smoke mode: its T, a code check in seconds)."""
-    cfg = digits_ae_long.config(mode)
-    return {**cfg, "T": cfg["T"] // (1 if mode == "smoke" else LENGTH_DIVISOR)}
+config = at_length(digits_ae_long.config, per=10)
