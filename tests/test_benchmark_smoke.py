@@ -269,6 +269,8 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)
+    assert heldout.named_only_tasks(split) == ["resmlp_30k"]  # the probe: only when named, in neither set
+    assert "resmlp_30k" not in bench.default_tasks() and "resmlp_long" in bench.default_tasks()
     assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
     pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
              if "same_task_as" in info]

@@ -34,6 +34,8 @@ HF_LABEL = "hf_linear(10%)"
 SETS = ("test", "tuning")
 #: The next round's test tasks: no adaptive result of them may exist before the round that unseals them.
 SEALED_SET = "next_test"
+#: Probes of a seen task at a length too costly for every sweep (30,000 steps): in neither set, run when named.
+PROBE_SET = "probe"
 
 
 def load_split(path: Path = SPLIT_PATH) -> dict[str, Any]:
@@ -43,6 +45,11 @@ def load_split(path: Path = SPLIT_PATH) -> dict[str, Any]:
 def sealed_tasks(split: dict[str, Any]) -> list[str]:
     """The tasks of :data:`SEALED_SET` in ``split``, in its order."""
     return [t for t, info in split["tasks"].items() if info.get("set") == SEALED_SET]
+
+
+def named_only_tasks(split: dict[str, Any]) -> list[str]:
+    """The tasks a sweep runs only when ``--tasks`` names them: the sealed ones and the probes."""
+    return [t for t, info in split["tasks"].items() if info.get("set") in (SEALED_SET, PROBE_SET)]
 
 
 def gap_class(gap: float) -> str:

@@ -367,11 +367,14 @@ def _steps(x: float | None) -> str:
 
 
 def cells_table(view: dict[str, Any], set_name: str) -> list[str]:
+    return cells_lines([r for r in view["cells"] if r["set"] == set_name])
+
+
+def cells_lines(cells: Sequence[dict[str, Any]]) -> list[str]:
+    """A table of held-out cell rows (:func:`warmup_bench.heldout.cell_rows`), one line each."""
     rows = ["| task | T | LR | oracle W | gap to oracle | vs HF 10 % | seed spread | D/S | warmup (end) | LR reached |",
             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in view["cells"]:
-        if r["set"] != set_name:
-            continue
+    for r in cells:
         ends = ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in zip(r["warmup_steps"], r["end_reasons"]))
         reached = ", ".join("–" if x is None else f"{x:.2g}" for x in r["lr_reached"])
         hf = "–" if r["gap_hf_pct"] is None else f"{r['gap_hf_pct']:+.1f} %"
@@ -745,6 +748,28 @@ def render_edge_patience(root: Path) -> str:
 def render_edge_hold(root: Path) -> str:
     """docs/benchmark/README.md: ``edge_patience`` 2 with ``edge_wait`` hold beside the then default (round 2)."""
     return variants_block(root, EDGE_HOLD)
+
+
+LENGTH_PROBE = "docs/benchmark/resmlp_30k.json"  # resmlp_long at 10·T: the default on a 30,000-step run
+PROBE_SIBLINGS = ("resmlp_short", "resmlp_long")  # the same task at 300 and 3,000 steps, in HELDOUT_TEST
+
+
+@figure("length-probe")
+def render_length_probe(root: Path) -> str:
+    """docs/benchmark/README.md: the same task at 300, 3,000 and 30,000 steps, at the LRs the probe ran: the
+    default's warmup, its end reason and the LR reached, its gap to that length's oracle and to HF `linear` 10 %."""
+    probe, test = load(root, LENGTH_PROBE), load(root, HELDOUT_TEST)
+    meta = probe["meta"]
+    mine = probe["sets"][DEFAULT_ROW]["cells"]
+    lrs = sorted({c["lr"] for c in mine})
+    siblings = [c for c in test["sets"][DEFAULT_ROW]["cells"] if c["task"] in PROBE_SIBLINGS and c["lr"] in lrs]
+    cells = sorted([*siblings, *mine], key=lambda c: (c["lr"], c["T"]))
+    return "\n".join([
+        f"`{LENGTH_PROBE}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
+        f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}{libraries_text(meta)}): "
+        f"`{meta['command']}`; the 300- and 3,000-step rows from `{HELDOUT_TEST}` (its W grid "
+        f"{{{', '.join(f'{100 * g:g}' for g in test['meta']['grid'])}}} % of T, seeds "
+        f"{', '.join(map(str, test['meta']['seeds']))}):", "", *cells_lines(cells)])
 
 
 @figure("heldout")

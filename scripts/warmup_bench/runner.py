@@ -79,9 +79,10 @@ SEALED_KINDS = ("adaptive_warmup", "autowu")
 
 
 def default_tasks() -> list[str]:
-    """Every task except the sealed ones (``split.json``: ``next_test``), which run only when named."""
-    sealed = set(heldout.sealed_tasks(heldout.load_split()))
-    return [t for t in TASK_NAMES if t not in sealed]
+    """Every task except the sealed ones and the probes (``split.json``: ``next_test``, ``probe``), which run only
+    when named."""
+    named_only = set(heldout.named_only_tasks(heldout.load_split()))
+    return [t for t in TASK_NAMES if t not in named_only]
 
 
 def check_sealed(tasks: list[str], arms: list[Arm], unseal: bool) -> None:

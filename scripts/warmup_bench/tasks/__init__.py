@@ -22,6 +22,7 @@ from . import (
     postln_long,
     postln_trainer,
     prenorm_long,
+    resmlp_30k,
     resmlp_long,
     resmlp_short,
     roberta_long,
@@ -38,6 +39,7 @@ TASKS: dict[str, Task] = {
     "digits_ae": digits_ae, "digits_ae_long": digits_ae_long, "bart_denoise": bart_denoise,
     "gpt2_tweets": gpt2_tweets, "roberta_long": roberta_long,
     "resmlp_long": resmlp_long, "resmlp_short": resmlp_short, "minilm_verses": minilm_verses,
+    "resmlp_30k": resmlp_30k,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
