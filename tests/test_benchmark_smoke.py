@@ -253,6 +253,7 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
     assert bench.main([*common, *rebuilt, "--report_only", "--any_source"]) == 0
     assert calls == []
     summary = json.loads((tmp_path / "rebuilt" / "summary.json").read_text())
+
     def cells(res: dict[str, Any]) -> dict[str, Any]:  # a summary file keeps no per-run timing but the wall time
         return {k: {**c, "seconds_mean": None} for k, c in res["cells"]["digits_mlp"].items()}
 

@@ -224,7 +224,7 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
     meta = summary["meta"]
     tasks = list(meta["tasks"])
     arms = meta["arms"]
-    grid = ", ".join(f"{100 * f:g}" for f in meta["grid"])
+    grid = grid_text(meta["grid"])
     n_done = sum(1 for r in summary["runs"] if r["status"] == "done")
     total_s = sum(v["total_seconds"] for v in summary["timing"].values())
     total_cpu = sum(v["total_cpu_seconds"] for v in summary["timing"].values())
@@ -233,8 +233,8 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
         "",
         f"Command: `{meta['command']}`  ",
         f"Machine: {meta['machine']}{libraries_text(meta)}; device {meta['device']}; {meta['jobs']} job(s) × "
-        f"{meta['threads']} torch "
-        f"thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of wall time and "
+        f"{meta['threads']} torch thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of "
+        f"wall time and "
         f"{total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ the wall time on "
         f"an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
         f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. "
@@ -691,8 +691,8 @@ def render_headline(root: Path) -> str:
     meta = test["meta"]
     return "\n".join([
         f"`{DEFAULT_ROW}` with its defaults against the per-LR oracle (the best fixed `linear_warmup` of the W grid "
-        f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T on the test set, "
-        f"{{{', '.join(f'{100 * g:g}' for g in tuning['meta']['grid'])}}} % on the tuning set) and HF `linear` "
+        f"{{{grid_text(meta['grid'])}}} % of T on the test set, "
+        f"{{{grid_text(tuning['meta']['grid'])}}} % on the tuning set) and HF `linear` "
         f"10 %, full mode, seeds {', '.join(map(str, meta['seeds']))}; every cell and the method: "
         "[`docs/benchmark/`](docs/benchmark/README.md). Results files and the commands that wrote them:", "",
         *(f"- `{rel}`: `{res['meta']['command']}`{sources_text(res['meta'])}"
@@ -720,6 +720,17 @@ def hf_classes(res: dict[str, Any], set_name: str) -> str:
 
 EDGE_PATIENCE = "docs/benchmark/edge_patience.json"  # round 1: edge_patience 2 (the ramp climbing) vs 1
 EDGE_HOLD = "docs/benchmark/edge_hold.json"  # round 2: edge_patience 2 with the LR held vs 1
+
+
+def grid_text(grid: Sequence[float]) -> str:
+    """A W grid as percentages of T: ``0, 2.5, 10, 25``."""
+    return ", ".join(f"{100 * g:g}" for g in grid)
+
+
+def file_header(rel: str, meta: dict[str, Any]) -> str:
+    """The line that names a results file in the docs: mode, seeds, W grid, machine and libraries, its command."""
+    return (f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
+            f"{{{grid_text(meta['grid'])}}} % of T; {meta['machine']}{libraries_text(meta)}): `{meta['command']}`")
 
 
 def libraries_text(meta: dict[str, Any]) -> str:
@@ -759,17 +770,14 @@ def render_length_probe(root: Path) -> str:
     """docs/benchmark/README.md: the same task at 300, 3,000 and 30,000 steps, at the LRs the probe ran: the
     default's warmup, its end reason and the LR reached, its gap to that length's oracle and to HF `linear` 10 %."""
     probe, test = load(root, LENGTH_PROBE), load(root, HELDOUT_TEST)
-    meta = probe["meta"]
     mine = probe["sets"][DEFAULT_ROW]["cells"]
     lrs = sorted({c["lr"] for c in mine})
     siblings = [c for c in test["sets"][DEFAULT_ROW]["cells"] if c["task"] in PROBE_SIBLINGS and c["lr"] in lrs]
     cells = sorted([*siblings, *mine], key=lambda c: (c["lr"], c["T"]))
     return "\n".join([
-        f"`{LENGTH_PROBE}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
-        f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}{libraries_text(meta)}): "
-        f"`{meta['command']}`; the 300- and 3,000-step rows from `{HELDOUT_TEST}` (its W grid "
-        f"{{{', '.join(f'{100 * g:g}' for g in test['meta']['grid'])}}} % of T, seeds "
-        f"{', '.join(map(str, test['meta']['seeds']))}):", "", *cells_lines(cells)])
+        f"{file_header(LENGTH_PROBE, probe['meta'])}; the 300- and 3,000-step rows from `{HELDOUT_TEST}` (its W grid "
+        f"{{{grid_text(test['meta']['grid'])}}} % of T, seeds {', '.join(map(str, test['meta']['seeds']))}):", "",
+        *cells_lines(cells)])
 
 
 @figure("heldout")
@@ -779,11 +787,7 @@ def render_heldout(root: Path) -> str:
     lines: list[str] = []
     for rel in HELDOUT_FILES:
         res = load(root, rel)
-        meta = res["meta"]
-        lines += [f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
-                  f"{{{', '.join(f'{100 * g:g}' for g in meta['grid'])}}} % of T; {meta['machine']}"
-                  f"{libraries_text(meta)}): "
-                  f"`{meta['command']}`", ""]
+        lines += [file_header(rel, res["meta"]), ""]
         for label, view in res["sets"].items():
             lines += [f"`{label}`:", "", *targets_table(view), ""]
             for set_name in ("test", "tuning"):

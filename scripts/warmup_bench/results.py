@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_VERSION = 2
+#: The digest that marks runs taken from a committed summary file: ``from:round2_test.json``.
+FROM_SUMMARY = "from:"
 
 
 def lr_key(lr: float) -> str:
@@ -74,15 +76,14 @@ def runs_of_any_source(stored: dict[str, dict[str, Any]], keys: list[str],
 
 
 def records_of_summary(path: Path) -> dict[str, dict[str, Any]]:
-    """The finished runs a summary file (``docs/benchmark/*.json``) lists, keyed as the store keys runs but with
+    """The runs a summary file (``docs/benchmark/*.json``) lists, keyed as the store keys runs but with
     ``from:FILE`` for the digest: no planned key matches them, so they stand in for runs only under
     ``--report_only --any_source``, and the report names the file among its sources."""
-    tag = f"from:{path.name}"
+    tag = f"{FROM_SUMMARY}{path.name}"
     out: dict[str, dict[str, Any]] = {}
     for rec in json.loads(path.read_text())["runs"]:
-        if rec.get("status") == "done":
-            key = run_key_text(rec["task"], rec["arm"], rec["lr"], rec["seed"], tag)
-            out[key] = {**rec, "key": key}
+        key = run_key_text(rec["task"], rec["arm"], rec["lr"], rec["seed"], tag)
+        out[key] = {**rec, "key": key}
     return out
 
 

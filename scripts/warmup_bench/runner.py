@@ -60,6 +60,7 @@ from warmup_bench.protocol import (  # noqa: E402
     scheduler_request,
 )
 from warmup_bench.results import (  # noqa: E402
+    FROM_SUMMARY,
     RESULTS_VERSION,
     digest_of_run,
     merge_runs,
@@ -352,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only and args.any_source:
         runs = runs_of_any_source(store["runs"], keys, runs)
         meta["sources_reported"] = sorted({digest_of_run(r["key"]) for r in runs
-                                           if r.get("kind") == "adaptive_warmup" or r["key"].endswith(".json")})
+                                           if r.get("kind") == "adaptive_warmup"
+                                           or digest_of_run(r["key"]).startswith(FROM_SUMMARY)})
     paths, summary = sweep_report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
     print(render.terminal_table(summary))
     if args.docs_prefix:
