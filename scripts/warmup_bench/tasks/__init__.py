@@ -8,16 +8,20 @@ from warmup_bench.protocol import Task
 from . import (
     bart_denoise,
     bert_verses,
+    cnn_bn_long,
+    conv_ae,
     digits_ae,
     digits_ae_long,
     digits_cnn,
     digits_cnn_long,
     digits_mlp,
     gpt2_tweets,
+    gru_tweets,
     llama_lm,
     lstm_charlm,
     minilm_finetune,
     minilm_verses,
+    neox_verses,
     postln_lm,
     postln_long,
     postln_trainer,
@@ -40,6 +44,7 @@ TASKS: dict[str, Task] = {
     "gpt2_tweets": gpt2_tweets, "roberta_long": roberta_long,
     "resmlp_long": resmlp_long, "resmlp_short": resmlp_short, "minilm_verses": minilm_verses,
     "resmlp_30k": resmlp_30k,
+    "gru_tweets": gru_tweets, "cnn_bn_long": cnn_bn_long, "neox_verses": neox_verses, "conv_ae": conv_ae,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
