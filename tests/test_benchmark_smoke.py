@@ -31,7 +31,7 @@ from warmup_bench.results import make_record  # noqa: E402
 from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
 #: The committed split's sealed (``next_test``) tasks: round 4's test set, added before any adaptive run of them.
-ROUND_4_SEALED = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae"]
+ROUND_4_SEALED = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae", "cnn_bn_short"]
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -
     assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
     pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
              if "same_task_as" in info]
-    assert {long for _, long, _ in pairs} == {"digits_cnn_long", "digits_ae_long", "resmlp_long"}
+    assert {long for _, long, _ in pairs} == {"digits_cnn_long", "digits_ae_long", "resmlp_long", "cnn_bn_long"}
     for short, long, factor in pairs:
         a, b = load_task(short), load_task(long)
         cfg_a, cfg_b = a.config("full"), b.config("full")

@@ -9,6 +9,7 @@ from . import (
     bart_denoise,
     bert_verses,
     cnn_bn_long,
+    cnn_bn_short,
     conv_ae,
     digits_ae,
     digits_ae_long,
@@ -45,6 +46,7 @@ TASKS: dict[str, Task] = {
     "resmlp_long": resmlp_long, "resmlp_short": resmlp_short, "minilm_verses": minilm_verses,
     "resmlp_30k": resmlp_30k,
     "gru_tweets": gru_tweets, "cnn_bn_long": cnn_bn_long, "neox_verses": neox_verses, "conv_ae": conv_ae,
+    "cnn_bn_short": cnn_bn_short,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
