@@ -30,8 +30,8 @@ from warmup_bench.protocol import Arm, not_applicable, scheduler_request  # noqa
 from warmup_bench.results import make_record  # noqa: E402
 from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
-#: The committed split's sealed (``next_test``) tasks: round 4's test set, added before any adaptive run of them.
-ROUND_4_SEALED = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae", "cnn_bn_short"]
+#: Round 4's test set: sealed (``next_test``) until round 4's tuning decided, then unsealed (set ``test``).
+ROUND_4_TEST = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae", "cnn_bn_short"]
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -273,8 +273,7 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)
-    # the probe and round 4's sealed test tasks: only when named, in neither set
-    assert heldout.named_only_tasks(split) == ["resmlp_30k", *ROUND_4_SEALED]
+    assert heldout.named_only_tasks(split) == ["resmlp_30k"]  # the probe: only when named, in neither set
     assert "resmlp_30k" not in bench.default_tasks() and "resmlp_long" in bench.default_tasks()
     assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
     pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
@@ -383,15 +382,11 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
     assert "| n |" not in md and "next_test" not in md  # rendered nowhere, no crash
     assert heldout.sealed_tasks(split) == ["n"]
 
-    # round 3's tasks, unsealed now, stand in for a next round's: a sealed task is left out by default, refused to
+    # round 4's tasks, unsealed now, stand in for a next round's: a sealed task is left out by default, refused to
     # the warmup-deciding arms, and run with fixed warmups
     committed = heldout.load_split()
-    assert heldout.sealed_tasks(committed) == ROUND_4_SEALED  # round 4's, added before any adaptive run of them
-    assert not set(ROUND_4_SEALED) & set(bench.default_tasks())
-    with pytest.raises(SystemExit, match="next-round test tasks"):
-        bench.main(["--smoke", "--tasks", ",".join(ROUND_4_SEALED), "--arms", "oracle,adaptive_warmup", "--output_dir",
-                    str(tmp_path), "--dry_run"])
-    sealed = ["gpt2_tweets", "roberta_long", "resmlp_long", "minilm_verses"]
+    assert heldout.sealed_tasks(committed) == []  # nothing is sealed between rounds
+    sealed = ROUND_4_TEST
     assert all(committed["tasks"][t]["set"] == "test" for t in sealed)
     resealed = {**committed, "tasks": {**committed["tasks"],
                                        **{t: {**committed["tasks"][t], "set": heldout.SEALED_SET} for t in sealed}}}
