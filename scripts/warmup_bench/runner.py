@@ -352,9 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = [store["runs"][k] for k in keys if k in store["runs"]]
     if args.report_only and args.any_source:
         runs = runs_of_any_source(store["runs"], keys, runs)
-        meta["sources_reported"] = sorted({digest_of_run(r["key"]) for r in runs
-                                           if r.get("kind") == "adaptive_warmup"
-                                           or digest_of_run(r["key"]).startswith(FROM_SUMMARY)})
+        planned = set(keys)  # a run of a planned key was made by this source: only stand-ins are named
+        meta["sources_reported"] = sorted({digest_of_run(r["key"]) for r in runs if r["key"] not in planned
+                                           and (r.get("kind") == "adaptive_warmup"
+                                                or digest_of_run(r["key"]).startswith(FROM_SUMMARY))})
     paths, summary = sweep_report.write_reports(out, runs, meta, provenance.stamp(meta["command"]))
     print(render.terminal_table(summary))
     if args.docs_prefix:
