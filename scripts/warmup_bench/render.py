@@ -670,9 +670,11 @@ def render_cards(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-HELDOUT_TEST = "docs/benchmark/round3_test.json"  # round 3's test set in full mode: the headline
-HELDOUT_TUNING = "docs/benchmark/round3_tuning.json"  # round 3's tuning tasks in full mode
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, "docs/benchmark/round3_test_edge_off.json",
+HELDOUT_TEST = "docs/benchmark/round4_test.json"  # round 4's test set in full mode: the headline
+HELDOUT_TUNING = "docs/benchmark/round4_tuning.json"  # round 4's tuning tasks in full mode
+ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND3_TEST, "docs/benchmark/round3_tuning.json",
+                 "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
                  "docs/benchmark/heldout_test_full.json",
                  "docs/benchmark/heldout_full_partial.json", "docs/benchmark/heldout_test_edge_off.json",
@@ -720,6 +722,7 @@ def hf_classes(res: dict[str, Any], set_name: str) -> str:
 
 EDGE_PATIENCE = "docs/benchmark/edge_patience.json"  # round 1: edge_patience 2 (the ramp climbing) vs 1
 EDGE_HOLD = "docs/benchmark/edge_hold.json"  # round 2: edge_patience 2 with the LR held vs 1
+ROUND4_VARIANTS = "docs/benchmark/round4_variants.json"  # round 4: edge_patience 4 and 8 (pause at the edge) vs 2
 
 
 def grid_text(grid: Sequence[float]) -> str:
@@ -761,21 +764,27 @@ def render_edge_hold(root: Path) -> str:
     return variants_block(root, EDGE_HOLD)
 
 
+@figure("round4-variants")
+def render_round4_variants(root: Path) -> str:
+    """docs/benchmark/README.md: round 4's candidates, ``edge_patience`` 4 and 8, beside the default 2."""
+    return variants_block(root, ROUND4_VARIANTS)
+
+
 LENGTH_PROBE = "docs/benchmark/resmlp_30k.json"  # resmlp_long at 10·T: the default on a 30,000-step run
-PROBE_SIBLINGS = ("resmlp_short", "resmlp_long")  # the same task at 300 and 3,000 steps, in HELDOUT_TEST
+PROBE_SIBLINGS = ("resmlp_short", "resmlp_long")  # the same task at 300 and 3,000 steps, in ROUND3_TEST
 
 
 @figure("length-probe")
 def render_length_probe(root: Path) -> str:
     """docs/benchmark/README.md: the same task at 300, 3,000 and 30,000 steps, at the LRs the probe ran: the
     default's warmup, its end reason and the LR reached, its gap to that length's oracle and to HF `linear` 10 %."""
-    probe, test = load(root, LENGTH_PROBE), load(root, HELDOUT_TEST)
+    probe, test = load(root, LENGTH_PROBE), load(root, ROUND3_TEST)
     mine = probe["sets"][DEFAULT_ROW]["cells"]
     lrs = sorted({c["lr"] for c in mine})
     siblings = [c for c in test["sets"][DEFAULT_ROW]["cells"] if c["task"] in PROBE_SIBLINGS and c["lr"] in lrs]
     cells = sorted([*siblings, *mine], key=lambda c: (c["lr"], c["T"]))
     return "\n".join([
-        f"{file_header(LENGTH_PROBE, probe['meta'])}; the 300- and 3,000-step rows from `{HELDOUT_TEST}` (its W grid "
+        f"{file_header(LENGTH_PROBE, probe['meta'])}; the 300- and 3,000-step rows from `{ROUND3_TEST}` (its W grid "
         f"{{{grid_text(test['meta']['grid'])}}} % of T, seeds {', '.join(map(str, test['meta']['seeds']))}):", "",
         *cells_lines(cells)])
 
