@@ -249,6 +249,9 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
     common = ["--smoke", "--tasks", "digits_mlp", "--arms", "oracle,adaptive_warmup", "--no_progress"]
     assert bench.main([*common, "--output_dir", str(tmp_path / "first"), "--docs_prefix", str(tmp_path / "r1")]) == 0
     first = json.loads((tmp_path / "r1.json").read_text())
+    assert bench.main([*common, "--output_dir", str(tmp_path / "first"), "--report_only", "--any_source"]) == 0
+    own = json.loads((tmp_path / "first" / "summary.json").read_text())
+    assert own["meta"]["sources_reported"] == []  # every run has a planned key, this source's: none stands in
     calls.clear()
     real_hashes = bench.code_hashes
     monkeypatch.setattr(bench, "code_hashes", lambda: {**real_hashes(), "hf_warmup": "changed"})
