@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 
 def llama_config(vocab: int, hidden: int, layers: int, heads: int, intermediate: int, positions: int, *,
@@ -26,3 +27,14 @@ def causal_lm(config: Any, device: str = "cpu", dtype: torch.dtype | None = None
     with torch.device(device):
         model = AutoModelForCausalLM.from_config(config)
     return model if dtype is None else model.to(dtype)
+
+
+class Logits(nn.Module):
+    """A transformers causal LM as ``forward(input_ids) -> logits``, for loops that take a plain logits model."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=x).logits

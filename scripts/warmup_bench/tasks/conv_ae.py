@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..protocol import Arm, Sizes, scheduler_request
-from .digits_ae_long import _data
-from .loop import train
+from ..protocol import Arm, Sizes
+from .digits_ae_long import run_denoiser
 
 NAME = "conv_ae"
 VERSION = 1
@@ -61,28 +58,7 @@ class ConvAE(nn.Module):
 
 
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
-    xt, xe = _data()
-    gen = torch.Generator().manual_seed(1234)
-    xe = xe.repeat(cfg["eval_copies"], 1)
-    xe_in = xe + cfg["noise"] * torch.randn(xe.shape, generator=gen)
-    xt, xe, xe_in = (t.to(device) for t in (xt, xe, xe_in))
-    noise_gen = torch.Generator().manual_seed(30_000 + seed)
-    torch.manual_seed(seed)
-    model = ConvAE(cfg["channels"], cfg["bottleneck"]).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(cfg["beta1"], cfg["beta2"]))
-    idx = torch.from_numpy(np.random.default_rng(20_000 + seed).integers(0, len(xt), size=(cfg["T"], cfg["batch"])))
+    def optimizer(model: nn.Module) -> torch.optim.Optimizer:
+        return torch.optim.Adam(model.parameters(), lr=lr, betas=(cfg["beta1"], cfg["beta2"]))
 
-    def loss_fn(step: int) -> torch.Tensor:
-        x = xt[idx[step].to(device)]
-        noisy = x + cfg["noise"] * torch.randn(x.shape, generator=noise_gen).to(device)
-        return F.mse_loss(model(noisy), x)
-
-    @torch.no_grad()
-    def evaluate() -> dict[str, float]:
-        model.eval()
-        return {"eval_loss": float(F.mse_loss(model(xe_in), xe))}
-
-    stuck = float(F.mse_loss(xt.mean(0, keepdim=True).expand_as(xe), xe))
-    return train(model=model, optimizer=opt, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
-                 total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate,
-                 stuck_level=stuck * 0.95, clip=cfg["clip"])
+    return run_denoiser(arm, seed, cfg, device, lambda: ConvAE(cfg["channels"], cfg["bottleneck"]), optimizer)

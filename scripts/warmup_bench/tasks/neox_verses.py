@@ -17,10 +17,10 @@ from typing import Any
 
 import torch
 
-from ..models import causal_lm
-from ..protocol import Arm, Sizes, scheduler_request
+from ..models import Logits, causal_lm
+from ..protocol import Arm, Sizes
 from . import charlm
-from .loop import adamw, train
+from .loop import adamw
 
 NAME = "neox_verses"
 VERSION = 1
@@ -64,19 +64,4 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     torch.manual_seed(seed)
     model = causal_lm(neox_config(data.vocab_size, cfg)).to(device)
     opt = adamw(model, lr, cfg, no_decay=("layernorm", "layer_norm"))
-    get = charlm.batch_sampler(data, cfg["batch"], cfg["block"], seed, device)
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        return model(input_ids=x).logits
-
-    def loss_fn(step: int) -> torch.Tensor:
-        b = get(step)
-        return charlm.lm_loss(forward(b[:, :-1]), b[:, 1:])
-
-    def evaluate() -> dict[str, float]:
-        model.eval()
-        return {"eval_loss": charlm.eval_loss(forward, data, device)}
-
-    return train(model=model, optimizer=opt, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
-                 total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate,
-                 stuck_level=data.unigram_loss - 0.05, clip=cfg["clip"])
+    return charlm.train_lm(Logits(model), opt, data, arm, seed, cfg, device)
