@@ -9,6 +9,8 @@ import math
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hf_warmup import AdaptivePolicy, EndReason
 
@@ -95,3 +97,27 @@ def test_edge_wait_hold_keeps_the_lr_while_the_edge_is_confirmed() -> None:
     assert hold.decide(24, 0.4, -0.5, 0.3, [-0.5, -0.5], first.edge_streak).end is EndReason.EDGE
     ramp = replace(POLICY, edge_patience=2).decide(20, 0.4, -0.5, 0.3, [-0.5])
     assert ramp.slope > 0  # the default, "ramp", climbs on while it counts
+
+
+@given(st.lists(st.tuples(st.sampled_from([-0.6, -0.1, 0.05, 0.4]), st.sampled_from([0.3, 1.2])),
+                min_size=1, max_size=30),
+       st.sampled_from([4, 8]))
+def test_a_longer_edge_patience_changes_nothing_until_two_edge_checks_in_a_row(
+        checks: list[tuple[float, float]], longer: int) -> None:
+    """Round 4's candidates (docs/benchmark/README.md, round 4): with the LR held while a streak is counted, E = 4
+    or 8 decides exactly as the default E = 2 at every check of a run whose streak never reached 2, so such runs
+    are the same run; the first streak of 2 is where they part."""
+    default = replace(POLICY, edge_patience=2, edge_wait="hold")
+    other = replace(default, edge_patience=longer)
+    progress, streak_a, streak_b, recent = 0.2, 0, 0, []
+    for k, (stat, phi) in enumerate(checks):
+        recent.append(stat)
+        a = default.decide(10 * k, progress, stat, phi, recent, streak_a)
+        b = other.decide(10 * k, progress, stat, phi, recent, streak_b)
+        if a.edge_streak >= 2:
+            assert a.end is EndReason.EDGE and b.end is None and b.slope == 0.0  # held, still counting
+            return
+        assert a == b
+        if a.end is not None:
+            return
+        progress, streak_a, streak_b = min(1.0, progress + 10 * a.slope), a.edge_streak, b.edge_streak
