@@ -32,6 +32,8 @@ from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
 #: Round 4's test set: sealed (``next_test``) until round 4's tuning decided, then unsealed (set ``test``).
 ROUND_4_TEST = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae", "cnn_bn_short"]
+#: The committed split's sealed (``next_test``) tasks: round 5's test set, added before any adaptive run of them.
+ROUND_5_SEALED = ["electra_books", "t5_tweets", "mixer_digits"]
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -58,7 +60,7 @@ def test_task_smoke_run(name: str) -> None:
     assert lrs and max(lrs) <= task.lrs("smoke")[0] * (1 + 1e-9)
 
 
-@pytest.mark.parametrize("name", ["minilm_finetune", "gpt2_tweets", "roberta_long", "gru_tweets"])
+@pytest.mark.parametrize("name", ["minilm_finetune", "gpt2_tweets", "roberta_long", "gru_tweets", "t5_tweets"])
 def test_tweet_tasks_without_the_tweets_say_what_to_install(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from warmup_bench import tweets
     from warmup_bench.tasks import gpt2_tweets
@@ -276,7 +278,8 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)
-    assert heldout.named_only_tasks(split) == ["resmlp_30k"]  # the probe: only when named, in neither set
+    # the probe and round 5's sealed test tasks: only when named, in neither set
+    assert heldout.named_only_tasks(split) == ["resmlp_30k", *ROUND_5_SEALED]
     assert "resmlp_30k" not in bench.default_tasks() and "resmlp_long" in bench.default_tasks()
     assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
     pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
@@ -385,10 +388,14 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
     assert "| n |" not in md and "next_test" not in md  # rendered nowhere, no crash
     assert heldout.sealed_tasks(split) == ["n"]
 
+    committed = heldout.load_split()
+    assert heldout.sealed_tasks(committed) == ROUND_5_SEALED  # round 5's, added before any adaptive run of them
+    assert not set(ROUND_5_SEALED) & set(bench.default_tasks())
+    with pytest.raises(SystemExit, match="next-round test tasks"):
+        bench.main(["--smoke", "--tasks", ",".join(ROUND_5_SEALED), "--arms", "oracle,adaptive_warmup", "--output_dir",
+                    str(tmp_path), "--dry_run"])
     # round 4's tasks, unsealed now, stand in for a next round's: a sealed task is left out by default, refused to
     # the warmup-deciding arms, and run with fixed warmups
-    committed = heldout.load_split()
-    assert heldout.sealed_tasks(committed) == []  # nothing is sealed between rounds
     sealed = ROUND_4_TEST
     assert all(committed["tasks"][t]["set"] == "test" for t in sealed)
     resealed = {**committed, "tasks": {**committed["tasks"],

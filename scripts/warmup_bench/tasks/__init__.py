@@ -16,12 +16,14 @@ from . import (
     digits_cnn,
     digits_cnn_long,
     digits_mlp,
+    electra_books,
     gpt2_tweets,
     gru_tweets,
     llama_lm,
     lstm_charlm,
     minilm_finetune,
     minilm_verses,
+    mixer_digits,
     neox_verses,
     postln_lm,
     postln_long,
@@ -32,6 +34,7 @@ from . import (
     resmlp_short,
     roberta_long,
     t5_trainer,
+    t5_tweets,
     vit_digits,
 )
 
@@ -47,6 +50,7 @@ TASKS: dict[str, Task] = {
     "resmlp_30k": resmlp_30k,
     "gru_tweets": gru_tweets, "cnn_bn_long": cnn_bn_long, "neox_verses": neox_verses, "conv_ae": conv_ae,
     "cnn_bn_short": cnn_bn_short,
+    "electra_books": electra_books, "t5_tweets": t5_tweets, "mixer_digits": mixer_digits,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
