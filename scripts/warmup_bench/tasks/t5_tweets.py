@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import tweets
 from ..protocol import Arm, Sizes, scheduler_request
 from . import charlm
-from .gpt2_tweets import _encoded
 from .loop import adamw, train
 
 NAME = "t5_tweets"
@@ -88,7 +88,7 @@ def span_corrupt(windows: torch.Tensor, noise: float, span: float,
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     from transformers import T5Config, T5ForConditionalGeneration
 
-    data = charlm.split(*_encoded(), cfg["block"] - 1, cfg["eval_blocks"])
+    data = charlm.split(*tweets.chars(), cfg["block"] - 1, cfg["eval_blocks"])
     shift = FIRST_SENTINEL + cfg["block"]  # room for a sentinel per character, more than enough
     special: dict[str, Any] = dict(pad_token_id=PAD, eos_token_id=EOS, decoder_start_token_id=PAD,
                                    tie_word_embeddings=True)
