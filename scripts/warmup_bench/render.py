@@ -234,9 +234,8 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
         f"Command: `{meta['command']}`  ",
         f"Machine: {meta['machine']}{libraries_text(meta)}; device {meta['device']}; {meta['jobs']} job(s) × "
         f"{meta['threads']} torch thread(s). Runs: {n_done} finished; summed over runs {total_s / 60:.1f} min of "
-        f"wall time and "
-        f"{total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ the wall time on "
-        f"an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
+        f"wall time and {total_cpu / 60:.1f} min of process CPU time (one thread per run: CPU time / cores ≈ "
+        f"the wall time on an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
         f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. "
         f"hf_warmup source hash {meta['code']['hf_warmup']}.",
         "",
