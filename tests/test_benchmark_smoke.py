@@ -292,12 +292,14 @@ def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -
 
 
 def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> None:
-    """``scripts/probe_signals.py``: a cell's label comes from which warmups are within 1 % of its oracle, and a
-    statistic "separates" only if one threshold puts every "longer" cell on one side of every "shorter" one."""
-    import probe_signals as probe
+    """``warmup_bench.signals`` (the tables of ``scripts/probe_signals.py``): a cell's label comes from which
+    warmups are within 1 % of its oracle, a later file's cell replaces an earlier one's, and a statistic
+    "separates" only if one threshold puts every "longer" cell on one side of every "shorter" one."""
+    from warmup_bench import signals
 
-    def cell(mean: float) -> dict[str, Any]:
-        return {"mean": mean}
+    def cells(grid: dict[float, dict[float, float]]) -> dict[str, Any]:
+        return {"cells": {"t": {f"{lr:g}|" + ("no_warmup" if w == 0 else f"linear_warmup(W={100 * w:g}%)"):
+                                {"mean": m} for lr, by_w in grid.items() for w, m in by_w.items()}}}
 
     grid = {  # lr -> mean eval loss per W fraction
         0.1: {0.0: 2.0, 0.1: 1.5, 0.5: 1.0},      # only 50 % within 1 %: longer
@@ -305,18 +307,36 @@ def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> No
         0.3: {0.0: 1.0, 0.1: 1.005, 0.5: 1.0},    # 10 % within: fine
         0.4: {0.0: 1.0, 0.1: 1.5, 0.5: 1.0},      # both sides: either
     }
-    cells = {"t": {f"{lr:g}|" + ("no_warmup" if w == 0 else f"linear_warmup(W={100 * w:g}%)"): cell(m)
-                   for lr, by_w in grid.items() for w, m in by_w.items()}}
-    (tmp_path / "full.json").write_text(json.dumps({"cells": cells}))
-    lab = probe.labels(tmp_path / "full.json")
-    assert {lr: lab[("t", lr)][0] for lr in grid} == {0.1: "longer", 0.2: "shorter", 0.3: "10 % is fine",
-                                                        0.4: "either"}
-    stats = {s: 0.0 for s in probe.STATS}
-    results = [{"task": "t", "lr": 0.1, "eval_loss": 1.0, **stats, "G": 1.0, "H": 0.5},
-               {"task": "t", "lr": 0.2, "eval_loss": 1.0, **stats, "G": -1.0, "H": 0.6}]
-    _, separability = probe.summarize(results, lab)
+    (tmp_path / "a.json").write_text(json.dumps(cells(grid)))
+    (tmp_path / "b.json").write_text(json.dumps(cells({0.4: {0.0: 2.0, 0.1: 1.0}})))  # replaces 0.4: fine
+    lab = signals.labels([tmp_path / "a.json"])
+    assert {lr: lab[("t", lr)]["label"] for lr in grid} == {0.1: "longer", 0.2: "shorter", 0.3: "10 % is fine",
+                                                             0.4: "either"}
+    assert lab[("t", 0.1)]["within"] == [0.5] and lab[("t", 0.1)]["ten"] == 1.5
+    both = signals.labels([tmp_path / "a.json", tmp_path / "b.json"])
+    assert both[("t", 0.4)]["label"] == "10 % is fine" and both[("t", 0.4)]["source"] == "b.json"
+    stats = {s: 0.0 for s in signals.STATS}
+    results = [{"task": "t", "lr": 0.1, **stats, "G": 1.0, "H": 0.5, "dL": 0.2},
+               {"task": "t", "lr": 0.2, **stats, "G": -1.0, "H": 0.6, "dL": 0.2}]
+    _, separability = signals.summarize(results, lab)
     verdict = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in separability.splitlines()[2:]}
-    assert verdict["G"] == "yes" and verdict["H"] == "yes" and verdict["Ŝ"] == "no"
+    assert verdict["G"] == "yes" and verdict["H"] == "yes" and verdict["Ŝ"] == "no" and verdict["ΔL"] == "no"
+
+
+def test_loss_stats_measure_the_fall_and_the_catapult() -> None:
+    """``ΔL`` is the relative fall over the window; ``L↑`` the largest rise of the smoothed loss above its best so
+    far, which a loss that only falls never has."""
+    from warmup_bench.signals import SMOOTHING, loss_stats
+
+    falling = [2.0 - 0.01 * t for t in range(60)]
+    out = loss_stats(falling, 30, 60)
+    assert out["rise"] == 0.0
+    assert out["dL"] == pytest.approx((sum(falling[30:40]) - sum(falling[50:60])) / sum(falling[30:40]))
+    catapult = [1.0] * 30 + [1.0 + (0.5 if 40 <= t < 40 + SMOOTHING else 0.0) for t in range(30, 60)]
+    spike = loss_stats(catapult, 30, 60)
+    assert spike["rise"] == pytest.approx(0.5) and spike["dL"] == pytest.approx(0.0)
+    before = loss_stats(catapult, 50, 60)  # the catapult is over before the window: no rise in it
+    assert before["rise"] == 0.0
 
 
 def test_heldout_targets_per_set() -> None:
@@ -407,3 +427,23 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
                         "--dry_run"])
     assert bench.main(["--smoke", "--tasks", ",".join(sealed), "--arms", "oracle,hf_linear", "--output_dir",
                        str(tmp_path), "--dry_run"]) == 0
+
+
+def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
+    """``warmup_vs_lr.png`` of a report made from a committed results file (whose runs keep no LR trace) says so in
+    its lower panel instead of leaving an empty axis under a title that promises curves; a run with a trace is
+    drawn, and the note is gone."""
+    import matplotlib.pyplot as plt
+    from warmup_bench import sweep_report
+
+    summary = json.loads((REPO / "docs" / "benchmark" / "resmlp_30k.json").read_text())
+    runs = summary["runs"]
+    fig = sweep_report.figure(summary, runs)
+    lower = fig.axes[1]
+    assert [t.get_text() for t in lower.texts] == [sweep_report.NO_LR_TRACE] and not lower.lines
+    plt.close(fig)
+    traced = [{**r, "lr_trace": [[0, 0.0], [100, r["lr"]]]} if r["arm"] == "adaptive_warmup" else r for r in runs]
+    fig = sweep_report.figure(summary, traced)
+    lower = fig.axes[1]
+    assert not lower.texts and lower.lines and max(lower.lines[0].get_ydata()) == 1.0
+    plt.close(fig)

@@ -40,7 +40,22 @@ def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[
     return {**agg, "sets": sets, "meta": meta, "timing": per_task_time, "runs": compact}
 
 
+#: what a lower panel says when none of its runs kept an LR trace (runs reported from a committed results file)
+NO_LR_TRACE = "no LR trace stored for these runs\n(reported from a results file)"
+
+
 def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path) -> None:
+    """``warmup_vs_lr.png``: :func:`figure` saved to ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(summary, runs)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
+    """Per task, the warmup length against the peak LR (top) and the LR path of the first seed (bottom), or
+    :data:`NO_LR_TRACE` where none of the panel's runs kept its LR trace."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -98,9 +113,10 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
         ax.set_title(f"{t}: {main} (solid), oracle (dashed)" if main else f"{t}: oracle (dashed)", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, NO_LR_TRACE, transform=ax.transAxes, ha="center", va="center", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    return fig
 
 
 def write_reports(out: Path, runs: Sequence[dict[str, Any]], meta: dict[str, Any],
