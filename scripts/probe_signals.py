@@ -15,18 +15,24 @@ the whole optimizer state (no sampling, one process):
   1 for white noise, > 1 when successive gradients agree, < 1 when they alternate (steps that overshoot);
 * ``H = Σ_t g_t · u_t-1 / Σ_t ‖g_t‖ ‖u_t-1‖``: the hypergradient cosine (Baydin et al. 2018): > 0 when the new
   gradient still points along the last update (a larger LR would have helped), < 0 when the step overshot;
-* ``ρ = ‖Δw‖ / ‖w‖``: the relative update of the whole model.
+* ``ρ = ‖Δw‖ / ‖w‖``: the relative update of the whole model;
+* ``ΔL`` and ``L↑``: the relative fall of the training loss over the window and the largest loss catapult in it
+  (:func:`warmup_bench.signals.loss_stats`), from the loss the training loop feeds the scheduler each step.
 
 Each is averaged over the second half of the ramp (ω from 0.5 to 1), where a rule would have to decide how
-fast to go on, and then over seeds. Each cell is labelled from a full-mode benchmark file (``--full_json``,
-default ``docs/benchmark/heldout_full_partial.json``; ``signals.md`` was made from ``full.json`` of commit
-``716877e``: mean final eval loss per W of the oracle grid): **longer** when ``W = 10 %`` is more than 1 % behind
-the oracle and only longer warmups are within 1 %; **shorter** likewise; **10 % is fine** when it is within 1 %;
-**either** when both longer and shorter ones are within 1 % but 10 % is not. A statistic could drive a rule only if some
-threshold put every "longer" cell on one side and every "shorter" cell on the other. The default command writes
-docs/benchmark/signals.md::
+fast to go on, and then over seeds. Each run stops at the ramp's end: the statistics need nothing after it. Only
+tasks trained by the plain loop (``warmup_bench.tasks.loop``) can be probed; a Trainer task is an error. Each cell
+is labelled (:mod:`warmup_bench.signals`) from full-mode benchmark files (``--full_json``, comma-separated, a
+later file's cell replacing an earlier one's), whose ``W = 10 %`` mean is the table's eval loss.
 
-    python scripts/probe_signals.py --output docs/benchmark/signals.md
+``--json`` writes the runs, the labels and the provenance; the figure block ``signals-round5`` of
+``docs/benchmark/README.md`` is rendered from that file. The command that wrote
+``docs/benchmark/signals_round5.json`` (round 5's tuning tasks that the plain loop trains, 2 seeds)::
+
+    python scripts/probe_signals.py --json docs/benchmark/signals_round5.json
+
+``docs/benchmark/signals.md`` was made earlier (commit ``716877e``: ``postln_lm``, ``llama_lm`` and
+``digits_mlp``, labelled from ``full.json``, before the loss columns and the stop at the ramp's end).
 """
 
 from __future__ import annotations
@@ -47,15 +53,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 import warmup_bench.tasks.loop as loop  # noqa: E402
 from warmup_bench.protocol import Arm  # noqa: E402
-from warmup_bench.results import split_cell_key  # noqa: E402
+from warmup_bench.provenance import stamp  # noqa: E402
+from warmup_bench.signals import RAMP_FRACTION, labels, loss_stats, summarize  # noqa: E402
 from warmup_bench.tasks import load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the tasks trained by the plain loop (the Trainer task is ~10x slower and would need its own hooks)
-DEFAULT_TASKS = ("postln_lm", "llama_lm", "digits_mlp")
-RAMP_FRACTION = 0.1
-STATS = ("S_hat", "G", "u", "phi", "H", "rho")
-HEADERS = {"S_hat": "Ŝ", "G": "G", "u": "u", "phi": "φ", "H": "H", "rho": "ρ"}
+#: round 5's tuning tasks that the plain loop trains (its Trainer tasks, gpt2_tweets, minilm_finetune,
+#: minilm_verses, postln_trainer and t5_trainer, are left out; postln_long has no full-mode benchmark runs)
+DEFAULT_TASKS = ("postln_lm", "llama_lm", "digits_mlp", "bert_verses", "digits_cnn", "digits_cnn_long",
+                 "prenorm_long", "vit_digits", "lstm_charlm", "digits_ae", "digits_ae_long", "bart_denoise",
+                 "roberta_long", "resmlp_long", "resmlp_short", "gru_tweets", "cnn_bn_long", "neox_verses",
+                 "conv_ae", "cnn_bn_short")
+DEFAULT_LABELS = "docs/benchmark/round4_tuning.json,docs/benchmark/round4_test.json"
+
+
+class RampDone(Exception):
+    """Raised from the loss feed once the ramp is over: the probe needs nothing after it."""
 
 
 class Recorder:
@@ -120,99 +134,54 @@ class Recorder:
 
 
 def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> dict[str, Any]:
-    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T``; the statistics over its second
-    half."""
+    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T`` up to the ramp's end; the
+    statistics over its second half."""
     torch.set_num_threads(1)
     mod = load_task(task)
     cfg = mod.config("full")
     width = max(2, round(fraction * cfg["T"]))
     held: dict[str, Any] = {}
+    losses: list[float] = []
     build = loop.build_scheduler
+
+    def observe(value: float) -> None:
+        if len(losses) == width:
+            raise RampDone
+        losses.append(value)
 
     def recording(request: Any, optimizer: Any, total: int) -> Any:
         held["rec"] = Recorder(optimizer)
         held["sched"] = build(request, optimizer, total)
+        held["sched"].observe_loss = observe
         return held["sched"]
 
     arm = Arm("probe", "adaptive_warmup", kwargs=(("coherence_threshold", 0), ("max_warmup_steps", width),
                                                   ("min_warmup_steps", width)))
     loop.build_scheduler = recording
     try:
-        record = mod.run(arm, lr, seed, cfg, "cpu")
+        mod.run(arm, lr, seed, cfg, "cpu")
+    except RampDone:
+        pass
     finally:
         loop.build_scheduler = build
+    if "rec" not in held or len(losses) < width:
+        raise ValueError(f"{task}: not trained by the plain loop (warmup_bench.tasks.loop), or it stopped before "
+                         f"the ramp's end ({len(losses)} of {width} steps); the probe cannot measure it")
     rows, sched = held["rec"].rows, held["sched"]
     lo = next(i for i, r in enumerate(rows) if r["omega"] >= 0.5 * lr)
     part = rows[lo:width]
     stats = [s for t, s, *_ in sched.check_history if lo <= t < width]
     dots = [(r["dot"], r["norms"]) for r in part if math.isfinite(r["dot"])]
     return {
-        "task": task, "lr": lr, "seed": seed, "W": width, "eval_loss": record["eval_loss"],
+        "task": task, "lr": lr, "seed": seed, "W": width,
         "S_hat": sum(stats) / len(stats) if stats else float("nan"),
         "G": sum(r["g_sq"] for r in part[1:]) / max(sum(r["v_sum"] for r in part[1:]), 1e-300) - 1,
         "u": sum(r["u"] for r in part) / len(part),
         "phi": sum(r["phi"] for r in part) / len(part),
         "H": sum(d for d, _ in dots) / max(sum(n for _, n in dots), 1e-300) if dots else float("nan"),
         "rho": sum(r["rho"] for r in part) / len(part),
+        **loss_stats(losses, lo, width),
     }
-
-
-def labels(full_json: Path) -> dict[tuple[str, float], tuple[str, str]]:
-    """Per (task, LR): the label (see the module docstring) and the W fractions within 1 % of the oracle."""
-    cells = json.loads(full_json.read_text())["cells"]
-    out: dict[tuple[str, float], tuple[str, str]] = {}
-    for task, arms in cells.items():
-        grid: dict[float, dict[float, float]] = {}
-        for key, cell in arms.items():
-            lr, label = split_cell_key(key)
-            frac = 0.0 if label == "no_warmup" else (
-                float(label[len("linear_warmup(W="):-2]) / 100 if label.startswith("linear_warmup(W=") else None)
-            if frac is not None and cell.get("mean") is not None:
-                grid.setdefault(lr, {})[frac] = float(cell["mean"])
-        for lr, by_w in grid.items():
-            best = min(by_w.values())
-            ok = sorted(w for w, v in by_w.items() if (v - best) / best <= 0.01)
-            if RAMP_FRACTION in ok:
-                label = "10 % is fine"
-            elif all(w > RAMP_FRACTION for w in ok):
-                label = "longer"
-            elif all(w < RAMP_FRACTION for w in ok):
-                label = "shorter"
-            else:
-                label = "either"
-            out[(task, lr)] = (label, ", ".join(f"{100 * w:g}" for w in ok))
-    return out
-
-
-def _fmt(x: float) -> str:
-    return f"{x:+.3f}" if math.isfinite(x) else "–"
-
-
-def summarize(results: list[dict[str, Any]], lab: dict[tuple[str, float], tuple[str, str]]) -> tuple[str, str]:
-    """The per-cell table (means over seeds) and the per-statistic separability table."""
-    cells: dict[tuple[str, float], list[dict[str, Any]]] = {}
-    for r in results:
-        cells.setdefault((r["task"], r["lr"]), []).append(r)
-    mean = {key: {s: sum(r[s] for r in rs) / len(rs) for s in (*STATS, "eval_loss")} for key, rs in cells.items()}
-    head = ("| task | lr | label | W within 1 % (% of T) | eval loss (10 %) | "
-            + " | ".join(HEADERS[s] for s in STATS) + " |")
-    lines = [head, "|" + "---|" * (5 + len(STATS))]
-    for key in sorted(mean, key=lambda k: (k[0], k[1])):
-        lab_, ok = lab.get(key, ("?", "?"))
-        lines.append(f"| {key[0]} | {key[1]:g} | {lab_} | {ok} | {mean[key]['eval_loss']:.3f} | "
-                     + " | ".join(_fmt(mean[key][s]) for s in STATS) + " |")
-    sep = ["| statistic | range over \"longer\" cells | range over \"shorter\" cells | a threshold separates them |",
-           "|---|---|---|---|"]
-    for s in STATS:
-        longer = [m[s] for k, m in mean.items() if lab.get(k, ("",))[0] == "longer" and math.isfinite(m[s])]
-        shorter = [m[s] for k, m in mean.items() if lab.get(k, ("",))[0] == "shorter" and math.isfinite(m[s])]
-        if not longer or not shorter:
-            sep.append(f"| {HEADERS[s]} | – | – | – |")
-            continue
-        apart = min(longer) > max(shorter) or max(longer) < min(shorter)
-        sep.append(f"| {HEADERS[s]} | {_fmt(min(longer))} … {_fmt(max(longer))} | {_fmt(min(shorter))} … "
-                   f"{_fmt(max(shorter))} | {'yes' if apart else 'no'} |")
-    return "\n".join(lines), "\n".join(sep)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,28 +189,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", default=",".join(DEFAULT_TASKS))
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--full_json", default=str(ROOT / "docs" / "benchmark" / "heldout_full_partial.json"),
-                   help="the full-mode results that label the cells")
-    p.add_argument("--output", default=None, help="also write the tables (markdown) here")
+    p.add_argument("--full_json", default=DEFAULT_LABELS,
+                   help="the full-mode results files that label the cells, comma-separated")
+    p.add_argument("--json", default=None, help="write the runs, labels and provenance here")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     jobs = [(t, lr, s) for t in args.tasks.split(",") for lr in load_task(t).lrs("full") for s in seeds]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(probe, *zip(*jobs)))
-    per_cell, separability = summarize(results, labels(Path(args.full_json)))
-    text = per_cell + "\n\n" + separability
-    print(text)
-    if args.output:
-        head = ("# What the optimizer state shows during warmup\n\nMade by `python scripts/probe_signals.py "
-                f"--output {args.output}` (full-mode configurations, seeds {args.seeds}, a linear ramp over "
-                f"W = {RAMP_FRACTION:g}·T; each statistic is the mean over the second half of the ramp, then over "
-                "seeds; the script's docstring defines each column and the labels). Label, from the full-mode "
-                f"benchmark (`{Path(args.full_json).name}`): whether the warmups within 1 % of the oracle are all "
-                "longer than 10 % of T, all shorter, include 10 % (fine), or lie on both sides (either).\n\n")
-        tail = ("\n\nA rule that reads one of these statistics during the ramp could lengthen the warmup where "
-                "it pays and keep it short elsewhere only if a threshold separated the \"longer\" cells from the "
-                "\"shorter\" ones.\n")
-        Path(args.output).write_text(head + per_cell + "\n\n## Separability\n\n" + separability + tail)
+    sources = [ROOT / f for f in args.full_json.split(",")]
+    lab = labels(sources)
+    per_cell, separability = summarize(results, lab)
+    print(per_cell + "\n\n" + separability)
+    if args.json:
+        command = "python scripts/probe_signals.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        out = {"provenance": stamp(command.strip()), "ramp_fraction": RAMP_FRACTION, "seeds": seeds,
+               "labels_from": [str(s.relative_to(ROOT)) for s in sources],
+               "labels": [{"task": t, "lr": lr, **info} for (t, lr), info in sorted(lab.items())
+                          if any(r["task"] == t and r["lr"] == lr for r in results)],
+               "runs": results}
+        Path(args.json).write_text(json.dumps(out, indent=1, allow_nan=True) + "\n")
     return 0
 
 

@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from warmup_bench import ROOT, heldout
+from warmup_bench import ROOT, heldout, signals
 from warmup_bench.aggregate import PEERS, WITHIN_PCT
 from warmup_bench.protocol import ADAPTIVE_KINDS
 from warmup_bench.provenance import stale_note
@@ -786,6 +786,24 @@ def render_length_probe(root: Path) -> str:
         f"{file_header(LENGTH_PROBE, probe['meta'])}; the 300- and 3,000-step rows from `{ROUND3_TEST}` (its W grid "
         f"{{{grid_text(test['meta']['grid'])}}} % of T, seeds {', '.join(map(str, test['meta']['seeds']))}):", "",
         *cells_lines(cells)])
+
+
+SIGNALS_ROUND5 = "docs/benchmark/signals_round5.json"  # round 5: the signals probe on its plain-loop tuning tasks
+
+
+@figure("signals-round5")
+def render_signals_round5(root: Path) -> str:
+    """docs/benchmark/README.md: eight statistics over the second half of a 10 % ramp, per cell of round 5's
+    plain-loop tuning tasks, each cell labelled by the warmups within 1 % of its oracle, and which statistic a
+    threshold could read to tell "longer" cells from "shorter" ones."""
+    data = load(root, SIGNALS_ROUND5)
+    lab = {(row["task"], float(row["lr"])): row for row in data["labels"]}
+    per_cell, separability = signals.summarize(data["runs"], lab)
+    return "\n".join([
+        f"`{SIGNALS_ROUND5}` (seeds {', '.join(map(str, data['seeds']))}, a linear ramp over "
+        f"W = {100 * data['ramp_fraction']:g} % of T, each run stopped at the ramp's end; cells labelled from "
+        + ", ".join(f"`{f}`" for f in data["labels_from"]) + f"): `{data['provenance']['command']}`", "",
+        f"Cells: {signals.label_counts(lab, lab)}.", "", per_cell, "", separability])
 
 
 @figure("heldout")
