@@ -42,6 +42,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,6 @@ from warmup_bench.signals import RAMP_FRACTION, labels, loss_stats, summarize  #
 from warmup_bench.tasks import load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-#: the tasks trained by the plain loop (the Trainer task is ~10x slower and would need its own hooks)
 #: round 5's tuning tasks that the plain loop trains (its Trainer tasks, gpt2_tweets, minilm_finetune,
 #: minilm_verses, postln_trainer and t5_trainer, are left out; postln_long has no full-mode benchmark runs)
 DEFAULT_TASKS = ("postln_lm", "llama_lm", "digits_mlp", "bert_verses", "digits_cnn", "digits_cnn_long",
@@ -133,41 +133,53 @@ class Recorder:
         })
 
 
-def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> dict[str, Any]:
-    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T`` up to the ramp's end; the
-    statistics over its second half."""
+def train_with_losses(task: str, lr: float, seed: int, arm: Arm, stop: Callable[[Any, int], bool],
+                      record: bool = False) -> tuple[Any, Recorder | None, list[float]]:
+    """Train ``task``'s full-mode configuration at ``lr`` and ``seed`` with ``arm`` until ``stop(scheduler,
+    steps done)`` holds (checked before each step) or the run ends; the scheduler, the :class:`Recorder` (when
+    ``record``) and the per-step training loss that the plain loop fed the scheduler."""
     torch.set_num_threads(1)
     mod = load_task(task)
-    cfg = mod.config("full")
-    width = max(2, round(fraction * cfg["T"]))
     held: dict[str, Any] = {}
     losses: list[float] = []
     build = loop.build_scheduler
 
     def observe(value: float) -> None:
-        if len(losses) == width:
+        if stop(held["sched"], len(losses)):
             raise RampDone
         losses.append(value)
 
     def recording(request: Any, optimizer: Any, total: int) -> Any:
-        held["rec"] = Recorder(optimizer)
+        if record:
+            held["rec"] = Recorder(optimizer)
         held["sched"] = build(request, optimizer, total)
         held["sched"].observe_loss = observe
         return held["sched"]
 
-    arm = Arm("probe", "adaptive_warmup", kwargs=(("coherence_threshold", 0), ("max_warmup_steps", width),
-                                                  ("min_warmup_steps", width)))
     loop.build_scheduler = recording
     try:
-        mod.run(arm, lr, seed, cfg, "cpu")
+        mod.run(arm, lr, seed, mod.config("full"), "cpu")
     except RampDone:
         pass
     finally:
         loop.build_scheduler = build
-    if "rec" not in held or len(losses) < width:
-        raise ValueError(f"{task}: not trained by the plain loop (warmup_bench.tasks.loop), or it stopped before "
-                         f"the ramp's end ({len(losses)} of {width} steps); the probe cannot measure it")
-    rows, sched = held["rec"].rows, held["sched"]
+    if "sched" not in held or not losses:
+        raise ValueError(f"{task}: not trained by the plain loop (warmup_bench.tasks.loop), so no loss reached the "
+                         "scheduler; the probe cannot measure it")
+    return held["sched"], held.get("rec"), losses
+
+
+def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> dict[str, Any]:
+    """Train one (task, LR, seed) with a pinned linear ramp over ``fraction · T`` up to the ramp's end; the
+    statistics over its second half."""
+    width = max(2, round(fraction * load_task(task).config("full")["T"]))
+    arm = Arm("probe", "adaptive_warmup", kwargs=(("coherence_threshold", 0), ("max_warmup_steps", width),
+                                                  ("min_warmup_steps", width)))
+    sched, rec, losses = train_with_losses(task, lr, seed, arm, lambda _, done: done == width, record=True)
+    assert rec is not None
+    if len(losses) < width:
+        raise ValueError(f"{task}: the run stopped after {len(losses)} of the ramp's {width} steps")
+    rows = rec.rows
     lo = next(i for i, r in enumerate(rows) if r["omega"] >= 0.5 * lr)
     part = rows[lo:width]
     stats = [s for t, s, *_ in sched.check_history if lo <= t < width]

@@ -447,3 +447,54 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     lower = fig.axes[1]
     assert not lower.texts and lower.lines and max(lower.lines[0].get_ydata()) == 1.0
     plt.close(fig)
+
+
+def test_seed_noise_of_the_fixed_arms() -> None:
+    """``warmup_bench.noise``: the W picked on one seed is scored on the other against that seed's oracle (a cell
+    whose seeds disagree fails both ways round), each fixed W counts the cells within 1 % of the oracle of the
+    means, and only the cells of the named set count."""
+    from warmup_bench.noise import seed_noise
+
+    def runs(task: str, lr: float, per_w: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
+        return [{"task": task, "arm": arm, "lr": lr, "seed": seed, "status": "done", "scored_eval_loss": v}
+                for arm, pair in per_w.items() for seed, v in enumerate(pair)]
+
+    agree = runs("a", 0.1, {"no_warmup": (1.0, 1.0), "linear_warmup(W=10%)": (1.2, 1.2),
+                            "linear_warmup(W=50%)": (1.5, 1.5)})
+    disagree = runs("a", 0.3, {"no_warmup": (1.0, 2.0), "linear_warmup(W=10%)": (1.5, 1.5),
+                               "linear_warmup(W=50%)": (2.0, 1.0)})
+    other = runs("b", 0.1, {"no_warmup": (1.0, 2.0), "linear_warmup(W=10%)": (3.0, 3.0),
+                            "linear_warmup(W=50%)": (2.0, 1.0)})
+    res = {"runs": [*agree, *disagree, *other, {"task": "a", "arm": "adaptive_warmup", "lr": 0.1, "seed": 0,
+                                                   "status": "done", "scored_eval_loss": 0.5}],
+           "sets": {"adaptive_warmup": {"cells": [{"task": "a", "set": "test"}, {"task": "b", "set": "tuning"}]}}}
+    out = seed_noise(res, "test")
+    assert out["cells"] == 2 and out["hindsight_pct"] == pytest.approx(50.0)
+    # the means: cell 0.1 → W=0 best; cell 0.3 → all three 1.5: every W within 1 %
+    assert out["fixed_within_pct"] == {0.0: 100.0, 0.1: 50.0, 0.5: 50.0}
+    assert out["spread_median_pct"] == pytest.approx((0 + 100 * 1.0 / 1.5) / 2)  # spreads 0 % and 1/1.5
+
+
+def test_edge_loss_labels_and_separability(tmp_path: Path) -> None:
+    """``warmup_bench.signals.edge_labels``/``edge_summary`` (``scripts/probe_edge.py``): a run at the edge takes its
+    cell's label from the default's gap (better: paid, worse: cost); runs with another end are counted, not judged;
+    a statistic separates only if one threshold splits every paid run from every cost run."""
+    from warmup_bench import signals
+
+    cells = [{"task": "t", "lr": lr, "class": c, "gap_pct": g, "oracle_W": w}
+             for lr, c, g, w in ((0.1, "better", -20.0, 10), (0.3, "worse", 5.0, 150), (0.5, "within", 0.2, 0))]
+    (tmp_path / "r.json").write_text(json.dumps({"sets": {"adaptive_warmup": {"cells": cells}}}))
+    lab = signals.edge_labels([tmp_path / "r.json"])
+    assert [lab[("t", lr)]["label"] for lr in (0.1, 0.3, 0.5)] == ["paid", "cost", "even"]
+
+    def run(lr: float, seed: int, rise: float, reason: str = "edge") -> dict[str, Any]:
+        return {"task": "t", "lr": lr, "seed": seed, "end": 40, "reason": reason, "peak_fraction": 0.5,
+                "dL": 0.0, "rise": rise}
+
+    apart = signals.edge_summary([run(0.1, 0, 0.5), run(0.1, 1, 0.4), run(0.3, 0, 0.1),
+                                  run(0.5, 0, float("nan"), "stable")], lab)
+    assert apart.startswith("3 of 4 runs ended at the edge.") and "2 paid, 1 cost, 0 even" in apart
+    verdict = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in apart.splitlines()[-2:]}
+    assert verdict == {"ΔL": "no", "L↑": "yes"}
+    mixed = signals.edge_summary([run(0.1, 0, 0.05), run(0.1, 1, 0.4), run(0.3, 0, 0.1)], lab)
+    assert mixed.splitlines()[-1].split("|")[4].strip() == "no"

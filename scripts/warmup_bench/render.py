@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from warmup_bench import ROOT, heldout, signals
+from warmup_bench import ROOT, heldout, noise, signals
 from warmup_bench.aggregate import PEERS, WITHIN_PCT
 from warmup_bench.protocol import ADAPTIVE_KINDS
 from warmup_bench.provenance import stale_note
@@ -804,6 +804,46 @@ def render_signals_round5(root: Path) -> str:
         f"W = {100 * data['ramp_fraction']:g} % of T, each run stopped at the ramp's end; cells labelled from "
         + ", ".join(f"`{f}`" for f in data["labels_from"]) + f"): `{data['provenance']['command']}`", "",
         f"Cells: {signals.label_counts(lab, lab)}.", "", per_cell, "", separability])
+
+
+EDGE_LOSS_ROUND5 = "docs/benchmark/edge_loss_round5.json"  # round 5: the training loss where the default's edge ends
+
+
+@figure("edge-loss-round5")
+def render_edge_loss_round5(root: Path) -> str:
+    """docs/benchmark/README.md: the default's runs that end at the edge on round 5's plain-loop tuning tasks, the
+    loss statistics over the checks that found the edge, and whether they tell a cell where the edge paid from one
+    where it cost."""
+    data = load(root, EDGE_LOSS_ROUND5)
+    lab = {(row["task"], float(row["lr"])): row for row in data["labels"]}
+    return "\n".join([
+        f"`{EDGE_LOSS_ROUND5}` (seeds {', '.join(map(str, data['seeds']))}, the default `adaptive_warmup` up to "
+        "the end of its warmup; cells labelled from " + ", ".join(f"`{f}`" for f in data["labels_from"])
+        + f"): `{data['provenance']['command']}`", "", signals.edge_summary(data["runs"], lab)])
+
+
+#: the held-out results files of the current default whose fixed arms the noise-floor block reads, with their set
+NOISE_FILES = ((HELDOUT_TEST, "test"), (HELDOUT_TUNING, "tuning"), (ROUND3_TEST, "test"))
+
+
+@figure("noise-floor")
+def render_noise_floor(root: Path) -> str:
+    """docs/benchmark/README.md: what 2 seeds resolve of target (c), per held-out results file: the hindsight pick,
+    the best single fixed W and W = 10 %, the default's (c), the oracle arm's seed spread."""
+    lines = ["| results file (set) | cells | the W best on one seed is within 1 % on the other seed | "
+             "best single fixed W: within 1 % | W = 10 %: within 1 % | `adaptive_warmup` (c): within 1 % or better | "
+             "oracle arm's seed spread (median) |", "|---|---|---|---|---|---|---|"]
+    for rel, set_name in NOISE_FILES:
+        res = load(root, rel)
+        floor = noise.seed_noise(res, set_name)
+        shares = floor["fixed_within_pct"]
+        best = max(shares, key=lambda w: (shares[w], -w))
+        c_share = res["sets"][DEFAULT_ROW]["targets"][set_name]["c_share"]
+        lines.append(f"| `{Path(rel).name}` ({set_name}) | {floor['cells']} | {floor['hindsight_pct']:.0f} % | "
+                     f"W = {100 * best:g} %: {shares[best]:.0f} % (of {floor['fixed_cells'][best]}) | "
+                     f"{shares.get(0.1, float('nan')):.0f} % | {100 * c_share:.0f} % | "
+                     f"{floor['spread_median_pct']:.1f} % |")
+    return "\n".join(lines)
 
 
 @figure("heldout")

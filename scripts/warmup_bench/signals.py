@@ -142,3 +142,50 @@ def label_counts(lab: dict[tuple[str, float], dict[str, Any]], keys: Iterable[tu
     names = [lab.get(k, {}).get("label", "?") for k in keys]
     return ", ".join(f"{names.count(n)} {n if n != FINE else 'where 10 % is fine'}"
                      for n in (LONGER, SHORTER, FINE, EITHER))
+
+
+PAID, COST, EVEN = "paid", "cost", "even"
+EDGE_STATS = ("dL", "rise")
+
+
+def edge_labels(paths: Iterable[Path]) -> dict[tuple[str, float], dict[str, Any]]:
+    """Per (task, LR): the default's cell in the full-mode benchmark files ``paths`` (a later file's replaces an
+    earlier one's): ``{"label": paid | cost | even, "gap_pct", "oracle_W", "source"}``, **paid** when the default is
+    > 1 % better than the per-LR oracle, **cost** when > 1 % worse."""
+    names = {"better": PAID, "worse": COST, "within": EVEN}
+    out: dict[tuple[str, float], dict[str, Any]] = {}
+    for path in paths:
+        for cell in json.loads(Path(path).read_text())["sets"]["adaptive_warmup"]["cells"]:
+            out[(cell["task"], float(cell["lr"]))] = {"label": names[cell["class"]], "gap_pct": cell["gap_pct"],
+                                                      "oracle_W": cell["oracle_W"], "source": Path(path).name}
+    return out
+
+
+def edge_summary(runs: Sequence[dict[str, Any]], lab: dict[tuple[str, float], dict[str, Any]]) -> str:
+    """The runs that ended at the edge with their cell's label and loss statistics, then whether a threshold on
+    either statistic puts every "paid" run on one side of every "cost" run (markdown)."""
+    edge = sorted((r for r in runs if r["reason"] == "edge"), key=lambda r: (r["task"], r["lr"], r["seed"]))
+    lines = [f"{len(edge)} of {len(runs)} runs ended at the edge.", "",
+             "| task | lr | seed | edge at step | LR reached / peak | cell: gap to the oracle | oracle W (steps) | "
+             "label | " + " | ".join(HEADERS[s] for s in EDGE_STATS) + " |", "|" + "---|" * (8 + len(EDGE_STATS))]
+    for r in edge:
+        info = lab.get((r["task"], float(r["lr"])), {"label": "?", "gap_pct": float("nan"), "oracle_W": None})
+        lines.append(f"| {r['task']} | {r['lr']:g} | {r['seed']} | {r['end']} | {r['peak_fraction']:.2f} | "
+                     f"{info['gap_pct']:+.1f} % | {info['oracle_W']} | {info['label']} | "
+                     + " | ".join(_fmt(r[s]) for s in EDGE_STATS) + " |")
+    counts = {name: sum(lab.get((r["task"], float(r["lr"])), {}).get("label") == name for r in edge)
+              for name in (PAID, COST, EVEN)}
+    lines += ["", f"Runs at the edge by their cell's label: {counts[PAID]} paid, {counts[COST]} cost, "
+                  f"{counts[EVEN]} even.", "",
+              "| statistic | range over \"paid\" runs | range over \"cost\" runs | a threshold separates them |",
+              "|---|---|---|---|"]
+    for s in EDGE_STATS:
+        groups = {name: [float(r[s]) for r in edge if math.isfinite(r[s])
+                         and lab.get((r["task"], float(r["lr"])), {}).get("label") == name] for name in (PAID, COST)}
+        paid, cost = groups[PAID], groups[COST]
+        if not paid or not cost:
+            lines.append(f"| {HEADERS[s]} | – | – | – |")
+            continue
+        lines.append(f"| {HEADERS[s]} | {_fmt(min(paid))} … {_fmt(max(paid))} | {_fmt(min(cost))} … "
+                     f"{_fmt(max(cost))} | {'yes' if separates(paid, cost) else 'no'} |")
+    return "\n".join(lines)
