@@ -472,7 +472,11 @@ def test_seed_noise_of_the_fixed_arms() -> None:
     assert out["cells"] == 2 and out["hindsight_pct"] == pytest.approx(50.0)
     # the means: cell 0.1 → W=0 best; cell 0.3 → all three 1.5: every W within 1 %
     assert out["fixed_within_pct"] == {0.0: 100.0, 0.1: 50.0, 0.5: 50.0}
-    assert out["spread_median_pct"] == pytest.approx((0 + 100 * 1.0 / 1.5) / 2)  # spreads 0 % and 1/1.5
+    assert out["spread_median_pct"] == pytest.approx((0 + 100 * 0.5 ** 0.5 / 1.5) / 2)  # std/mean: 0 and 0.71/1.5
+    # four seeds: the pick is made on the mean of seeds 0-1 and judged on the mean of seeds 2-3, and back
+    four = [{**r, "seed": r["seed"] + 2 * half, "scored_eval_loss": r["scored_eval_loss"] + 0.01 * half}
+            for half in (0, 1) for r in disagree]
+    assert seed_noise({**res, "runs": four}, "test")["hindsight_pct"] == pytest.approx(100.0)
 
 
 def test_edge_loss_labels_and_separability(tmp_path: Path) -> None:
