@@ -21,17 +21,12 @@ the figure block ``edge-loss-round5`` of ``docs/benchmark/README.md`` is rendere
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import probe_signals as probe
 from warmup_bench.protocol import Arm
-from warmup_bench.provenance import stamp
 from warmup_bench.signals import edge_labels, edge_summary, loss_stats
-from warmup_bench.tasks import load_task
 
 DEFAULT_LABELS = "docs/benchmark/round4_tuning.json,docs/benchmark/round4_test.json"
 
@@ -62,20 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None, help="write the runs, labels and provenance here")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    jobs = [(t, lr, s) for t in args.tasks.split(",") for lr in load_task(t).lrs("full") for s in seeds]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(at_edge, *zip(*jobs)))
+    runs = probe.run_cells(at_edge, args.tasks, seeds, args.jobs)
     sources = [probe.ROOT / f for f in args.labels.split(",")]
     lab = edge_labels(sources)
     print(edge_summary(runs, lab))
     if args.json:
-        command = "python scripts/probe_edge.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        out = {"provenance": stamp(command.strip()), "seeds": seeds,
-               "labels_from": [str(s.relative_to(probe.ROOT)) for s in sources],
-               "labels": [{"task": t, "lr": lr, **info} for (t, lr), info in sorted(lab.items())
-                          if any(r["task"] == t and r["lr"] == lr for r in runs)],
-               "runs": runs}
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        Path(args.json).write_text(probe.probe_json("probe_edge.py", argv, sources, lab, runs, seeds=seeds))
     return 0
 
 

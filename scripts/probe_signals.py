@@ -196,6 +196,28 @@ def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> d
     }
 
 
+def run_cells(fn: Callable[[str, float, int], dict[str, Any]], tasks: str, seeds: list[int],
+              jobs: int) -> list[dict[str, Any]]:
+    """``fn(task, lr, seed)`` for every full-mode LR of the comma-separated ``tasks`` and every seed, ``jobs`` at
+    a time."""
+    cells = [(t, lr, s) for t in tasks.split(",") for lr in load_task(t).lrs("full") for s in seeds]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(fn, *zip(*cells)))
+
+
+def probe_json(script: str, argv: list[str] | None, sources: list[Path], lab: dict[tuple[str, float], Any],
+               runs: list[dict[str, Any]], **extra: Any) -> str:
+    """A probe's results file: its provenance (the command that ran ``script``), ``extra``, the label files, the
+    labels of the cells it ran and the runs."""
+    command = f"python scripts/{script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    out = {"provenance": stamp(command.strip()), **extra,
+           "labels_from": [str(s.relative_to(ROOT)) for s in sources],
+           "labels": [{"task": t, "lr": lr, **info} for (t, lr), info in sorted(lab.items())
+                      if any(r["task"] == t and r["lr"] == lr for r in runs)],
+           "runs": runs}
+    return json.dumps(out, indent=1) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tasks", default=",".join(DEFAULT_TASKS))
@@ -206,21 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None, help="write the runs, labels and provenance here")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    jobs = [(t, lr, s) for t in args.tasks.split(",") for lr in load_task(t).lrs("full") for s in seeds]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(probe, *zip(*jobs)))
+    results = run_cells(probe, args.tasks, seeds, args.jobs)
     sources = [ROOT / f for f in args.full_json.split(",")]
     lab = labels(sources)
     per_cell, separability = summarize(results, lab)
     print(per_cell + "\n\n" + separability)
     if args.json:
-        command = "python scripts/probe_signals.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        out = {"provenance": stamp(command.strip()), "ramp_fraction": RAMP_FRACTION, "seeds": seeds,
-               "labels_from": [str(s.relative_to(ROOT)) for s in sources],
-               "labels": [{"task": t, "lr": lr, **info} for (t, lr), info in sorted(lab.items())
-                          if any(r["task"] == t and r["lr"] == lr for r in results)],
-               "runs": results}
-        Path(args.json).write_text(json.dumps(out, indent=1, allow_nan=True) + "\n")
+        Path(args.json).write_text(probe_json("probe_signals.py", argv, sources, lab, results,
+                                              ramp_fraction=RAMP_FRACTION, seeds=seeds))
     return 0
 
 

@@ -123,18 +123,22 @@ def summarize(results: Sequence[dict[str, Any]], lab: dict[tuple[str, float], di
         ten = f"{info['ten']:.3f}" if info["ten"] is not None else "–"
         lines.append(f"| {key[0]} | {key[1]:g} | {info['label']} | {within} | {ten} | "
                      + " | ".join(_fmt(mean[key][s]) for s in STATS) + " |")
-    sep = ["| statistic | range over \"longer\" cells | range over \"shorter\" cells | a threshold separates them |",
-           "|---|---|---|---|"]
-    for s in STATS:
-        groups = {name: [m[s] for k, m in mean.items() if lab.get(k, {}).get("label") == name and math.isfinite(m[s])]
-                  for name in (LONGER, SHORTER)}
-        longer, shorter = groups[LONGER], groups[SHORTER]
-        if not longer or not shorter:
-            sep.append(f"| {HEADERS[s]} | – | – | – |")
+    groups = {s: tuple([m[s] for k, m in mean.items() if lab.get(k, {}).get("label") == name and math.isfinite(m[s])]
+                       for name in (LONGER, SHORTER)) for s in STATS}
+    return "\n".join(lines), "\n".join(separability(groups, ("\"longer\" cells", "\"shorter\" cells")))
+
+
+def separability(groups: dict[str, tuple[list[float], ...]], names: tuple[str, str]) -> list[str]:
+    """Per statistic, the range of each of two groups of values and whether one threshold separates them."""
+    lines = [f"| statistic | range over {names[0]} | range over {names[1]} | a threshold separates them |",
+             "|---|---|---|---|"]
+    for stat, (first, second) in groups.items():
+        if not first or not second:
+            lines.append(f"| {HEADERS[stat]} | – | – | – |")
             continue
-        sep.append(f"| {HEADERS[s]} | {_fmt(min(longer))} … {_fmt(max(longer))} | {_fmt(min(shorter))} … "
-                   f"{_fmt(max(shorter))} | {'yes' if separates(longer, shorter) else 'no'} |")
-    return "\n".join(lines), "\n".join(sep)
+        lines.append(f"| {HEADERS[stat]} | {_fmt(min(first))} … {_fmt(max(first))} | {_fmt(min(second))} … "
+                     f"{_fmt(max(second))} | {'yes' if separates(first, second) else 'no'} |")
+    return lines
 
 
 def label_counts(lab: dict[tuple[str, float], dict[str, Any]], keys: Iterable[tuple[str, float]]) -> str:
@@ -176,16 +180,8 @@ def edge_summary(runs: Sequence[dict[str, Any]], lab: dict[tuple[str, float], di
     counts = {name: sum(lab.get((r["task"], float(r["lr"])), {}).get("label") == name for r in edge)
               for name in (PAID, COST, EVEN)}
     lines += ["", f"Runs at the edge by their cell's label: {counts[PAID]} paid, {counts[COST]} cost, "
-                  f"{counts[EVEN]} even.", "",
-              "| statistic | range over \"paid\" runs | range over \"cost\" runs | a threshold separates them |",
-              "|---|---|---|---|"]
-    for s in EDGE_STATS:
-        groups = {name: [float(r[s]) for r in edge if math.isfinite(r[s])
-                         and lab.get((r["task"], float(r["lr"])), {}).get("label") == name] for name in (PAID, COST)}
-        paid, cost = groups[PAID], groups[COST]
-        if not paid or not cost:
-            lines.append(f"| {HEADERS[s]} | – | – | – |")
-            continue
-        lines.append(f"| {HEADERS[s]} | {_fmt(min(paid))} … {_fmt(max(paid))} | {_fmt(min(cost))} … "
-                     f"{_fmt(max(cost))} | {'yes' if separates(paid, cost) else 'no'} |")
-    return "\n".join(lines)
+                  f"{counts[EVEN]} even.", ""]
+    groups = {s: tuple([float(r[s]) for r in edge if math.isfinite(r[s])
+                        and lab.get((r["task"], float(r["lr"])), {}).get("label") == name] for name in (PAID, COST))
+              for s in EDGE_STATS}
+    return "\n".join([*lines, *separability(groups, ("\"paid\" runs", "\"cost\" runs"))])
