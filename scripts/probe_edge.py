@@ -20,15 +20,12 @@ the figure block ``edge-loss-round5`` of ``docs/benchmark/README.md`` is rendere
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 import probe_signals as probe
 from warmup_bench.protocol import Arm
 from warmup_bench.signals import edge_labels, edge_summary, loss_stats
-
-DEFAULT_LABELS = "docs/benchmark/round4_tuning.json,docs/benchmark/round4_test.json"
 
 
 def at_edge(task: str, lr: float, seed: int) -> dict[str, Any]:
@@ -48,14 +45,8 @@ def at_edge(task: str, lr: float, seed: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--tasks", default=",".join(probe.DEFAULT_TASKS))
-    p.add_argument("--seeds", default="0,1")
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--labels", default=DEFAULT_LABELS,
-                   help="full-mode results files with the default's cells, comma-separated")
-    p.add_argument("--json", default=None, help="write the runs, labels and provenance here")
-    args = p.parse_args(argv)
+    args = probe.probe_arguments(__doc__.split("\n\n")[0], "--labels",
+                                 "full-mode results files with the default's cells").parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = probe.run_cells(at_edge, args.tasks, seeds, args.jobs)
     sources = [probe.ROOT / f for f in args.labels.split(",")]

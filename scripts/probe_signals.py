@@ -218,15 +218,20 @@ def probe_json(script: str, argv: list[str] | None, sources: list[Path], lab: di
     return json.dumps(out, indent=1) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def probe_arguments(description: str, labels_flag: str, labels_help: str) -> argparse.ArgumentParser:
+    """The probes' command line: ``--tasks``, ``--seeds``, ``--jobs``, the label files' flag and ``--json``."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--tasks", default=",".join(DEFAULT_TASKS))
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--full_json", default=DEFAULT_LABELS,
-                   help="the full-mode results files that label the cells, comma-separated")
+    p.add_argument(labels_flag, default=DEFAULT_LABELS, help=labels_help + ", comma-separated")
     p.add_argument("--json", default=None, help="write the runs, labels and provenance here")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = probe_arguments(__doc__.split("\n\n")[0], "--full_json",
+                           "the full-mode results files that label the cells").parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     results = run_cells(probe, args.tasks, seeds, args.jobs)
     sources = [ROOT / f for f in args.full_json.split(",")]
