@@ -694,13 +694,20 @@ def render_headline(root: Path) -> str:
         f"`{DEFAULT_ROW}` with its defaults against the per-LR oracle (the best fixed `linear_warmup` of the W grid "
         f"{{{grid_text(meta['grid'])}}} % of T on the test set, "
         f"{{{grid_text(tuning['meta']['grid'])}}} % on the tuning set) and HF `linear` "
-        f"10 %, full mode, seeds {', '.join(map(str, meta['seeds']))}; every cell and the method: "
+        f"10 %, full mode, {seeds_text(meta['seeds'], tuning['meta']['seeds'])}; every cell and the method: "
         "[`docs/benchmark/`](docs/benchmark/README.md). Results files and the commands that wrote them:", "",
         *(f"- `{rel}`: `{res['meta']['command']}`{sources_text(res['meta'])}"
           for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
         "", *targets_columns(cols), "",
         "Against HF `linear` 10 % instead of the oracle, cells >1 % better / within ±1 % / >1 % worse: "
         f"test set {hf_classes(test, 'test')}, tuning set {hf_classes(tuning, 'tuning')}."])
+
+
+def seeds_text(test: Sequence[int], tuning: Sequence[int]) -> str:
+    """``seeds 0, 1`` when both sets ran the same seeds, else each set's."""
+    if list(test) == list(tuning):
+        return f"seeds {', '.join(map(str, test))}"
+    return f"seeds {', '.join(map(str, test))} on the test set, {', '.join(map(str, tuning))} on the tuning set"
 
 
 def sources_text(meta: dict[str, Any]) -> str:
