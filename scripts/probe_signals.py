@@ -69,7 +69,7 @@ DEFAULT_LABELS = "docs/benchmark/round4_tuning.json,docs/benchmark/round4_test.j
 
 
 class RampDone(Exception):
-    """Raised from the loss feed once the ramp is over: the probe needs nothing after it."""
+    """Raised from the loss feed once the probe has what it needs (the ramp, or the warmup, is over)."""
 
 
 class Recorder:

@@ -22,7 +22,7 @@ from typing import Any
 from .results import split_cell_key
 
 RAMP_FRACTION = 0.1
-#: the statistics, in table order: five of the optimizer state, two of the training loss
+#: the statistics, in table order: six of the optimizer state, two of the training loss
 STATS = ("S_hat", "G", "u", "phi", "H", "rho", "dL", "rise")
 HEADERS = {"S_hat": "Ŝ", "G": "G", "u": "u", "phi": "φ", "H": "H", "rho": "ρ", "dL": "ΔL", "rise": "L↑"}
 #: the trailing mean that smooths the per-step training loss for ``rise``
