@@ -648,7 +648,9 @@ def render_demo(root: Path) -> str:
             f"{end_text(d, d['peak_fraction'])}. "
             f"Over its {d['n_checks']} checks (every {d['check_interval']} step(s)) `Ŝ` ran from "
             f"{span(d['statistic_range'])} and the coherence φ from {span(d['coherence_range'])}. The CPU fine-tune "
-            "is not bit-reproducible: a rerun gives a slightly different accuracy.")
+            "is not bit-reproducible: a rerun gives a slightly different accuracy, and the warmup can end elsewhere: "
+            f"over {d['num_training_steps']} steps `Ŝ` moves around its threshold, so one run reaches the peak and "
+            "ends `stable`, another is slowed and ends at the bound.")
 
 
 @figure("cards")
