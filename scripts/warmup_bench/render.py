@@ -806,13 +806,22 @@ def render_signals_round5(root: Path) -> str:
     plain-loop tuning tasks, each cell labelled by the warmups within 1 % of its oracle, and which statistic a
     threshold could read to tell "longer" cells from "shorter" ones."""
     data = load(root, SIGNALS_ROUND5)
-    lab = {(row["task"], float(row["lr"])): row for row in data["labels"]}
+    lab = probe_labels(data)
     per_cell, separability = signals.summarize(data["runs"], lab)
-    return "\n".join([
-        f"`{SIGNALS_ROUND5}` (seeds {', '.join(map(str, data['seeds']))}, a linear ramp over "
-        f"W = {100 * data['ramp_fraction']:g} % of T, each run stopped at the ramp's end; cells labelled from "
-        + ", ".join(f"`{f}`" for f in data["labels_from"]) + f"): `{data['provenance']['command']}`", "",
-        f"Cells: {signals.label_counts(lab, lab)}.", "", per_cell, "", separability])
+    what = f"a linear ramp over W = {100 * data['ramp_fraction']:g} % of T, each run stopped at the ramp's end"
+    return "\n".join([probe_header(SIGNALS_ROUND5, data, what), "",
+                      f"Cells: {signals.label_counts(lab)}.", "", per_cell, "", separability])
+
+
+def probe_labels(data: dict[str, Any]) -> dict[tuple[str, float], dict[str, Any]]:
+    """A probe results file's labels by (task, LR)."""
+    return {(row["task"], float(row["lr"])): row for row in data["labels"]}
+
+
+def probe_header(rel: str, data: dict[str, Any], what: str) -> str:
+    """The line that names a probe results file: its seeds, ``what`` it ran, the label files, its command."""
+    return (f"`{rel}` (seeds {', '.join(map(str, data['seeds']))}, {what}; cells labelled from "
+            + ", ".join(f"`{f}`" for f in data["labels_from"]) + f"): `{data['provenance']['command']}`")
 
 
 EDGE_LOSS_ROUND5 = "docs/benchmark/edge_loss_round5.json"  # round 5: the training loss where the default's edge ends
@@ -824,11 +833,8 @@ def render_edge_loss_round5(root: Path) -> str:
     loss statistics over the checks that found the edge, and whether they tell a cell where the edge paid from one
     where it cost."""
     data = load(root, EDGE_LOSS_ROUND5)
-    lab = {(row["task"], float(row["lr"])): row for row in data["labels"]}
-    return "\n".join([
-        f"`{EDGE_LOSS_ROUND5}` (seeds {', '.join(map(str, data['seeds']))}, the default `adaptive_warmup` up to "
-        "the end of its warmup; cells labelled from " + ", ".join(f"`{f}`" for f in data["labels_from"])
-        + f"): `{data['provenance']['command']}`", "", signals.edge_summary(data["runs"], lab)])
+    return "\n".join([probe_header(EDGE_LOSS_ROUND5, data, "the default `adaptive_warmup` up to the end of its warmup"),
+                      "", signals.edge_summary(data["runs"], probe_labels(data))])
 
 
 #: the held-out results files of the current default whose fixed arms the noise-floor block reads, with their set
@@ -838,8 +844,7 @@ NOISE_FILES = ((HELDOUT_TEST, "test"), (HELDOUT_TUNING, "tuning"), (ROUND3_TEST,
 @figure("noise-floor")
 def render_noise_floor(root: Path) -> str:
     """docs/benchmark/README.md and the README: what the seeds resolve of target (c), per held-out results file: the
-    hindsight pick,
-    the best single fixed W and W = 10 %, the default's (c), the oracle arm's seed spread."""
+    hindsight pick, the best single fixed W and W = 10 %, the default's (c), the oracle arm's seed spread."""
     lines = ["| results file (set) | cells | seeds | the W best on half of the seeds is within 1 % on the other half | "
              "best single fixed W: within 1 % | W = 10 %: within 1 % | `adaptive_warmup` (c): within 1 % or better | "
              "oracle arm's seed spread (median) |", "|---|---|---|---|---|---|---|---|"]
