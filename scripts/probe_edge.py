@@ -47,13 +47,13 @@ def at_edge(task: str, lr: float, seed: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = probe.probe_arguments(__doc__.split("\n\n")[0], "--labels",
                                  "full-mode results files with the default's cells").parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    runs = probe.run_cells(at_edge, args.tasks, seeds, args.jobs)
+    runs, seeds, origin = probe.probe_runs(at_edge, args)
     sources = [probe.ROOT / f for f in args.labels.split(",")]
     lab = edge_labels(sources)
     print(edge_summary(runs, lab))
     if args.json:
-        Path(args.json).write_text(probe.probe_json("probe_edge.py", argv, sources, lab, runs, seeds=seeds))
+        Path(args.json).write_text(probe.probe_json("probe_edge.py", argv, sources, lab, runs, seeds=seeds,
+                                                          **origin))
     return 0
 
 

@@ -25,6 +25,9 @@ tasks trained by the plain loop (``warmup_bench.tasks.loop``) can be probed; a T
 is labelled (:mod:`warmup_bench.signals`) from full-mode benchmark files (``--full_json``, comma-separated, a
 later file's cell replacing an earlier one's), whose ``W = 10 %`` mean is the table's eval loss.
 
+Beside the range of each group, the separability table gives each statistic's AUC (:func:`warmup_bench.signals.auc`):
+how far from a threshold that separates the groups it is (0.5: no information). ``--runs_from`` judges the runs of an
+earlier results file against new label files (the same measurements, labels from more seeds) without training.
 ``--json`` writes the runs, the labels and the provenance; the figure block ``signals-round5`` of
 ``docs/benchmark/README.md`` is rendered from that file. The command that wrote
 ``docs/benchmark/signals_round5.json`` (round 5's tuning tasks that the plain loop trains, 2 seeds)::
@@ -226,21 +229,34 @@ def probe_arguments(description: str, labels_flag: str, labels_help: str) -> arg
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument(labels_flag, default=DEFAULT_LABELS, help=labels_help + ", comma-separated")
     p.add_argument("--json", default=None, help="write the runs, labels and provenance here")
+    p.add_argument("--runs_from", default=None,
+                   help="label the runs of this probe results file again instead of training (its seeds and tasks)")
     return p
+
+
+def probe_runs(fn: Callable[[str, float, int], dict[str, Any]], args: argparse.Namespace
+               ) -> tuple[list[dict[str, Any]], list[int], dict[str, Any]]:
+    """The runs a probe judges, their seeds, and what its results file records of where they came from: trained
+    now (``fn`` over ``--tasks`` and ``--seeds``), or read from ``--runs_from`` (then named with its command)."""
+    if args.runs_from:
+        data = json.loads(Path(args.runs_from).read_text())
+        return data["runs"], data["seeds"], {"runs_from": {"file": args.runs_from,
+                                                           "command": data["provenance"]["command"]}}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    return run_cells(fn, args.tasks, seeds, args.jobs), seeds, {}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = probe_arguments(__doc__.split("\n\n")[0], "--full_json",
                            "the full-mode results files that label the cells").parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    results = run_cells(probe, args.tasks, seeds, args.jobs)
+    results, seeds, origin = probe_runs(probe, args)
     sources = [ROOT / f for f in args.full_json.split(",")]
     lab = labels(sources)
     per_cell, separability = summarize(results, lab)
     print(per_cell + "\n\n" + separability)
     if args.json:
         Path(args.json).write_text(probe_json("probe_signals.py", argv, sources, lab, results,
-                                              ramp_fraction=RAMP_FRACTION, seeds=seeds))
+                                              ramp_fraction=RAMP_FRACTION, seeds=seeds, **origin))
     return 0
 
 

@@ -321,6 +321,17 @@ def test_signal_probe_labels_cells_and_judges_separability(tmp_path: Path) -> No
     _, separability = signals.summarize(results, lab)
     verdict = {line.split("|")[1].strip(): line.split("|")[4].strip() for line in separability.splitlines()[2:]}
     assert verdict["G"] == "yes" and verdict["H"] == "yes" and verdict["Ŝ"] == "no" and verdict["ΔL"] == "no"
+    auc = {line.split("|")[1].strip(): line.split("|")[5].strip() for line in separability.splitlines()[2:]}
+    assert auc["G"] == "1.00" and auc["H"] == "0.00" and auc["Ŝ"] == "0.50"
+
+
+def test_auc_counts_how_often_one_group_is_above_the_other() -> None:
+    """1 and 0 where a threshold separates the groups, 0.5 where a value says nothing about its group, ties half."""
+    from warmup_bench.signals import auc
+
+    assert auc([3.0, 4.0], [1.0, 2.0]) == 1.0 and auc([1.0, 2.0], [3.0, 4.0]) == 0.0
+    assert auc([1.0, 4.0], [2.0, 3.0]) == 0.5 and auc([2.0], [2.0]) == 0.5
+    assert auc([1.0, 3.0, 5.0], [2.0, 4.0]) == 0.5 and auc([3.0, 5.0], [2.0, 4.0]) == 0.75
 
 
 def test_loss_stats_measure_the_fall_and_the_catapult() -> None:
@@ -502,3 +513,21 @@ def test_edge_loss_labels_and_separability(tmp_path: Path) -> None:
     assert verdict == {"ΔL": "no", "L↑": "yes"}
     mixed = signals.edge_summary([run(0.1, 0, 0.05), run(0.1, 1, 0.4), run(0.3, 0, 0.1)], lab)
     assert mixed.splitlines()[-1].split("|")[4].strip() == "no"
+
+
+def test_probe_labels_earlier_runs_again_without_training(tmp_path: Path) -> None:
+    """``--runs_from``: a probe judges the runs of an earlier results file (new labels, same measurements), keeps
+    that file's seeds and names where the runs came from; the training function is never called."""
+    import probe_signals
+
+    earlier = {"provenance": {"command": "python scripts/probe_signals.py --json a.json"}, "seeds": [0, 1],
+               "runs": [{"task": "t", "lr": 0.1, "seed": 0}]}
+    (tmp_path / "a.json").write_text(json.dumps(earlier))
+
+    def never(task: str, lr: float, seed: int) -> dict[str, Any]:
+        raise AssertionError("trained")
+
+    args = probe_signals.probe_arguments("d", "--labels", "h").parse_args(["--runs_from", str(tmp_path / "a.json")])
+    runs, seeds, origin = probe_signals.probe_runs(never, args)
+    assert runs == earlier["runs"] and seeds == [0, 1]
+    assert origin == {"runs_from": {"file": str(tmp_path / "a.json"), "command": earlier["provenance"]["command"]}}

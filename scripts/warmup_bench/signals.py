@@ -128,16 +128,25 @@ def summarize(results: Sequence[dict[str, Any]], lab: dict[tuple[str, float], di
     return "\n".join(lines), "\n".join(separability(groups, ("\"longer\" cells", "\"shorter\" cells")))
 
 
+def auc(first: Sequence[float], second: Sequence[float]) -> float:
+    """The chance that a value drawn from ``first`` exceeds one drawn from ``second`` (ties count half): 1 or 0
+    when one threshold separates them, 0.5 when the statistic says nothing about which group a value is from."""
+    wins = sum((a > b) + 0.5 * (a == b) for a in first for b in second)
+    return wins / (len(first) * len(second))
+
+
 def separability(groups: dict[str, tuple[list[float], ...]], names: tuple[str, str]) -> list[str]:
-    """Per statistic, the range of each of two groups of values and whether one threshold separates them."""
-    lines = [f"| statistic | range over {names[0]} | range over {names[1]} | a threshold separates them |",
-             "|---|---|---|---|"]
+    """Per statistic, the range of each of two groups of values, whether one threshold separates them, and how
+    far from it they are (:func:`auc`)."""
+    lines = [f"| statistic | range over {names[0]} | range over {names[1]} | a threshold separates them | "
+             f"AUC: P(a value of the {names[0]} > one of the {names[1]}) |", "|---|---|---|---|---|"]
     for stat, (first, second) in groups.items():
         if not first or not second:
-            lines.append(f"| {HEADERS[stat]} | – | – | – |")
+            lines.append(f"| {HEADERS[stat]} | – | – | – | – |")
             continue
         lines.append(f"| {HEADERS[stat]} | {_fmt(min(first))} … {_fmt(max(first))} | {_fmt(min(second))} … "
-                     f"{_fmt(max(second))} | {'yes' if separates(first, second) else 'no'} |")
+                     f"{_fmt(max(second))} | {'yes' if separates(first, second) else 'no'} | "
+                     f"{auc(first, second):.2f} |")
     return lines
 
 
