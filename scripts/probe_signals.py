@@ -237,11 +237,12 @@ def probe_arguments(description: str, labels_flag: str, labels_help: str) -> arg
 def probe_runs(fn: Callable[[str, float, int], dict[str, Any]], args: argparse.Namespace
                ) -> tuple[list[dict[str, Any]], list[int], dict[str, Any]]:
     """The runs a probe judges, their seeds, and what its results file records of where they came from: trained
-    now (``fn`` over ``--tasks`` and ``--seeds``), or read from ``--runs_from`` (then named with its command)."""
+    now (``fn`` over ``--tasks`` and ``--seeds``), or read from ``--runs_from`` (then named with the command that
+    trained them, also when that file was itself labelled again)."""
     if args.runs_from:
         data = json.loads(Path(args.runs_from).read_text())
-        return data["runs"], data["seeds"], {"runs_from": {"file": args.runs_from,
-                                                           "command": data["provenance"]["command"]}}
+        origin = data.get("runs_from") or {"file": args.runs_from, "command": data["provenance"]["command"]}
+        return data["runs"], data["seeds"], {"runs_from": origin}
     seeds = [int(s) for s in args.seeds.split(",")]
     return run_cells(fn, args.tasks, seeds, args.jobs), seeds, {}
 

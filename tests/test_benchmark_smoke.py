@@ -531,3 +531,7 @@ def test_probe_labels_earlier_runs_again_without_training(tmp_path: Path) -> Non
     runs, seeds, origin = probe_signals.probe_runs(never, args)
     assert runs == earlier["runs"] and seeds == [0, 1]
     assert origin == {"runs_from": {"file": str(tmp_path / "a.json"), "command": earlier["provenance"]["command"]}}
+    relabelled = {**earlier, "provenance": {"command": "python scripts/probe_signals.py --runs_from a.json"}, **origin}
+    (tmp_path / "b.json").write_text(json.dumps(relabelled))
+    args = probe_signals.probe_arguments("d", "--labels", "h").parse_args(["--runs_from", str(tmp_path / "b.json")])
+    assert probe_signals.probe_runs(never, args)[2] == origin  # still the command that trained them

@@ -819,9 +819,14 @@ def probe_labels(data: dict[str, Any]) -> dict[tuple[str, float], dict[str, Any]
 
 
 def probe_header(rel: str, data: dict[str, Any], what: str) -> str:
-    """The line that names a probe results file: its seeds, ``what`` it ran, the label files, its command."""
-    return (f"`{rel}` (seeds {', '.join(map(str, data['seeds']))}, {what}; cells labelled from "
-            + ", ".join(f"`{f}`" for f in data["labels_from"]) + f"): `{data['provenance']['command']}`")
+    """The line that names a probe results file: its seeds, ``what`` it ran, the label files, its command (and,
+    for runs labelled again, the command that trained them)."""
+    head = (f"`{rel}` (seeds {', '.join(map(str, data['seeds']))}, {what}; cells labelled from "
+            + ", ".join(f"`{f}`" for f in data["labels_from"]) + ")")
+    if "runs_from" in data:
+        return (f"{head}: runs from `{data['runs_from']['command']}`, labelled again with "
+                f"`{data['provenance']['command']}`")
+    return f"{head}: `{data['provenance']['command']}`"
 
 
 EDGE_LOSS_ROUND5 = "docs/benchmark/edge_loss_round5.json"  # round 5: the training loss where the default's edge ends
