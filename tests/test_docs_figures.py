@@ -199,3 +199,13 @@ def test_no_overhead_figures_outside_the_generated_blocks() -> None:
     overhead_doc = rf.BLOCK.sub("", (ROOT / "docs/overhead/README.md").read_text())
     assert not figures.findall(overhead_doc), figures.findall(overhead_doc)
     assert "not kept here" not in readme + overhead_doc
+
+
+def test_a_task_with_fewer_seeds_than_its_file_is_named() -> None:
+    """A results file whose task kept fewer seeds than the file names (a run cut short) says so wherever its seeds
+    are printed; a complete file adds nothing."""
+    res = {"meta": {"seeds": [0, 1, 2, 3]},
+           "cells": {"full": {"0.1|a": {"n_seeds": 4}, "0.3|a": {"n_seeds": 4}},
+                     "cut": {"0.1|a": {"n_seeds": 2}, "0.3|a": {"n_seeds": 2}}}}
+    assert rf.fewer_seeds_text(res) == " (cut: 2 seeds)"
+    assert rf.fewer_seeds_text({**res, "cells": {"full": res["cells"]["full"]}}) == ""

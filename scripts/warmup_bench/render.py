@@ -696,7 +696,8 @@ def render_headline(root: Path) -> str:
         f"`{DEFAULT_ROW}` with its defaults against the per-LR oracle (the best fixed `linear_warmup` of the W grid "
         f"{{{grid_text(meta['grid'])}}} % of T on the test set, "
         f"{{{grid_text(tuning['meta']['grid'])}}} % on the tuning set) and HF `linear` "
-        f"10 %, full mode, {seeds_text(meta['seeds'], tuning['meta']['seeds'])}; every cell and the method: "
+        f"10 %, full mode, {seeds_text(meta['seeds'], tuning['meta']['seeds'])}{fewer_seeds_text(test)}"
+        f"{fewer_seeds_text(tuning)}; every cell and the method: "
         "[`docs/benchmark/`](docs/benchmark/README.md). Results files and the commands that wrote them:", "",
         *(f"- `{rel}`: `{res['meta']['command']}`{sources_text(res['meta'])}"
           for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
@@ -710,6 +711,14 @@ def seeds_text(test: Sequence[int], tuning: Sequence[int]) -> str:
     if list(test) == list(tuning):
         return f"seeds {', '.join(map(str, test))}"
     return f"seeds {', '.join(map(str, test))} on the test set, {', '.join(map(str, tuning))} on the tuning set"
+
+
+def fewer_seeds_text(res: dict[str, Any]) -> str:
+    """`` (minilm_verses: 2 seeds)``: the tasks of a results file with fewer seeds in every cell than the file
+    names (empty when every task has them all)."""
+    short = {task: max(c.get("n_seeds", 0) for c in arms.values()) for task, arms in res["cells"].items()}
+    short = {task: n for task, n in short.items() if n < len(res["meta"]["seeds"])}
+    return f" ({', '.join(f'{t}: {n} seeds' for t, n in short.items())})" if short else ""
 
 
 def sources_text(meta: dict[str, Any]) -> str:
@@ -859,7 +868,8 @@ def render_noise_floor(root: Path) -> str:
         shares = floor["fixed_within_pct"]
         best = max(shares, key=lambda w: (shares[w], -w))
         c_share = res["sets"][DEFAULT_ROW]["targets"][set_name]["c_share"]
-        lines.append(f"| `{Path(rel).name}` ({set_name}) | {floor['cells']} | {len(res['meta']['seeds'])} | "
+        lines.append(f"| `{Path(rel).name}` ({set_name}) | {floor['cells']} | "
+                     f"{len(res['meta']['seeds'])}{fewer_seeds_text(res)} | "
                      f"{floor['hindsight_pct']:.0f} % | "
                      f"W = {100 * best:g} %: {shares[best]:.0f} % (of {floor['fixed_cells'][best]}) | "
                      f"{shares.get(0.1, float('nan')):.0f} % | {100 * c_share:.0f} % | "
@@ -874,7 +884,7 @@ def render_heldout(root: Path) -> str:
     lines: list[str] = []
     for rel in HELDOUT_FILES:
         res = load(root, rel)
-        lines += [file_header(rel, res["meta"]), ""]
+        lines += [file_header(rel, res["meta"]) + fewer_seeds_text(res), ""]
         for label, view in res["sets"].items():
             lines += [f"`{label}`:", "", *targets_table(view), ""]
             for set_name in ("test", "tuning"):
