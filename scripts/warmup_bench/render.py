@@ -747,9 +747,11 @@ def grid_text(grid: Sequence[float]) -> str:
     return ", ".join(f"{100 * g:g}" for g in grid)
 
 
-def file_header(rel: str, meta: dict[str, Any]) -> str:
-    """The line that names a results file in the docs: mode, seeds, W grid, machine and libraries, its command."""
-    return (f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}, W grid "
+def file_header(rel: str, res: dict[str, Any]) -> str:
+    """The line that names a results file in the docs: mode, seeds (and any task with fewer), W grid, machine and
+    libraries, its command."""
+    meta = res["meta"]
+    return (f"`{rel}` ({meta['mode']} mode, seeds {', '.join(map(str, meta['seeds']))}{fewer_seeds_text(res)}, W grid "
             f"{{{grid_text(meta['grid'])}}} % of T; {meta['machine']}{libraries_text(meta)}): `{meta['command']}`")
 
 
@@ -801,7 +803,7 @@ def render_length_probe(root: Path) -> str:
     siblings = [c for c in test["sets"][DEFAULT_ROW]["cells"] if c["task"] in PROBE_SIBLINGS and c["lr"] in lrs]
     cells = sorted([*siblings, *mine], key=lambda c: (c["lr"], c["T"]))
     return "\n".join([
-        f"{file_header(LENGTH_PROBE, probe['meta'])}; the 300- and 3,000-step rows from `{ROUND3_TEST}` (its W grid "
+        f"{file_header(LENGTH_PROBE, probe)}; the 300- and 3,000-step rows from `{ROUND3_TEST}` (its W grid "
         f"{{{grid_text(test['meta']['grid'])}}} % of T, seeds {', '.join(map(str, test['meta']['seeds']))}):", "",
         *cells_lines(cells)])
 
@@ -884,7 +886,7 @@ def render_heldout(root: Path) -> str:
     lines: list[str] = []
     for rel in HELDOUT_FILES:
         res = load(root, rel)
-        lines += [file_header(rel, res["meta"]) + fewer_seeds_text(res), ""]
+        lines += [file_header(rel, res), ""]
         for label, view in res["sets"].items():
             lines += [f"`{label}`:", "", *targets_table(view), ""]
             for set_name in ("test", "tuning"):
