@@ -334,6 +334,43 @@ def test_auc_counts_how_often_one_group_is_above_the_other() -> None:
     assert auc([1.0, 3.0, 5.0], [2.0, 4.0]) == 0.5 and auc([3.0, 5.0], [2.0, 4.0]) == 0.75
 
 
+def test_preconditioned_sharpness_is_the_top_eigenvalue_of_the_preconditioned_hessian() -> None:
+    """``warmup_bench.sharpness``: on a quadratic with a known Hessian ``H`` and preconditioner ``P`` the estimate
+    is the largest eigenvalue of ``P⁻¹H`` (also when the largest-magnitude one is negative), the graph survives for
+    the caller's backward, and the stability fraction is 1 exactly at Adam's limit ``38/η`` (β1 = 0.9)."""
+    from warmup_bench.sharpness import preconditioned_sharpness, stability_fraction
+
+    gen = torch.Generator().manual_seed(0)
+    root = torch.randn(6, 6, generator=gen, dtype=torch.float64)
+    for spectrum in ([1.0, 2.0, 3.0, 4.0, 5.0, 40.0], [-60.0, -1.0, 0.5, 2.0, 3.0, 9.0]):
+        basis, _ = torch.linalg.qr(root)
+        hess = basis @ torch.diag(torch.tensor(spectrum, dtype=torch.float64)) @ basis.T
+        precond = torch.tensor([1.0, 2.0, 0.5, 1.0, 4.0, 1.0], dtype=torch.float64)
+        x = torch.randn(6, generator=gen, dtype=torch.float64, requires_grad=True)
+        loss = 0.5 * x @ hess @ x
+        expected = float(torch.linalg.eigvals(torch.diag(1 / precond) @ hess).real.max())
+        got = preconditioned_sharpness(loss, [x], [precond], iterations=300)
+        assert got == pytest.approx(expected, rel=1e-3)
+        loss.backward()  # the caller's backward still works
+        assert x.grad is not None and torch.allclose(x.grad, hess @ x.detach())
+    assert stability_fraction(1e-3, 38_000.0, 0.9) == pytest.approx(1.0)
+    assert stability_fraction(1e-3, 19_000.0, 0.9) == pytest.approx(0.5)
+
+
+def test_sharpness_probe_measures_a_real_run() -> None:
+    """``scripts/probe_sharpness.py`` on a real task (``digits_mlp``, the full-mode ramp of 40 steps): it measures
+    the middle and the end of the ramp, every λ is finite and positive, and ``q`` is ``η_peak · λ / 38``."""
+    import probe_sharpness
+
+    out = probe_sharpness.probe("digits_mlp", 0.003, 0)
+    assert sorted(map(int, out["sharpness"])) == [18, 19, 20, 37, 38, 39]
+    lams = {int(s): lam for s, (lam, _) in out["sharpness"].items()}
+    assert all(math.isfinite(v) and v > 0 for v in lams.values())
+    assert out["sharpness"]["39"][1] == pytest.approx(0.003)  # the last step runs at the peak
+    mid = sorted(lams[s] for s in (18, 19, 20))[1]
+    assert out["q_mid"] == pytest.approx(0.003 * mid / 38)
+
+
 def test_loss_stats_measure_the_fall_and_the_catapult() -> None:
     """``ΔL`` is the relative fall over the window; ``L↑`` the largest rise of the smoothed loss above its best so
     far, which a loss that only falls never has."""

@@ -24,7 +24,10 @@ from .results import split_cell_key
 RAMP_FRACTION = 0.1
 #: the statistics, in table order: six of the optimizer state, two of the training loss
 STATS = ("S_hat", "G", "u", "phi", "H", "rho", "dL", "rise")
-HEADERS = {"S_hat": "Ŝ", "G": "G", "u": "u", "phi": "φ", "H": "H", "rho": "ρ", "dL": "ΔL", "rise": "L↑"}
+HEADERS = {"S_hat": "Ŝ", "G": "G", "u": "u", "phi": "φ", "H": "H", "rho": "ρ", "dL": "ΔL", "rise": "L↑",
+           "q_mid": "q(½)", "q_end": "q(1)", "sharp_trend": "λ(1)/λ(½) − 1"}
+#: the statistics of the preconditioned-sharpness probe (``scripts/probe_sharpness.py``)
+SHARPNESS_STATS = ("q_mid", "q_end", "sharp_trend")
 #: the trailing mean that smooths the per-step training loss for ``rise``
 SMOOTHING = 5
 FINE, LONGER, SHORTER, EITHER = "10 % is fine", "longer", "shorter", "either"
@@ -98,12 +101,13 @@ def _fmt(x: float) -> str:
     return f"{x:+.3f}" if math.isfinite(x) else "–"
 
 
-def cell_means(results: Sequence[dict[str, Any]]) -> dict[tuple[str, float], dict[str, float]]:
-    """Each statistic's mean over the seeds of each (task, LR)."""
+def cell_means(results: Sequence[dict[str, Any]], stats: Sequence[str] = STATS
+               ) -> dict[tuple[str, float], dict[str, float]]:
+    """Each of ``stats``' mean over the seeds of each (task, LR)."""
     cells: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for r in results:
         cells.setdefault((r["task"], float(r["lr"])), []).append(r)
-    return {key: {s: sum(float(r[s]) for r in rs) / len(rs) for s in STATS} for key, rs in cells.items()}
+    return {key: {s: sum(float(r[s]) for r in rs) / len(rs) for s in stats} for key, rs in cells.items()}
 
 
 def separates(longer: Sequence[float], shorter: Sequence[float]) -> bool:
@@ -111,20 +115,21 @@ def separates(longer: Sequence[float], shorter: Sequence[float]) -> bool:
     return min(longer) > max(shorter) or max(longer) < min(shorter)
 
 
-def summarize(results: Sequence[dict[str, Any]], lab: dict[tuple[str, float], dict[str, Any]]) -> tuple[str, str]:
-    """The per-cell table (means over seeds) and the per-statistic separability table, in markdown."""
-    mean = cell_means(results)
+def summarize(results: Sequence[dict[str, Any]], lab: dict[tuple[str, float], dict[str, Any]],
+              stats: Sequence[str] = STATS) -> tuple[str, str]:
+    """The per-cell table of ``stats`` (means over seeds) and the per-statistic separability table, in markdown."""
+    mean = cell_means(results, stats)
     head = ("| task | lr | label | W within 1 % (% of T) | eval loss (10 %) | "
-            + " | ".join(HEADERS[s] for s in STATS) + " |")
-    lines = [head, "|" + "---|" * (5 + len(STATS))]
+            + " | ".join(HEADERS[s] for s in stats) + " |")
+    lines = [head, "|" + "---|" * (5 + len(stats))]
     for key in sorted(mean):
         info = lab.get(key, {"label": "?", "within": [], "ten": None})
         within = ", ".join(f"{100 * w:g}" for w in info["within"]) or "?"
         ten = f"{info['ten']:.3f}" if info["ten"] is not None else "–"
         lines.append(f"| {key[0]} | {key[1]:g} | {info['label']} | {within} | {ten} | "
-                     + " | ".join(_fmt(mean[key][s]) for s in STATS) + " |")
+                     + " | ".join(_fmt(mean[key][s]) for s in stats) + " |")
     groups = {s: tuple([m[s] for k, m in mean.items() if lab.get(k, {}).get("label") == name and math.isfinite(m[s])]
-                       for name in (LONGER, SHORTER)) for s in STATS}
+                       for name in (LONGER, SHORTER)) for s in stats}
     return "\n".join(lines), "\n".join(separability(groups, ("\"longer\" cells", "\"shorter\" cells")))
 
 

@@ -12,6 +12,10 @@ import torch
 from ..protocol import SchedulerRequest, build_scheduler, scheduler_info
 from ..results import make_record
 
+#: a probe's view of each step's loss before its backward pass, ``inspect_loss(step, loss, model)`` (the graph is
+#: still there; ``scripts/probe_sharpness.py`` measures the curvature from it); None in the benchmark
+inspect_loss: Callable[[int, torch.Tensor, torch.nn.Module], None] | None = None
+
 
 def adamw(model: torch.nn.Module, lr: float, cfg: dict[str, Any], no_decay: tuple[str, ...]) -> torch.optim.AdamW:
     """AdamW with ``cfg``'s β1, β2, weight decay (and ``eps`` if given), the decay off for biases, other 1-d
@@ -59,6 +63,8 @@ def train(
             break
         if observe is not None:
             observe(value)
+        if inspect_loss is not None:
+            inspect_loss(step, loss, model)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip is not None:
