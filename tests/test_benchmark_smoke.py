@@ -277,9 +277,11 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)
-    # the probe and round 5's sealed test tasks: only when named, in neither set
-    assert heldout.named_only_tasks(split) == ["resmlp_30k", *ROUND_5_SEALED]
-    assert "resmlp_30k" not in bench.default_tasks() and "resmlp_long" in bench.default_tasks()
+    # the probes and round 5's sealed test tasks: only when named, in neither set
+    assert heldout.named_only_tasks(split) == ["resmlp_30k", "prenorm_30k", *ROUND_5_SEALED]
+    assert not {"resmlp_30k", "prenorm_30k"} & set(bench.default_tasks())
+    assert {"resmlp_long", "prenorm_long"} <= set(bench.default_tasks())
+    assert load_task("prenorm_30k").config("full") == {**load_task("prenorm_long").config("full"), "T": 30_000}
     assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
     pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
              if "same_task_as" in info]

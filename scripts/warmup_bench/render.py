@@ -824,6 +824,23 @@ def render_signals_round5(root: Path) -> str:
                       f"Cells: {signals.label_counts(lab)}.", "", per_cell, "", separability])
 
 
+SHARPNESS_ROUND5 = "docs/benchmark/sharpness_round5.json"  # round 5: Adam's preconditioned sharpness during the ramp
+
+
+@figure("sharpness-round5")
+def render_sharpness_round5(root: Path) -> str:
+    """docs/benchmark/README.md: the share of Adam's stability limit the peak LR would use at the middle and the end
+    of a 10 % ramp, per cell of round 5's plain-loop tuning tasks, and whether it tells "longer" cells from
+    "shorter" ones."""
+    data = load(root, SHARPNESS_ROUND5)
+    lab = probe_labels(data)
+    per_cell, separability = signals.summarize(data["runs"], lab, signals.SHARPNESS_STATS)
+    what = (f"a linear ramp over W = {100 * data['ramp_fraction']:g} % of T, λ_max(P⁻¹H) at three steps around its "
+            "middle and its last three")
+    return "\n".join([probe_header(SHARPNESS_ROUND5, data, what), "",
+                      f"Cells: {signals.label_counts(lab)}.", "", per_cell, "", separability])
+
+
 def probe_labels(data: dict[str, Any]) -> dict[tuple[str, float], dict[str, Any]]:
     """A probe results file's labels by (task, LR)."""
     return {(row["task"], float(row["lr"])): row for row in data["labels"]}
