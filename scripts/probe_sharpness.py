@@ -20,7 +20,7 @@ here (the fused CPU kernel has no double backward). Cells are labelled as in ``s
 command that wrote ``docs/benchmark/sharpness_round5.json`` (round 5's tuning tasks that the plain loop trains,
 labelled from ``round4_tuning.json`` and ``round4_test.json``)::
 
-    python scripts/probe_sharpness.py --seeds 0,1 --json docs/benchmark/sharpness_round5.json
+    python scripts/probe_sharpness.py --seeds 0,1 --jobs 1 --json docs/benchmark/sharpness_round5.json
 """
 
 from __future__ import annotations

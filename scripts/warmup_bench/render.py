@@ -837,8 +837,16 @@ def render_sharpness_round5(root: Path) -> str:
     per_cell, separability = signals.summarize(data["runs"], lab, signals.SHARPNESS_STATS)
     what = (f"a linear ramp over W = {100 * data['ramp_fraction']:g} % of T, λ_max(P⁻¹H) at three steps around its "
             "middle and its last three")
+    means = signals.cell_means(data["runs"], signals.SHARPNESS_STATS)
+
+    def below_limit(name: str) -> str:
+        qs = [m["q_end"] for key, m in means.items() if lab.get(key, {}).get("label") == name]
+        return f"{sum(q < 1 for q in qs)} of the {len(qs)} \"{name}\" cells"
+
     return "\n".join([probe_header(SHARPNESS_ROUND5, data, what), "",
-                      f"Cells: {signals.label_counts(lab)}.", "", per_cell, "", separability])
+                      f"Cells: {signals.label_counts(lab)}. At the ramp's end the peak LR is within Adam's limit "
+                      f"(q(1) < 1) in {below_limit(signals.LONGER)} and {below_limit(signals.SHORTER)}.", "",
+                      per_cell, "", separability])
 
 
 def probe_labels(data: dict[str, Any]) -> dict[tuple[str, float], dict[str, Any]]:
