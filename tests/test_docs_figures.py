@@ -209,3 +209,28 @@ def test_a_task_with_fewer_seeds_than_its_file_is_named() -> None:
                      "cut": {"0.1|a": {"n_seeds": 2}, "0.3|a": {"n_seeds": 2}}}}
     assert rf.fewer_seeds_text(res) == " (cut: 2 seeds)"
     assert rf.fewer_seeds_text({**res, "cells": {"full": res["cells"]["full"]}}) == ""
+
+
+def test_a_length_probe_prints_each_adaptive_variant_in_a_table_of_its_own(tmp_path: Path) -> None:
+    """The length-probe block: the default's 30,000-step cells sorted among the same task's shorter runs at the
+    probe's LRs only, then each ``--extra_adaptive`` row of the probe in its own table under its label."""
+    def cell(task: str, T: int, lr: float, gap: float) -> dict[str, object]:
+        return {"task": task, "T": T, "lr": lr, "oracle_W": 3, "gap_pct": gap, "class": "within", "gap_hf_pct": None,
+                "spread_pct": 0.0, "n_diverged": 0, "n_stuck": 0, "warmup_steps": [7], "end_reasons": ["edge"],
+                "lr_reached": [0.01]}
+
+    meta = {"mode": "full", "seeds": [0], "grid": [0, 0.01], "machine": "vm", "command": "cmd"}
+    probe = {"meta": meta, "cells": {}, "sets": {
+        "adaptive_warmup": {"cells": [cell("p", 30_000, 0.03, 1.5), cell("p", 30_000, 0.01, 2.5)]},
+        "adaptive(max_warmup_horizons=10)": {"cells": [cell("p", 30_000, 0.03, -4.25)]}}}
+    short = {"meta": {**meta, "seeds": [0, 1]}, "cells": {}, "sets": {"adaptive_warmup": {"cells": [
+        cell("s", 3_000, 0.01, 0.5), cell("s", 3_000, 0.1, 9.0), cell("other", 3_000, 0.01, 0.0)]}}}
+    for rel, data in (("probe.json", probe), ("short.json", short)):
+        (tmp_path / rel).write_text(json.dumps(data))
+    lines = rf.length_probe_lines(tmp_path, "probe.json", "short.json", ("s",))
+    rows = [line for line in lines if line.startswith("| p") or line.startswith("| s")]
+    assert [r.split(" | ")[1:3] for r in rows] == [["3000", "0.01"], ["30000", "0.01"], ["30000", "0.03"],
+                                                   ["30000", "0.03"]]
+    assert "the 3,000-step rows from `short.json`" in lines[0]
+    label = lines.index("`adaptive(max_warmup_horizons=10)` on the same 30,000-step runs:")
+    assert lines.index(rows[2]) < label < lines.index(rows[3]) and "-4.2 % (within)" in rows[3]

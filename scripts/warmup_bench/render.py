@@ -789,23 +789,35 @@ def render_round4_variants(root: Path) -> str:
     return variants_block(root, ROUND4_VARIANTS)
 
 
-LENGTH_PROBE = "docs/benchmark/resmlp_30k.json"  # resmlp_long at 10·T: the default on a 30,000-step run
-PROBE_SIBLINGS = ("resmlp_short", "resmlp_long")  # the same task at 300 and 3,000 steps, in ROUND3_TEST
+#: the length probes: (the probe's results file, the file with the same task at shorter lengths, those tasks)
+LENGTH_PROBES = (("docs/benchmark/resmlp_30k.json", ROUND3_TEST, ("resmlp_short", "resmlp_long")),
+                 ("docs/benchmark/prenorm_30k.json", HELDOUT_TUNING, ("prenorm_long",)))
+
+
+def length_probe_lines(root: Path, rel: str, sibling_rel: str, sibling_tasks: Sequence[str]) -> list[str]:
+    """One length probe's table: its 30,000-step cells beside the same task's shorter runs at the LRs it ran, then
+    each adaptive variant the probe ran (``--extra_adaptive``) in a table of its own."""
+    probe, other = load(root, rel), load(root, sibling_rel)
+    mine = probe["sets"][DEFAULT_ROW]["cells"]
+    lrs = sorted({c["lr"] for c in mine})
+    siblings = [c for c in other["sets"][DEFAULT_ROW]["cells"] if c["task"] in sibling_tasks and c["lr"] in lrs]
+    lengths = " and ".join(f"{t:,}" for t in sorted({c["T"] for c in siblings}))
+    cells = sorted([*siblings, *mine], key=lambda c: (c["lr"], c["T"]))
+    variants = [[f"`{label}` on the same {view['cells'][0]['T']:,}-step runs:", "",
+                 *cells_lines(sorted(view["cells"], key=lambda c: c["lr"]))]
+                for label, view in probe["sets"].items() if label != DEFAULT_ROW]
+    return [f"{file_header(rel, probe)}; the {lengths}-step rows from `{sibling_rel}` (its W grid "
+            f"{{{grid_text(other['meta']['grid'])}}} % of T, seeds {', '.join(map(str, other['meta']['seeds']))}):",
+            "", *cells_lines(cells), *(line for block in variants for line in ["", *block])]
 
 
 @figure("length-probe")
 def render_length_probe(root: Path) -> str:
-    """docs/benchmark/README.md: the same task at 300, 3,000 and 30,000 steps, at the LRs the probe ran: the
-    default's warmup, its end reason and the LR reached, its gap to that length's oracle and to HF `linear` 10 %."""
-    probe, test = load(root, LENGTH_PROBE), load(root, ROUND3_TEST)
-    mine = probe["sets"][DEFAULT_ROW]["cells"]
-    lrs = sorted({c["lr"] for c in mine})
-    siblings = [c for c in test["sets"][DEFAULT_ROW]["cells"] if c["task"] in PROBE_SIBLINGS and c["lr"] in lrs]
-    cells = sorted([*siblings, *mine], key=lambda c: (c["lr"], c["T"]))
-    return "\n".join([
-        f"{file_header(LENGTH_PROBE, probe)}; the 300- and 3,000-step rows from `{ROUND3_TEST}` (its W grid "
-        f"{{{grid_text(test['meta']['grid'])}}} % of T, seeds {', '.join(map(str, test['meta']['seeds']))}):", "",
-        *cells_lines(cells)])
+    """docs/benchmark/README.md: each length probe, the same task at 30,000 steps and shorter, at the LRs the probe
+    ran: the default's warmup, its end reason and the LR reached, its gap to that length's oracle and to HF
+    `linear` 10 %."""
+    blocks = [length_probe_lines(root, *probe) for probe in LENGTH_PROBES]
+    return "\n\n".join("\n".join(lines) for lines in blocks)
 
 
 SIGNALS_ROUND5 = "docs/benchmark/signals_round5.json"  # round 5: the signals probe on its plain-loop tuning tasks
