@@ -482,7 +482,7 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
 def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     """``warmup_vs_lr.png`` of a report made from a committed results file (whose runs keep no LR trace) says so in
     its lower panel instead of leaving an empty axis under a title that promises curves; a run with a trace is
-    drawn, and the note is gone."""
+    drawn, and the note is gone; the title names the oracle's dashes only where they were drawn."""
     import matplotlib.pyplot as plt
     from warmup_bench import sweep_report
 
@@ -496,6 +496,11 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     fig = sweep_report.figure(summary, traced)
     lower = fig.axes[1]
     assert not lower.texts and lower.lines and max(lower.lines[0].get_ydata()) == 1.0
+    assert lower.get_title().endswith("adaptive_warmup (solid), no LR trace stored for the oracle")  # no dashes drawn
+    plt.close(fig)
+    traced = [{**r, "lr_trace": [[0, 0.0], [100, r["lr"]]]} for r in runs]
+    fig = sweep_report.figure(summary, traced)
+    assert fig.axes[1].get_title().endswith("adaptive_warmup (solid), oracle (dashed)")
     plt.close(fig)
 
 

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +235,17 @@ def test_a_length_probe_prints_each_adaptive_variant_in_a_table_of_its_own(tmp_p
     assert "the 3,000-step rows from `short.json`" in lines[0]
     label = lines.index("`adaptive(max_warmup_horizons=10)` on the same 30,000-step runs:")
     assert lines.index(rows[2]) < label < lines.index(rows[3]) and "-4.2 % (within)" in rows[3]
+
+
+def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:
+    """Round 5's committed rule: a candidate passes only with strictly more cells within 1 % or better and no (a)
+    or (b) violation the default lacks; the verdict names what decided it."""
+    def t(c: float, a: list[str], b: list[str]) -> dict[str, Any]:
+        return {"cells": 4, "c_share": c, "a_violations": a, "b_violations": b}
+
+    base = t(0.5, ["x@1"], ["y@1"])
+    assert rf.candidate_decision(base, t(0.75, ["x@1"], ["y@1"]))[0]
+    assert not rf.candidate_decision(base, t(0.5, [], []))[0]  # a tie is not more
+    met, text = rf.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]))
+    assert not met and "new (b) violations z@2" in text and "4 against the default's 2" in text
+    assert not rf.candidate_decision(base, t(1.0, ["w@3"], []))[0]

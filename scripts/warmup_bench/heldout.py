@@ -111,7 +111,8 @@ def best_lr_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: d
     return out
 
 
-def _abc(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def abc_targets(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Targets (a)–(c) over cell rows, whatever their set: the counts a decision rule compares."""
     a = [r for r in rows if r["grid_trains"] and (r["n_stuck"] or r["n_diverged"])]
     b = [r for r in rows if r["gap_hf_pct"] is not None and r["gap_hf_pct"] > WITHIN_PCT]
     c = [r for r in rows if r["gap_pct"] <= WITHIN_PCT]
@@ -137,7 +138,7 @@ def targets(rows: Sequence[dict[str, Any]], best: Sequence[dict[str, Any]], spli
         if info.get("set") != set_name or short is None or task not in tasks or short not in tasks:
             continue
         per = {name: [r for r in mine if r["task"] == name] for name in (short, task)}
-        checks = {name: _abc(rs) for name, rs in per.items()}
+        checks = {name: abc_targets(rs) for name, rs in per.items()}
         steps = {name: [s for r in rs for s in r["warmup_steps"] if s is not None] for name, rs in per.items()}
         mean: dict[str, float | None] = {name: sum(v) / len(v) if v else None for name, v in steps.items()}
         short_mean, long_mean = mean[short], mean[task]
@@ -149,7 +150,7 @@ def targets(rows: Sequence[dict[str, Any]], best: Sequence[dict[str, Any]], spli
             "end_reasons": {name: sorted({e for r in rs for e in r["end_reasons"] if e}) for name, rs in per.items()},
         })
     families = sorted({r["family"] for r in mine if r["family"]})
-    return {**_abc(mine), "tasks": tasks, "families": families, "long_tasks": sorted({r["task"] for r in mine
+    return {**abc_targets(mine), "tasks": tasks, "families": families, "long_tasks": sorted({r["task"] for r in mine
                                                                                       if r["long"]}),
             "d_met_tasks": d_ok, "d_tasks": len(d), "d_met": bool(d) and len(d_ok) == len(d),
             "e_pairs": pairs, "e_met": bool(pairs) and all(all(p["abc_met"].values()) for p in pairs)}

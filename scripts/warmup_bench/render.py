@@ -783,6 +783,58 @@ def render_edge_hold(root: Path) -> str:
     return variants_block(root, EDGE_HOLD)
 
 
+ROUND5_CANDIDATE = "docs/benchmark/round5_candidate.json"  # round 5: max_warmup_horizons 10 beside the default
+
+
+def candidate_decision(default: dict[str, Any], candidate: dict[str, Any]) -> tuple[bool, str]:
+    """Round 5's committed rule (``split.json``, ``rounds."5"``) on the tasks the candidate changes: no (a) or (b)
+    violation the default does not have, and strictly more cells within 1 % of the oracle or better."""
+    new_a = sorted(set(candidate["a_violations"]) - set(default["a_violations"]))
+    new_b = sorted(set(candidate["b_violations"]) - set(default["b_violations"]))
+    mine, theirs = (round(t["c_share"] * t["cells"]) for t in (candidate, default))
+    met = not new_a and not new_b and mine > theirs
+    return met, (f"rule {'met' if met else 'not met'}: new (a) violations {_list(new_a)}, new (b) violations "
+                 f"{_list(new_b)}, cells within 1 % or better {mine} against the default's {theirs}")
+
+
+def side_by_side_lines(default: Sequence[dict[str, Any]], candidate: Sequence[dict[str, Any]], label: str) -> list[str]:
+    """One row per (task, LR): the default's gap and warmup beside the candidate's."""
+    theirs = {(c["task"], c["lr"]): c for c in default}
+    rows = [f"| task | LR | oracle W | default: gap to oracle | default: warmup (end) | `{label}`: gap to oracle "
+            f"| `{label}`: warmup (end) |", "|---|---|---|---|---|---|---|"]
+
+    def gap(c: dict[str, Any]) -> str:
+        return f"{c['gap_pct']:+.1f} % ({c['class']}{', stuck' if c['n_stuck'] else ''})"
+
+    def ends(c: dict[str, Any]) -> str:
+        return ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in zip(c["warmup_steps"], c["end_reasons"]))
+
+    for c in sorted(candidate, key=lambda c: (c["task"], c["lr"])):
+        d = theirs[(c["task"], c["lr"])]
+        rows.append(f"| {c['task']} | {c['lr']:g} | {c['oracle_W']} | {gap(d)} | {ends(d)} | {gap(c)} | {ends(c)} |")
+    return rows
+
+
+@figure("round5-candidate")
+def render_round5_candidate(root: Path) -> str:
+    """docs/benchmark/README.md: round 5's candidate beside the default on the tuning tasks it changes, both run on
+    one machine, against the committed fixed arms: targets (a)–(c) over those cells, the rule's verdict, each cell."""
+    res = load(root, ROUND5_CANDIDATE)
+    views = list(res["sets"].items())
+    (_, base), (label, cand) = views[0], views[1]
+    totals = [(f"`{name}` ({len(view['cells'])} cells)", heldout.abc_targets(view["cells"])) for name, view in views]
+    _, verdict = candidate_decision(totals[0][1], totals[1][1])
+    rows = ["| target | " + " | ".join(head for head, _ in totals) + " |", "|---|---|---|"]
+    for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
+                      lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
+                     ("(a) stuck/diverged where a fixed warmup trains", lambda t: _list(t["a_violations"])),
+                     ("(b) >1 % worse than HF `linear` 10 %", lambda t: _list(t["b_violations"])),
+                     ("(c) within 1 % of the oracle or better", lambda t: f"{100 * (t['c_share'] or 0):.0f} %")):
+        rows.append(f"| {name} | " + " | ".join(fn(t) for _, t in totals) + " |")
+    return "\n".join([file_header(ROUND5_CANDIDATE, res), "", *rows, "", f"**{verdict}.**", "",
+                      *side_by_side_lines(base["cells"], cand["cells"], label)])
+
+
 @figure("round4-variants")
 def render_round4_variants(root: Path) -> str:
     """docs/benchmark/README.md: round 4's candidates, ``edge_patience`` 4 and 8, beside the default 2."""

@@ -100,6 +100,7 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
             ax.legend(fontsize=7)
         ax = axes[1][j]
         seed = meta["seeds"][0]
+        drawn: set[str] = set()
         for k, lr in enumerate(lrs):
             color = colors[k % len(colors)]
             for arm_label, style in ((main, "-"), (summary["oracle"][t].get(lr_key(lr), {}).get("arm"), "--")):
@@ -108,15 +109,27 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
                     first = style == "-" or not main  # one legend entry per LR, on its first line
                     ax.plot([p[0] for p in r["lr_trace"]], [p[1] / lr for p in r["lr_trace"]], style, color=color,
                             label=f"lr {lr_key(lr)}" if first else None)
+                    drawn.add(style)
         ax.set_xlabel("step")
         ax.set_ylabel("LR / peak")
-        ax.set_title(f"{t}: {main} (solid), oracle (dashed)" if main else f"{t}: oracle (dashed)", fontsize=8)
+        ax.set_title(f"{t}: {trace_title(main, drawn)}", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
             ax.text(0.5, 0.5, NO_LR_TRACE, transform=ax.transAxes, ha="center", va="center", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def trace_title(main: str | None, drawn: set[str]) -> str:
+    """What the lower panel shows: the adaptive row (solid) and the oracle (dashed) where their traces were drawn,
+    and that the oracle's runs kept none where only the adaptive row's were (fixed arms from a summary file)."""
+    parts = [f"{main} (solid)"] if "-" in drawn else []
+    if "--" in drawn:
+        parts.append("oracle (dashed)")
+    elif parts:
+        parts.append("no LR trace stored for the oracle")
+    return ", ".join(parts) or "LR / peak"
 
 
 def write_reports(out: Path, runs: Sequence[dict[str, Any]], meta: dict[str, Any],
