@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 import warmup_bench.tasks.loop as loop  # noqa: E402
-from probe_signals import ROOT, probe_arguments, probe_json, probe_runs, train_with_losses  # noqa: E402
+from probe_signals import labelled_probe_main, train_with_losses  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 from warmup_bench.protocol import Arm  # noqa: E402
 from warmup_bench.sharpness import preconditioned_sharpness, stability_fraction  # noqa: E402
-from warmup_bench.signals import RAMP_FRACTION, SHARPNESS_STATS, labels, summarize  # noqa: E402
+from warmup_bench.signals import RAMP_FRACTION, SHARPNESS_STATS  # noqa: E402
 from warmup_bench.tasks import load_task  # noqa: E402
 
 
@@ -102,18 +102,7 @@ def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = probe_arguments(__doc__.split("\n\n")[0], "--full_json",
-                           "the full-mode results files that label the cells").parse_args(argv)
-    results, seeds, origin = probe_runs(probe, args)
-    sources = [ROOT / f for f in args.full_json.split(",")]
-    lab = labels(sources)
-    per_cell, separability = summarize(results, lab, SHARPNESS_STATS)
-    print(per_cell + "\n\n" + separability)
-    if args.json:
-        Path(args.json).write_text(probe_json("probe_sharpness.py", argv, sources, lab, results,
-                                              ramp_fraction=RAMP_FRACTION, seeds=seeds, **origin))
-    return 0
-
+    return labelled_probe_main(probe, __doc__, "probe_sharpness.py", SHARPNESS_STATS, argv)
 
 if __name__ == "__main__":
     raise SystemExit(main())

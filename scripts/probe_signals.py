@@ -45,7 +45,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ import torch  # noqa: E402
 import warmup_bench.tasks.loop as loop  # noqa: E402
 from warmup_bench.protocol import Arm  # noqa: E402
 from warmup_bench.provenance import stamp  # noqa: E402
-from warmup_bench.signals import RAMP_FRACTION, labels, loss_stats, summarize  # noqa: E402
+from warmup_bench.signals import RAMP_FRACTION, STATS, labels, loss_stats, summarize  # noqa: E402
 from warmup_bench.tasks import load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,18 +247,25 @@ def probe_runs(fn: Callable[[str, float, int], dict[str, Any]], args: argparse.N
     return run_cells(fn, args.tasks, seeds, args.jobs), seeds, {}
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = probe_arguments(__doc__.split("\n\n")[0], "--full_json",
+def labelled_probe_main(fn: Callable[[str, float, int], dict[str, Any]], doc: str, script: str,
+                        stats: Sequence[str], argv: list[str] | None) -> int:
+    """A ramp probe's command line: run ``fn`` in every cell (or read ``--runs_from``), label the cells from
+    ``--full_json``, print the per-cell and separability tables of ``stats``, write ``--json``."""
+    args = probe_arguments(doc.split("\n\n")[0], "--full_json",
                            "the full-mode results files that label the cells").parse_args(argv)
-    results, seeds, origin = probe_runs(probe, args)
+    results, seeds, origin = probe_runs(fn, args)
     sources = [ROOT / f for f in args.full_json.split(",")]
     lab = labels(sources)
-    per_cell, separability = summarize(results, lab)
+    per_cell, separability = summarize(results, lab, stats)
     print(per_cell + "\n\n" + separability)
     if args.json:
-        Path(args.json).write_text(probe_json("probe_signals.py", argv, sources, lab, results,
+        Path(args.json).write_text(probe_json(script, argv, sources, lab, results,
                                               ramp_fraction=RAMP_FRACTION, seeds=seeds, **origin))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return labelled_probe_main(probe, __doc__, "probe_signals.py", STATS, argv)
 
 
 if __name__ == "__main__":

@@ -369,12 +369,18 @@ def cells_table(view: dict[str, Any], set_name: str) -> list[str]:
     return cells_lines([r for r in view["cells"] if r["set"] == set_name])
 
 
+def warmup_ends_text(cell: dict[str, Any]) -> str:
+    """``690 (stable), 700 (edge)``: a cell's warmup length and end reason per seed."""
+    pairs = zip(cell["warmup_steps"], cell["end_reasons"])
+    return ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in pairs)
+
+
 def cells_lines(cells: Sequence[dict[str, Any]]) -> list[str]:
     """A table of held-out cell rows (:func:`warmup_bench.heldout.cell_rows`), one line each."""
     rows = ["| task | T | LR | oracle W | gap to oracle | vs HF 10 % | seed spread | D/S | warmup (end) | LR reached |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in cells:
-        ends = ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in zip(r["warmup_steps"], r["end_reasons"]))
+        ends = warmup_ends_text(r)
         reached = ", ".join("–" if x is None else f"{x:.2g}" for x in r["lr_reached"])
         hf = "–" if r["gap_hf_pct"] is None else f"{r['gap_hf_pct']:+.1f} %"
         rows.append(f"| {r['task']} | {r['T']} | {r['lr']:g} | {r['oracle_W']} | {r['gap_pct']:+.1f} % ({r['class']}) "
@@ -806,12 +812,10 @@ def side_by_side_lines(default: Sequence[dict[str, Any]], candidate: Sequence[di
     def gap(c: dict[str, Any]) -> str:
         return f"{c['gap_pct']:+.1f} % ({c['class']}{', stuck' if c['n_stuck'] else ''})"
 
-    def ends(c: dict[str, Any]) -> str:
-        return ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in zip(c["warmup_steps"], c["end_reasons"]))
-
     for c in sorted(candidate, key=lambda c: (c["task"], c["lr"])):
         d = theirs[(c["task"], c["lr"])]
-        rows.append(f"| {c['task']} | {c['lr']:g} | {c['oracle_W']} | {gap(d)} | {ends(d)} | {gap(c)} | {ends(c)} |")
+        rows.append(f"| {c['task']} | {c['lr']:g} | {c['oracle_W']} | {gap(d)} | {warmup_ends_text(d)} | {gap(c)} "
+                    f"| {warmup_ends_text(c)} |")
     return rows
 
 
@@ -824,7 +828,7 @@ def render_round5_candidate(root: Path) -> str:
     (_, base), (label, cand) = views[0], views[1]
     totals = [(f"`{name}` ({len(view['cells'])} cells)", heldout.abc_targets(view["cells"])) for name, view in views]
     _, verdict = candidate_decision(totals[0][1], totals[1][1])
-    rows = ["| target | " + " | ".join(head for head, _ in totals) + " |", "|---|---|---|"]
+    rows = ["| target | " + " | ".join(head for head, _ in totals) + " |", "|---" * (len(totals) + 1) + "|"]
     for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
                       lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
                      ("(a) stuck/diverged where a fixed warmup trains", lambda t: _list(t["a_violations"])),
