@@ -10,7 +10,8 @@ the step), so a resumed run's report covers the whole run. ``warmup.json`` holds
 * ``warmup_end_step``, ``end_reason`` (an :class:`~hf_warmup.result.EndReason`: ``edge``, ``stable``, ``bound``;
   ``fixed`` for fixed schedules; ``null`` while still warming up), ``statistic_at_end``; adaptive only:
   ``peak_fraction`` (the fraction of the peak LR the decay starts from, < 1 after an ``edge`` end),
-  ``coherence_at_end``, ``coherence_threshold``;
+  ``coherence_at_end``, ``coherence_threshold``, ``peak_step`` and ``ramp_slowed_steps`` (where the ramp's steps
+  went, :func:`ramp_account`);
 * ``checks``: one ``{"step", "statistic", "lr", "coherence"}`` per check (adaptive only): the scheduler step of
   the check, S, the LR the scheduler set right after it, and the coherence φ (null without a first moment);
 * ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update (what transformers logs as ``learning_rate`` at
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .adaptive import ADAPTIVE_OPTIONS
+from .adaptive import ADAPTIVE_OPTIONS, DEFAULT_MIN_FRACTION
 from .base import WarmupScheduler
 from .result import EndReason, WarmupResult
 
@@ -40,6 +41,7 @@ REPORT_PNG = "warmup.png"
 FORMAT = "hf_warmup.warmup_report/1"
 MAX_LR_POINTS = 20_000
 BETA2_SOURCE = "β2"
+DEFAULT_MIN_FRACTION_TEXT = f"{DEFAULT_MIN_FRACTION:g} × max_warmup_steps"  # R's origin when derived from M
 
 
 def unwrap_scheduler(scheduler: Any) -> Any:
@@ -151,6 +153,33 @@ def lr_at_steps(scheduler: Any, last_step: int) -> list[list[float]] | None:
         return None
 
 
+def ramp_account(scheduler: Any, end: int | None, global_step: int) -> dict[str, int | None]:
+    """Where an adaptive ramp's steps went, read from its path ``progress(t)`` (the ramp ``r``, 0..1).
+
+    The fastest ramp ``R`` (``min_warmup_steps``) has ``r(t) = (t + 1) / R``, so it reaches ``r`` after ``r · R - 1``
+    steps. ``peak_step``: the first step with ``r = 1`` (``None`` when the ramp never got there: an ``edge`` end, or
+    still climbing). ``ramp_slowed_steps``: how far the climb, up to the peak or to where it stopped, lagged the
+    fastest ramp, ``t + 1 - r(t) · R``: the steps the checks slowed or held it. Empty for a scheduler without a
+    ramp path.
+    """
+    progress = getattr(scheduler, "progress", None)
+    fastest = getattr(scheduler, "min_warmup_steps", None)
+    if not callable(progress) or not isinstance(fastest, int):
+        return {}
+    last = end if end is not None else global_step
+    lo, hi = 0, last + 1  # the first t in [0, last] with r(t) = 1; last + 1 when none (r never decreases)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if progress(mid) >= 1.0 - 1e-9:
+            hi = mid
+        else:
+            lo = mid + 1
+    peak_step = lo if lo <= last else None
+    climbed = last if peak_step is None else peak_step
+    reached = 1.0 if peak_step is not None else float(progress(climbed))
+    return {"peak_step": peak_step, "ramp_slowed_steps": max(0, round(climbed + 1 - reached * fastest))}
+
+
 def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
     """The report dict of a run, from its scheduler, ``TrainingArguments`` and ``TrainerState``."""
     from . import __version__
@@ -179,6 +208,7 @@ def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
     }
     if result.adaptive:
         peak = peak_lr[0] if peak_lr else 1.0
+        report.update(ramp_account(sched, result.warmup_end_step, gstep))
         report.update(
             threshold=_finite(config.get("threshold")),
             peak_fraction=_finite(result.peak_fraction),
@@ -290,9 +320,45 @@ def _last_statistics(report: Mapping[str, Any]) -> list[float]:
     return values[-int((report.get("config") or {}).get("patience") or 1):]
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def length_clause(report: Mapping[str, Any]) -> str:
+    """What set an adaptive warmup's length: how many of its steps the fastest ramp ``R`` took (and where ``R``
+    came from, saying so when that is a share of ``T``), how many the checks slowed or held the ramp, and how many
+    it then stayed at the peak; empty for a report without :func:`ramp_account`'s numbers."""
+    c = report.get("config") or {}
+    end, fastest, slowed = report.get("warmup_end_step"), c.get("min_warmup_steps"), report.get("ramp_slowed_steps")
+    if not isinstance(end, int) or not isinstance(fastest, int) or not isinstance(slowed, int) or not end:
+        return ""
+    peak_step = report.get("peak_step")
+    climbed: int = peak_step if isinstance(peak_step, int) and peak_step <= end else end
+    origin = str(c.get("min_warmup_steps_from") or "")
+    share_of_t = False
+    if origin.startswith(DEFAULT_MIN_FRACTION_TEXT) and c.get("max_warmup_steps_from"):  # R = 0.4 · M
+        m_origin = str(c["max_warmup_steps_from"])
+        origin += f", max_warmup_steps from {m_origin}"
+        # M = 0.5 · num_training_steps, or a fractional warmup_steps made readable as "warmup_steps=0.1 of 300"
+        share_of_t = "num_training_steps" in m_origin or " of " in m_origin
+    why = f", from {origin}" + (": a share of T, not set by the statistic" if share_of_t else "") if origin else ""
+    parts = [f"{climbed - slowed:,} at the fastest ramp's pace (min_warmup_steps={fastest}{why})",
+             f"{slowed:,} slowed or held by the checks"]
+    if climbed < end:
+        bound = report.get("end_reason") == EndReason.BOUND.value
+        until = "until the bound" if bound else "while the checks confirmed it"
+        parts.append(f"{end - climbed:,} at the peak {until}")
+    return f"of its {_plural(end, 'step')}, " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def end_clause(report: Mapping[str, Any]) -> str:
-    """Why an adaptive warmup ended, in words (the end line and the card both say it)."""
+    """Why an adaptive warmup ended, in words, and what set its length (the end line and the card both say it)."""
     reason = EndReason(report["end_reason"])
+    length = length_clause(report)
+    return _reason_clause(report, reason) + (f"; {length}" if length else "")
+
+
+def _reason_clause(report: Mapping[str, Any], reason: EndReason) -> str:
     at = report.get("statistic_at_end")
     s_txt = f"S = {at:.4g}" if isinstance(at, (int, float)) else "S not measured"
     if reason is EndReason.STABLE:

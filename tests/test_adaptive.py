@@ -138,6 +138,28 @@ def test_lr_dependent_gradients_hold_the_ramp_until_they_settle() -> None:
     assert sched.statistic_at_end is not None and sched.statistic_at_end <= sched.policy.threshold
 
 
+def test_the_ramp_account_counts_the_steps_the_checks_held_the_ramp() -> None:
+    """``ramp_account`` (the report's "what set the length") against the LR the optimizer used: the calm problem
+    climbs at the fastest pace R = 200, so the checks held nothing; the LR-dependent one reaches the peak hundreds of
+    steps later, and those steps are the ones the account gives the checks. An edge end counts its whole climb."""
+    from hf_warmup.report import ramp_account
+
+    kwargs = {"max_warmup_steps": 2000, "min_warmup_steps": 200}
+    for lr_dependent in (False, True):
+        lrs: list[float] = []
+        sched = regression_run(beta2=0.99, lr_dependent=lr_dependent, lrs=lrs, **kwargs)
+        lrs.append(sched.warmup_factor(len(lrs)))  # the LR of the step after the last one trained
+        first_peak = next(i for i, w in enumerate(lrs) if w >= 1 - 1e-9)
+        account = ramp_account(sched, sched.warmup_end_step, len(lrs))
+        assert account == {"peak_step": first_peak, "ramp_slowed_steps": first_peak + 1 - 200}
+        assert (account["ramp_slowed_steps"] >= 300) is lr_dependent, account
+    edge, edge_lrs = bowl_run(1.0)
+    end = edge.warmup_end_step
+    assert edge.end_reason == "edge" and end is not None
+    assert ramp_account(edge, end, 300) == {"peak_step": None,
+                                            "ramp_slowed_steps": round(end + 1 - edge_lrs[end] * edge.min_warmup_steps)}
+
+
 def test_drifting_second_moments_keep_the_warmup_going() -> None:
     sched = regression_run(drift=True)
     assert real_end(sched) >= 1000, f"warmup ended at optimizer step {real_end(sched)} during the drift"

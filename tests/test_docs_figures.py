@@ -192,6 +192,35 @@ def test_a_changed_source_makes_the_blocks_say_stale(tmp_path: Path) -> None:
     assert docs_test().returncode == 0
 
 
+def test_a_rendering_change_stales_what_quotes_it_and_not_measured_numbers(tmp_path: Path) -> None:
+    """A change to ``hf_warmup/report.py`` (the end line's words) makes the demo's and the cards' results stale, not
+    the benchmark's or the overhead's numbers; a change to the monitor makes every one of them stale. The harnesses
+    behind those numbers never import a rendering module."""
+    from warmup_bench import provenance
+
+    shutil.copytree(ROOT / "hf_warmup", tmp_path / "hf_warmup", ignore=shutil.ignore_patterns("__pycache__"))
+    stamp = {"commit": "abc1234", "source_files": provenance.source_files(tmp_path)}
+    assert provenance.RENDERING <= set(stamp["source_files"])
+    with (tmp_path / "hf_warmup" / "report.py").open("a") as fh:
+        fh.write("\n")
+    assert "`hf_warmup/report.py` changed since" in (provenance.stale_note(stamp, tmp_path) or "")
+    assert provenance.stale_note(stamp, tmp_path, numbers_only=True) is None
+    with (tmp_path / "hf_warmup" / "monitor.py").open("a") as fh:
+        fh.write("\n")
+    assert "`hf_warmup/monitor.py` changed since" in (provenance.stale_note(stamp, tmp_path, numbers_only=True) or "")
+    # which results are numbers only: the benchmark's and the overhead's folders, never the demo's or the cards'
+    assert rf.NUMBERS_ONLY == ("docs/benchmark/", "docs/overhead/")
+    modules = {f"hf_warmup.{Path(m).stem}" for m in provenance.RENDERING}
+    harness = [*sorted((ROOT / "scripts" / "warmup_bench").rglob("*.py")), ROOT / "scripts" / "bench_overhead.py",
+               ROOT / "scripts" / "gpu_check.py"]
+    readers = {"model_card.py", "render.py"}  # the card workload and the renderer read reports, they measure nothing
+    for path in harness:
+        if path.name in readers:
+            continue
+        text = path.read_text()
+        assert not any(m in text for m in modules), f"{path.relative_to(ROOT)} imports a rendering module"
+
+
 def test_no_overhead_figures_outside_the_generated_blocks() -> None:
     """Ratios (x.xxxx) and timings in the README and on the overhead page live only inside the generated blocks."""
     figures = re.compile(r"\b[01]\.\d{4}\b|\d+(\.\d+)? ?(ms|µs|MiB|KiB)\b")

@@ -73,6 +73,17 @@ def test_user_script_leaves_report_picture_and_card(user_run: tuple[Path, str]) 
            "meanwhile), decay cosine to 0.1, T=60" in stderr
     assert stderr.count("adaptive_warmup: M=30") == 1
     assert f"warmup ended at step {report['warmup_end_step']} of 60" in stderr
+    # where the warmup's steps went, checked against the LR trace: the peak is first used by update P + 1, and the
+    # fastest ramp R = 12 (0.4 · M) reaches it after R - 1 steps, so the checks slowed it by P - (R - 1) steps
+    end, peak = report["warmup_end_step"], 3e-3
+    first_at_peak = next(s for s, lr in report["lr"] if lr >= peak * (1 - 1e-9)) - 1
+    if report["end_reason"] == "stable":
+        assert report["peak_step"] == first_at_peak <= end
+        assert report["ramp_slowed_steps"] == first_at_peak - 11
+        assert (f"of its {end} steps, {11} at the fastest ramp's pace (min_warmup_steps=12, from 0.4 × "
+                f"max_warmup_steps, max_warmup_steps from warmup_steps=0.5 of 60: a share of T, not set by the "
+                f"statistic), {first_at_peak - 11} slowed or held by the checks and {end - first_at_peak} at the "
+                "peak while the checks confirmed it") in stderr
     # the Trainer's card keeps what the Trainer wrote and gets one warmup section with the picture
     card = (out / "README.md").read_text()
     assert "library_name: transformers" in card and "### Framework versions" in card
@@ -259,6 +270,42 @@ def test_end_line_reasons() -> None:
     assert "reached the bound max_warmup_steps=40" in end_line({**base, "warmup_end_step": 40, "end_reason": "bound"})
     assert "had not ended" in end_line({**base, "warmup_end_step": None, "global_step": 20})
     assert "no threshold" in end_line({**base, "threshold": None, "warmup_end_step": 40, "end_reason": "bound"})
+
+
+LONG_RUN = {"schedule": "adaptive_warmup", "adaptive": True, "num_training_steps": 30000, "threshold": 0.25,
+            "statistic_at_end": 0.01, "end_reason": "stable", "warmup_end_step": 6210, "peak_step": 6020,
+            "ramp_slowed_steps": 21,
+            "config": {"max_warmup_steps": 15000, "max_warmup_steps_from": "0.5 × num_training_steps=30000",
+                       "min_warmup_steps": 6000, "min_warmup_steps_from": "0.4 × max_warmup_steps", "patience": 2}}
+
+
+def test_the_end_line_says_what_set_the_warmup_length() -> None:
+    """A 30,000-step run whose statistic never slowed the ramp: the end line says that T set its length (the fastest
+    ramp R = 0.4 · M, M = 0.5 · T), not only that the second moments kept up at the end."""
+    line = end_line(LONG_RUN)
+    assert line.startswith("adaptive_warmup: warmup ended at step 6210 of 30000 (stable): the ramp had reached")
+    assert line.endswith("; of its 6,210 steps, 5,999 at the fastest ramp's pace (min_warmup_steps=6000, from 0.4 × "
+                         "max_warmup_steps, max_warmup_steps from 0.5 × num_training_steps=30000: a share of T, not "
+                         "set by the statistic), 21 slowed or held by the checks and 190 at the peak while the checks "
+                         "confirmed it")
+    # R from the user, or from β2: no share of T is claimed
+    given = {**LONG_RUN, "config": {**LONG_RUN["config"], "min_warmup_steps_from": "lr_scheduler_kwargs"}}
+    assert end_line(given).endswith("(min_warmup_steps=6000, from lr_scheduler_kwargs), 21 slowed or held by the "
+                                    "checks and 190 at the peak while the checks confirmed it")
+    horizons = {**LONG_RUN, "config": {**LONG_RUN["config"], "min_warmup_steps": 40, "min_warmup_steps_from":
+                                       "2 / (1-β2) with β2=0.95 (< 0.4 × max_warmup_steps)"}}
+    assert "share of T" not in end_line(horizons)
+    # an edge end never reached the peak: every step is the climb, none at the peak
+    edge = {**LONG_RUN, "end_reason": "edge", "warmup_end_step": 70, "peak_step": None, "ramp_slowed_steps": 25,
+            "peak_fraction": 0.7, "peak_lr": [0.03], "coherence_at_end": 0.5, "coherence_threshold": 0.7}
+    assert end_line(edge).endswith("; of its 70 steps, 45 at the fastest ramp's pace (min_warmup_steps=6000, from "
+                                   "0.4 × max_warmup_steps, max_warmup_steps from 0.5 × num_training_steps=30000: a "
+                                   "share of T, not set by the statistic) and 25 slowed or held by the checks")
+    bound = {**LONG_RUN, "end_reason": "bound", "warmup_end_step": 15000}
+    assert end_line(bound).endswith("and 8,980 at the peak until the bound")
+    # a report written before these numbers existed keeps its end line as it was
+    old = {k: v for k, v in LONG_RUN.items() if k not in ("peak_step", "ramp_slowed_steps")}
+    assert "of its" not in end_line(old) and end_line(old).endswith("threshold 0.25)")
 
 
 @pytest.mark.parametrize("reason", ["stable", "bound", None, "fixed"])

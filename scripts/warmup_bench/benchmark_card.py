@@ -65,7 +65,8 @@ def task_table(path: str, data: dict[str, Any], task: str, root: str | None = No
             + (f"; all tables in `{_rel(md, root)}`" if os.path.isfile(md) else "")
             + "). The benchmark's model and budget are its own, not this card's run. Gap = mean final eval loss "
             "relative to the per-LR oracle, the best fixed `linear_warmup` of the grid (negative: better).")
-    stale = stale_note(data.get("provenance"))  # the benchmark measured other library code than this card's run
+    # the benchmark measured other library code than this card's run; its numbers pass through no RENDERING module
+    stale = stale_note(data.get("provenance"), numbers_only=True)
     if stale:
         head += f"\n\n{stale}"
     lines = [head, "", "| schedule | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " |",

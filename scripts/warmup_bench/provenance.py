@@ -8,7 +8,10 @@ Every results file behind a published figure (benchmark, overhead, demo, model c
 
 ``source_hash`` is the hash of every ``hf_warmup/**/*.py`` (names and bytes); ``source_files`` the hash of
 each. :func:`stale_note` compares a stamp with the sources in a tree and says, in one line, what changed since
-(``None`` when nothing did), so a rendered block can say by itself that it is stale. No torch import here.
+(``None`` when nothing did), so a rendered block can say by itself that it is stale. A results file that holds
+only measured numbers (the benchmark's losses and warmup lengths, the overhead's timings) is not made stale by a
+change confined to :data:`RENDERING`, the modules that turn a finished run into words and pictures: no such
+number passes through them. A file that quotes their words (the demo, the model cards) is. No torch import here.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "hf_warmup"
+
+
+#: The package's modules that only render a finished run's record (``warmup.json``'s sentences, the card section,
+#: the picture). The benchmark reads the scheduler's attributes and the eval loss; the overhead harness times steps.
+RENDERING = frozenset({f"{PACKAGE}/report.py", f"{PACKAGE}/card.py", f"{PACKAGE}/plotting.py"})
 
 
 def _digest(data: bytes) -> str:
@@ -63,14 +71,15 @@ def changed_files(provenance: Mapping[str, Any], root: Path = ROOT) -> list[str]
     return sorted(p for p in set(then) | set(now) if then.get(p) != now.get(p))
 
 
-def stale_note(provenance: Mapping[str, Any] | None, root: Path = ROOT) -> str | None:
+def stale_note(provenance: Mapping[str, Any] | None, root: Path = ROOT, numbers_only: bool = False) -> str | None:
     """``None`` when the sources are those measured; else one line saying which changed since.
 
-    A results file without a stamp is stale by definition (nothing ties it to the code).
+    ``numbers_only``: the file holds measured numbers and no rendered words, so changes to :data:`RENDERING` do not
+    count. A results file without a stamp is stale by definition (nothing ties it to the code).
     """
     if not provenance or "source_files" not in provenance:
         return "**Stale:** this results file records no commit or source hash, so it cannot be tied to today's code."
-    changed = changed_files(provenance, root)
+    changed = [p for p in changed_files(provenance, root) if not (numbers_only and p in RENDERING)]
     if not changed:
         return None
     names = ", ".join(f"`{p}`" for p in changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
