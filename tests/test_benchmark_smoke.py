@@ -197,6 +197,17 @@ def count_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def test_seeds_are_a_count_or_a_list_and_nonsense_stops_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--seeds 0`` used to plan no run and then crash in the report (``IndexError``); now it stops first."""
+    assert bench.parse_seeds("4") == [0, 1, 2, 3] and bench.parse_seeds("2,3") == [2, 3]
+    assert bench.parse_seeds("3,") == [3]
+    calls = count_runs(monkeypatch)
+    for bad in ("0", "-1", "1,1", "a", ",", "2,-1"):
+        with pytest.raises(SystemExit, match=f"--seeds {bad!r} is not allowed; expected a number of seeds N >= 1"):
+            bench.main(["--smoke", "--tasks", "digits_mlp", "--seeds", bad, "--no_progress", "--dry_run"])
+    assert calls == []
+
+
 def test_runner_resumes_and_reruns_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = count_runs(monkeypatch)
     out = tmp_path / "out"

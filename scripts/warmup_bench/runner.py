@@ -196,7 +196,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    f"next-round test tasks, split.json's {heldout.SEALED_SET!r})")
     p.add_argument("--arms", default=",".join(ARM_NAMES), help=f"comma list of {', '.join(ARM_NAMES)}")
     p.add_argument("--lrs", default=None, help="comma list of peak LRs for every task (default: each task's)")
-    p.add_argument("--seeds", default=None, help="number of seeds N (0..N-1) or a comma list, e.g. '0,2'")
+    p.add_argument("--seeds", default=None,
+                   help="number of seeds N >= 1 (0..N-1) or a comma list, e.g. '0,2' ('3,': seed 3 alone)")
     p.add_argument("--grid", default=None, help="oracle W grid as fractions of T, e.g. 0,0.05,0.2,0.5")
     p.add_argument("--adaptive_kwargs", type=json.loads, default=None,
                    help="JSON dict replacing adaptive_warmup's default kwargs (the task's decay kwargs stay)")
@@ -227,6 +228,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: ``N`` (>= 1) for seeds ``0..N-1``, or a comma list of distinct seeds >= 0 (``'3,'`` is seed 3
+    alone); anything else stops before a run starts, naming the value."""
+    allowed = ("expected a number of seeds N >= 1 (seeds 0..N-1) or a comma list of distinct seeds >= 0, "
+               "e.g. '0,2' or '3,'")
+    try:
+        if "," in text:
+            seeds = [int(x) for x in text.split(",") if x.strip()]
+        else:
+            seeds = list(range(int(text)))
+    except ValueError:
+        raise SystemExit(f"--seeds {text!r} is not allowed; {allowed}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"--seeds {text!r} is not allowed; {allowed}")
+    return seeds
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
@@ -236,12 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         if t not in TASK_NAMES:
             raise SystemExit(f"--tasks: unknown task {t!r}; expected some of {', '.join(TASK_NAMES)}")
     grid = [float(x) for x in args.grid.split(",")] if args.grid else GRIDS[mode]
-    if args.seeds is None:
-        seeds = list(range(SEEDS[mode]))
-    elif "," in args.seeds:
-        seeds = [int(x) for x in args.seeds.split(",")]
-    else:
-        seeds = list(range(int(args.seeds)))
+    seeds = list(range(SEEDS[mode])) if args.seeds is None else parse_seeds(args.seeds)
     if args.adaptive_kwargs is not None and not isinstance(args.adaptive_kwargs, dict):
         raise SystemExit("--adaptive_kwargs must be a JSON object")
     if any(not isinstance(kw, dict) for kw in args.extra_adaptive):
