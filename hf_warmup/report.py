@@ -10,8 +10,8 @@ the step), so a resumed run's report covers the whole run. ``warmup.json`` holds
 * ``warmup_end_step``, ``end_reason`` (an :class:`~hf_warmup.result.EndReason`: ``edge``, ``stable``, ``bound``;
   ``fixed`` for fixed schedules; ``null`` while still warming up), ``statistic_at_end``; adaptive only:
   ``peak_fraction`` (the fraction of the peak LR the decay starts from, < 1 after an ``edge`` end),
-  ``coherence_at_end``, ``coherence_threshold``, ``peak_step`` and ``ramp_slowed_steps`` (where the ramp's steps
-  went, :func:`ramp_account`);
+  ``coherence_at_end``, ``coherence_threshold``, ``peak_step``, ``ramp_slowed_steps`` and ``ramp_account_exact``
+  (where the ramp's steps went, :func:`ramp_account`);
 * ``checks``: one ``{"step", "statistic", "lr", "coherence"}`` per check (adaptive only): the scheduler step of
   the check, S, the LR the scheduler set right after it, and the coherence φ (null without a first moment);
 * ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update (what transformers logs as ``learning_rate`` at
@@ -159,8 +159,10 @@ def ramp_account(scheduler: Any, end: int | None, global_step: int) -> dict[str,
     The fastest ramp ``R`` (``min_warmup_steps``) has ``r(t) = (t + 1) / R``, so it reaches ``r`` after ``r · R - 1``
     steps. ``peak_step``: the first step with ``r = 1`` (``None`` when the ramp never got there: an ``edge`` end, or
     still climbing). ``ramp_slowed_steps``: how far the climb, up to the peak or to where it stopped, lagged the
-    fastest ramp, ``t + 1 - r(t) · R``: the steps the checks slowed or held it. Empty for a scheduler without a
-    ramp path.
+    fastest ramp, ``t + 1 - r(t) · R``: the steps the checks slowed or held it. ``ramp_account_exact``: false once
+    past knots of the path were merged (``ramp_thinned``: more than ``MAX_RAMP_KNOTS`` pace changes, or a checkpoint
+    of hf_warmup <= 0.1.0), where the path between kept knots is a straight line and both counts are approximate.
+    Empty for a scheduler without a ramp path.
     """
     progress = getattr(scheduler, "progress", None)
     fastest = getattr(scheduler, "min_warmup_steps", None)
@@ -177,7 +179,8 @@ def ramp_account(scheduler: Any, end: int | None, global_step: int) -> dict[str,
     peak_step = lo if lo <= last else None
     climbed = last if peak_step is None else peak_step
     reached = 1.0 if peak_step is not None else float(progress(climbed))
-    return {"peak_step": peak_step, "ramp_slowed_steps": max(0, round(climbed + 1 - reached * fastest))}
+    return {"peak_step": peak_step, "ramp_slowed_steps": max(0, round(climbed + 1 - reached * fastest)),
+            "ramp_account_exact": not getattr(scheduler, "ramp_thinned", 0)}
 
 
 def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
@@ -348,7 +351,9 @@ def length_clause(report: Mapping[str, Any]) -> str:
         bound = report.get("end_reason") == EndReason.BOUND.value
         until = "until the bound" if bound else "while the checks confirmed it"
         parts.append(f"{end - climbed:,} at the peak {until}")
-    return f"of its {_plural(end, 'step')}, " + ", ".join(parts[:-1]) + " and " + parts[-1]
+    approximate = " (approximate: past pace changes were merged to keep the ramp's path bounded)"
+    return (f"of its {_plural(end, 'step')}, " + ", ".join(parts[:-1]) + " and " + parts[-1]
+            + (approximate if report.get("ramp_account_exact") is False else ""))
 
 
 def end_clause(report: Mapping[str, Any]) -> str:

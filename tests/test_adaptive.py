@@ -151,12 +151,13 @@ def test_the_ramp_account_counts_the_steps_the_checks_held_the_ramp() -> None:
         lrs.append(sched.warmup_factor(len(lrs)))  # the LR of the step after the last one trained
         first_peak = next(i for i, w in enumerate(lrs) if w >= 1 - 1e-9)
         account = ramp_account(sched, sched.warmup_end_step, len(lrs))
-        assert account == {"peak_step": first_peak, "ramp_slowed_steps": first_peak + 1 - 200}
+        assert account == {"peak_step": first_peak, "ramp_slowed_steps": first_peak + 1 - 200,
+                           "ramp_account_exact": True}
         assert (account["ramp_slowed_steps"] >= 300) is lr_dependent, account
     edge, edge_lrs = bowl_run(1.0)
     end = edge.warmup_end_step
     assert edge.end_reason == "edge" and end is not None
-    assert ramp_account(edge, end, 300) == {"peak_step": None,
+    assert ramp_account(edge, end, 300) == {"peak_step": None, "ramp_account_exact": True,
                                             "ramp_slowed_steps": round(end + 1 - edge_lrs[end] * edge.min_warmup_steps)}
 
 

@@ -21,6 +21,7 @@ from pngcheck import colour_rows
 from hf_warmup.adaptive import MAX_HISTORY, MAX_RAMP_KNOTS, AdaptiveWarmupLR, thin_knots
 from hf_warmup.decays import Decay
 from hf_warmup.plotting import LR_COLOUR, REPORT_DPI, report_figure
+from hf_warmup.report import length_clause, ramp_account
 
 STEPS = 24
 # λ = 1 and τ = 4: every check's Ŝ (negative early on) sets a different pace, so the ramp has several segments
@@ -135,6 +136,14 @@ def test_ramp_path_is_bounded_and_exact_at_its_kept_knots() -> None:
     assert knots[0][0] == 0 and knots[-1] == last  # the open segment, the LR from now on, is untouched
     for a, b in zip(knots, knots[1:]):  # straight lines between the kept knots: continuous
         assert a[1] + a[2] * (b[0] - a[0]) == pytest.approx(b[1], rel=1e-12)
+    # where the steps went can then only be told approximately, and the end line says so
+    account = ramp_account(sched, None, 3 * MAX_RAMP_KNOTS * 10)
+    assert account["ramp_account_exact"] is False and account["peak_step"] is None
+    report = {"warmup_end_step": 100, "ramp_slowed_steps": 40, "peak_step": 90, "end_reason": "stable",
+              "config": {"min_warmup_steps": 50}, **{k: v for k, v in account.items() if k == "ramp_account_exact"}}
+    assert length_clause(report).endswith("and 10 at the peak while the checks confirmed it (approximate: past "
+                                          "pace changes were merged to keep the ramp's path bounded)")
+    assert "approximate" not in length_clause({**report, "ramp_account_exact": True})
     kept = thin_knots([[0, 0.1, 0.01], [10, 0.2, 0.02], [20, 0.4, 0.03]])
     assert kept == [[0, 0.1, pytest.approx(0.015)], [20, 0.4, 0.03]]
     # the whole state, history and path both full, within the 64 KiB a checkpoint may take
