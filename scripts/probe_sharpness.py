@@ -104,5 +104,6 @@ def probe(task: str, lr: float, seed: int, fraction: float = RAMP_FRACTION) -> d
 def main(argv: list[str] | None = None) -> int:
     return labelled_probe_main(probe, __doc__, "probe_sharpness.py", SHARPNESS_STATS, argv)
 
+
 if __name__ == "__main__":
     raise SystemExit(main())
