@@ -57,6 +57,8 @@ def cell_stats(records: Sequence[dict[str, Any]], n_seeds: int) -> dict[str, Any
         "values": scored,
         "n_diverged": sum(bool(r.get("diverged")) for r in done),
         "n_stuck": sum(bool(r.get("stuck")) for r in done),
+        "seeds": [r.get("seed") for r in done],
+        "failed": [bool(r.get("stuck") or r.get("diverged")) for r in done],
         "warmup_steps": lengths,
         "end_reasons": [r.get("end_reason") for r in done],
         "peak_fractions": [r.get("peak_fraction") for r in done],
