@@ -680,10 +680,12 @@ def render_cards(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-HELDOUT_TEST = "docs/benchmark/round4_test.json"  # round 4's test set in full mode: the headline
+#: the headline: every test task held out from the current default (rounds 4 and 5), full mode
+HELDOUT_TEST = "docs/benchmark/round5_test.json"
 HELDOUT_TUNING = "docs/benchmark/round4_tuning.json"  # round 4's tuning tasks in full mode
+ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND3_TEST, "docs/benchmark/round3_tuning.json",
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND4_TEST, ROUND3_TEST, "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
                  "docs/benchmark/heldout_test_full.json",
@@ -712,7 +714,26 @@ def render_headline(root: Path) -> str:
           for rel, res in ((HELDOUT_TEST, test), (HELDOUT_TUNING, tuning))),
         "", *targets_columns(cols), "",
         "Against HF `linear` 10 % instead of the oracle, cells >1 % better / within ±1 % / >1 % worse: "
-        f"test set {hf_classes(test, 'test')}, tuning set {hf_classes(tuning, 'tuning')}."])
+        f"test set {hf_classes(test, 'test')}, tuning set {hf_classes(tuning, 'tuning')}.", "",
+        "The test set by the round that added its tasks:", "", *rounds_table(test)])
+
+
+def rounds_table(res: dict[str, Any]) -> list[str]:
+    """The default's test cells of ``res`` split by the round whose test set each task was added for
+    (``split.json``'s ``round``): the classes and (a)–(c) of each round's tasks alone."""
+    split = heldout.load_split()
+    cells = [c for c in res["sets"][DEFAULT_ROW]["cells"] if c["set"] == "test"]
+    rounds = sorted({split["tasks"][c["task"]].get("round") for c in cells}, key=str)
+    lines = ["| round | tasks | cells within ±1 % / >1 % better / >1 % worse | (a) violations | (b) violations | (c) |",
+             "|---|---|---|---|---|---|"]
+    for r in rounds:
+        mine = [c for c in cells if split["tasks"][c["task"]].get("round") == r]
+        x = heldout.abc_targets(mine)
+        tasks = ", ".join(f"`{t}`" for t in dict.fromkeys(c["task"] for c in mine))
+        classes = " / ".join(str(x["classes"][k]) for k in ("within", "better", "worse"))
+        lines.append(f"| {r} | {tasks} | {classes} | {_list(x['a_violations'])} | {_list(x['b_violations'])} | "
+                     f"{100 * x['c_share']:.0f} % |")
+    return lines
 
 
 def seeds_text(test: Sequence[int], tuning: Sequence[int]) -> str:
