@@ -388,7 +388,7 @@ def make_card(trainer: Any, model_args: ModelArguments, data_args: DataArguments
         hyperparameters=hp,
         warmup=report,
         extra_sections=[common.benchmark_section(
-            out_args.benchmark_dir, ("tweet", "sentiment", "classif"),
+            out_args.benchmark_dir, ("sentiment", "classif", "fine-tune"),
             "tweet sentiment classification" if is_tweets else "this classification task")],
         base_model=MINILM_HUB_ID if is_default_model else (
             model_args.model_name_or_path if model_args.model_name_or_path and not model_args.tiny
