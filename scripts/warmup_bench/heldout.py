@@ -57,7 +57,8 @@ def gap_class(gap: float) -> str:
     return "within" if abs(gap) <= WITHIN_PCT else "better" if gap < 0 else "worse"
 
 
-def _pct(a: float, b: float) -> float:
+def pct_gap(a: float, b: float) -> float:
+    """The gap of ``a`` to ``b`` in percent of ``b``."""
     return 100.0 * (a - b) / b
 
 
@@ -86,7 +87,7 @@ def cell_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: dict
                 "task": task, "set": info.get("set", "unassigned"), "family": info.get("family"),
                 "long": bool(info.get("long")), "T": tmeta["cfg"]["T"], "lr": lr,
                 "oracle_arm": oracle["arm"], "oracle_W": oracle["warmup_steps"], "gap_pct": cell["gap_pct"],
-                "class": gap_class(cell["gap_pct"]), "gap_hf_pct": None if hf is None else _pct(cell["mean"], hf),
+                "class": gap_class(cell["gap_pct"]), "gap_hf_pct": None if hf is None else pct_gap(cell["mean"], hf),
                 "spread_pct": 100.0 * (cell["std"] or 0.0) / cell["mean"], "n_seeds": cell["n_seeds"],
                 "n_stuck": cell["n_stuck"], "n_diverged": cell["n_diverged"], "a_seeds": failed,
                 "warmup_steps": cell["warmup_steps"], "end_reasons": cell["end_reasons"],
@@ -111,8 +112,8 @@ def best_lr_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: d
         out.append({
             "task": task, "set": split["tasks"].get(task, {}).get("set", "unassigned"), "best_lr": lr_best,
             "best_arm": best["arm"], "best_mean": best["mean"],
-            "gap_at_best_lr_pct": _pct(mine[lr_best], best["mean"]) if lr_best in mine else None,
-            "own_best_lr": own, "gap_own_best_pct": _pct(mine[own], best["mean"]),
+            "gap_at_best_lr_pct": pct_gap(mine[lr_best], best["mean"]) if lr_best in mine else None,
+            "own_best_lr": own, "gap_own_best_pct": pct_gap(mine[own], best["mean"]),
         })
     return out
 

@@ -35,6 +35,7 @@ import argparse
 import difflib
 import json
 import re
+import statistics
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -715,7 +716,10 @@ def render_headline(root: Path) -> str:
         "", *targets_columns(cols), "",
         "Against HF `linear` 10 % instead of the oracle, cells >1 % better / within ±1 % / >1 % worse: "
         f"test set {hf_classes(test, 'test')}, tuning set {hf_classes(tuning, 'tuning')}.", "",
-        "The test set by the round that added its tasks:", "", *rounds_table(test)])
+        "The test set by the round that added its tasks:", "", *rounds_table(test), "",
+        "The test cells more than 1 % worse than the oracle, worst first:", "",
+        *cells_lines(sorted((c for c in test["sets"][DEFAULT_ROW]["cells"] if c["set"] == "test"
+                             and c["class"] == "worse"), key=lambda c: -c["gap_pct"]))])
 
 
 def rounds_table(res: dict[str, Any]) -> list[str]:
@@ -968,6 +972,27 @@ def render_edge_loss_round5(root: Path) -> str:
     data = load(root, EDGE_LOSS_ROUND5)
     return "\n".join([probe_header(EDGE_LOSS_ROUND5, data, "the default `adaptive_warmup` up to the end of its warmup"),
                       "", signals.edge_summary(data["runs"], probe_labels(data))])
+
+
+ROUND5_FIXED = "docs/benchmark/round5_fixed.json"  # round 5's test tasks, fixed arms only, run while sealed
+
+
+@figure("round5-repeat")
+def render_round5_repeat(root: Path) -> str:
+    """docs/benchmark/README.md: round 5's fixed arms as run while sealed (another install) against the same arms
+    run again beside the default for the headline: how far each cell's mean moved and whether its oracle did."""
+    before, after = load(root, ROUND5_FIXED), load(root, HELDOUT_TEST)
+    lines = ["| task | fixed-arm cells | mean moved by (median, largest) | cells whose oracle W is the same |",
+             "|---|---|---|---|"]
+    for task, cells in before["cells"].items():
+        moved = [abs(heldout.pct_gap(after["cells"][task][key]["mean"], c["mean"])) for key, c in cells.items()
+                 if c.get("mean") is not None]
+        same = sum(o["arm"] == after["oracle"][task][lr]["arm"] for lr, o in before["oracle"][task].items())
+        lines.append(f"| {task} | {len(moved)} | {statistics.median(moved):.2f} %, {max(moved):.1f} % | "
+                     f"{same} of {len(before['oracle'][task])} |")
+    return "\n".join([f"- {file_header(ROUND5_FIXED, before)}", f"- {file_header(HELDOUT_TEST, after)}", "",
+                      "Every fixed arm (the grid and HF `linear` 10 %) of the first file against the same arm of the "
+                      "second, 4 seeds each:", "", *lines])
 
 
 #: the held-out results files of the current default whose fixed arms the noise-floor block reads, with their set
