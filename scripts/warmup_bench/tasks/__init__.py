@@ -11,6 +11,8 @@ from . import (
     cnn_bn_long,
     cnn_bn_short,
     conv_ae,
+    convnext_digits,
+    diabetes_mlp,
     digits_ae,
     digits_ae_long,
     digits_cnn,
@@ -20,7 +22,9 @@ from . import (
     gpt2_tweets,
     gru_tweets,
     llama_lm,
+    llama_long,
     lstm_charlm,
+    lstm_verses,
     minilm_finetune,
     minilm_verses,
     mixer_digits,
@@ -52,6 +56,8 @@ TASKS: dict[str, Task] = {
     "gru_tweets": gru_tweets, "cnn_bn_long": cnn_bn_long, "neox_verses": neox_verses, "conv_ae": conv_ae,
     "cnn_bn_short": cnn_bn_short,
     "electra_books": electra_books, "t5_tweets": t5_tweets, "mixer_digits": mixer_digits,
+    "llama_long": llama_long, "convnext_digits": convnext_digits, "diabetes_mlp": diabetes_mlp,
+    "lstm_verses": lstm_verses,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
