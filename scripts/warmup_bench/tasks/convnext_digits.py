@@ -28,7 +28,7 @@ VERSION = 1
 _BASE: dict[str, Any] = dict(T=400, width=48, depth=3, batch=64, noise=1.0, eval_copies=8, beta1=0.9,
                              beta2=0.999, weight_decay=0.05, clip=None, decay={"decay": "cosine"})
 _MODES: dict[str, dict[str, Any]] = {"smoke": dict(T=30, width=16, depth=1), "quick": {}, "full": {}}
-_LRS = {"smoke": [3e-3], "quick": [3e-3, 1e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
+_LRS = {"smoke": [3e-3], "quick": [3e-2, 1e-1], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
 
 
 SIZES = Sizes(_BASE, _MODES, _LRS)

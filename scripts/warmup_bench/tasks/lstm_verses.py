@@ -35,7 +35,7 @@ _MODES: dict[str, dict[str, Any]] = {
     "quick": {},
     "full": {},
 }
-_LRS = {"smoke": [1e-2], "quick": [3e-3, 1e-2], "full": [1e-3, 3e-3, 1e-2, 3e-2]}
+_LRS = {"smoke": [1e-2], "quick": [3e-2, 1e-1], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
 
 
 SIZES = Sizes(_BASE, _MODES, _LRS)
