@@ -727,7 +727,7 @@ def rounds_table(res: dict[str, Any]) -> list[str]:
     (``split.json``'s ``round``): the classes and (a)–(c) of each round's tasks alone."""
     split = heldout.load_split()
     cells = [c for c in res["sets"][DEFAULT_ROW]["cells"] if c["set"] == "test"]
-    rounds = sorted({split["tasks"][c["task"]].get("round") for c in cells}, key=str)
+    rounds = sorted({split["tasks"][c["task"]]["round"] for c in cells})
     lines = ["| round | tasks | cells within ±1 % / >1 % better / >1 % worse | (a) violations | (b) violations | (c) |",
              "|---|---|---|---|---|---|"]
     for r in rounds:

@@ -5,20 +5,19 @@ Adam's defaults rather than an LLM recipe.
 slice of the KJV text from its middle (``llama_lm`` reads its last quarter, ``postln_lm`` its first part). AdamW
 β2 0.99, weight decay 0.01 (not on norms and biases), clipping at 1.0, linear decay to 0, batch 16. The decoder
 family beside ``llama_lm`` (β2 0.95, wd 0.1, cosine to a floor, T = 400) and ``prenorm_long`` (a GPT-2 pre-LN
-block, β2 0.95, T = 3,000): another block, another β2, another decay over a long run. A round-6 test task
-(``split.json``: ``next_test``), added before any ``adaptive_warmup`` run of it.
+block, β2 0.95, T = 3,000): another block, another β2, another decay over a long run. It trains with
+``llama_lm``'s ``run``, which reads every setting from the config. A round-6 test task (``split.json``:
+``next_test``), added before any ``adaptive_warmup`` run of it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
+from ..protocol import Sizes
+from .llama_lm import run
 
-from ..models import Logits, causal_lm, llama_config
-from ..protocol import Arm, Sizes
-from . import charlm
-from .loop import adamw
+__all__ = ["NAME", "VERSION", "config", "describe", "lrs", "run"]
 
 NAME = "llama_long"
 VERSION = 1
@@ -43,13 +42,3 @@ def describe(cfg: dict[str, Any]) -> str:
     return (f"pre-norm Llama char LM ({cfg['n_layer']} layers, width {cfg['hidden']}, block {cfg['block']}) on "
             f"the middle of the KJV, AdamW β2 {cfg['beta2']}, wd {cfg['weight_decay']}, clip {cfg['clip']}, "
             f"{cfg['decay']['decay']} decay, T={cfg['T']}, batch {cfg['batch']}")
-
-
-def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
-    data = charlm.load(cfg["text_start"], cfg["chars"], cfg["block"], cfg["eval_blocks"])
-    torch.manual_seed(seed)
-    conf = llama_config(data.vocab_size, cfg["hidden"], cfg["n_layer"], cfg["n_head"], cfg["intermediate"],
-                        cfg["block"], tie=False)
-    model = causal_lm(conf).to(device)
-    opt = adamw(model, lr, cfg, no_decay=("norm",))
-    return charlm.train_lm(Logits(model), opt, data, arm, seed, cfg, device)
