@@ -28,7 +28,7 @@ VERSION = 1
 _BASE: dict[str, Any] = dict(T=400, hidden=256, n_layer=3, batch=32, noise=0.3, beta1=0.9, beta2=0.999,
                              weight_decay=0.01, clip=1.0, decay={"decay": "cosine"})
 _MODES: dict[str, dict[str, Any]] = {"smoke": dict(T=30, hidden=16, n_layer=1), "quick": {}, "full": {}}
-_LRS = {"smoke": [3e-3], "quick": [3e-2, 1e-1], "full": [3e-3, 1e-2, 3e-2, 1e-1]}
+_LRS = {"smoke": [3e-3], "quick": [1e-1, 3e-1], "full": [3e-2, 1e-1, 3e-1, 1.0]}
 
 
 SIZES = Sizes(_BASE, _MODES, _LRS)
