@@ -98,6 +98,15 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         "choice", "hold", "one of ['ramp', 'hold']", choices=("ramp", "hold"),
         doc="while fewer than E checks in a row are at the edge: the ramp climbs on, or holds the LR reached",
         shown=lambda v, c: " (the LR held meanwhile)" if v == "hold" and _edge_over_checks(c) else ""),
+    "edge_restarts": Option(
+        "int", 0, "an int >= 0 (0: the first confirmed edge ends the warmup)", lambda v: v >= 0,
+        doc="K: confirmed edges that back the LR off to edge_backoff × the LR reached and resume the ramp",
+        shown=lambda v, c: (f", backs the LR off to {c.get('edge_backoff'):g}× at the first "
+                            + ("edge" if v == 1 else f"{v} edges")) if _number(v) and v > 0
+        and c.get("coherence_threshold") else ""),
+    "edge_backoff": Option(
+        "float", 0.5, "a float in (0, 1]", lambda v: 0 < v <= 1,
+        doc="b: at a restart (edge_restarts) the LR falls to b × the LR reached"),
     "after_edge": Option(
         "choice", "decay", "one of ['decay', 'hold']", choices=("decay", "hold"),
         doc="at the edge: the decay starts from the LR reached, or that LR is held until M and the decay starts there",
@@ -207,6 +216,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
         "coherence_at_end",
         "recent_statistics",
         "edge_streak",
+        "edge_restart_steps",
         "check_history",
         "history_stride",
         "checks_done",
@@ -255,6 +265,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
         self.last_window: Window | None = None
         self.recent_statistics: list[float] = []
         self.edge_streak = 0
+        self.edge_restart_steps: list[int] = []
         self.check_history: list[list[float]] = []
         self.history_stride = 1
         self.checks_done = 0
@@ -337,9 +348,15 @@ class AdaptiveWarmupLR(WarmupScheduler):
         self.recent_statistics = [*self.recent_statistics, stat][-self.policy.patience:]
         self._record(t, stat, phi)
         progress = self.progress(t)
-        decision = self.policy.decide(t, progress, stat, phi, self.recent_statistics, self.edge_streak)
+        decision = self.policy.decide(t, progress, stat, phi, self.recent_statistics, self.edge_streak,
+                                      len(self.edge_restart_steps))
         self.edge_streak = decision.edge_streak
-        if decision.end is EndReason.EDGE and self.settings["after_edge"] == "hold":
+        if decision.restart_progress is not None:  # backed off at the edge: the ramp climbs again from there
+            self.edge_restart_steps = [*self.edge_restart_steps, int(t)]
+            self._add_knot(t, decision.restart_progress, decision.slope)
+            if self.check_history and self.check_history[-1][0] == t:  # the check's ω is the one after it
+                self.check_history[-1][2] = self.warmup_factor(t)
+        elif decision.end is EndReason.EDGE and self.settings["after_edge"] == "hold":
             self._add_knot(t, progress, 0.0)  # the LR reached, held until the bound; the decay starts there
             self._end(self.max_warmup_steps, decision.end, progress)
         elif decision.end is not None:
@@ -355,10 +372,12 @@ class AdaptiveWarmupLR(WarmupScheduler):
         return float(value) if math.isfinite(value) else float("nan")
 
     def _add_knot(self, t: int, progress: float, slope: float) -> None:
-        """Continue the ramp from ``(t, progress)`` with ``slope``: a new knot unless the line stays the same (the
-        slope is unchanged, or ``r`` is already 1 and will stay there, which only the end's knot records)."""
+        """Continue the ramp from ``(t, progress)`` with ``slope``: a new knot unless the line stays the same (it
+        passes through ``progress`` at ``t`` and the slope is unchanged, or ``r`` is already 1 and will stay there,
+        which only the end's knot records)."""
         last = self.ramp_knots[-1]
-        if last[2] == slope or (progress >= 1.0 and slope > 0):
+        on_line = self.progress(t) == progress
+        if on_line and (last[2] == slope or (progress >= 1.0 and slope > 0)):
             return
         self.ramp_knots.append([int(t), progress, slope])
         if len(self.ramp_knots) > MAX_RAMP_KNOTS:
@@ -404,6 +423,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
             end_reason=self.end_reason, checks=[Check(int(e[0]), *e[1:]) for e in self.check_history],
             statistic_at_end=self.statistic_at_end, coherence_at_end=self.coherence_at_end,
             peak_fraction=self.peak_fraction, lr_exact=not self.ramp_thinned,
+            edge_restart_steps=list(self.edge_restart_steps),
         )
 
     # -- checkpoints ------------------------------------------------------------------------------------------

@@ -6,14 +6,18 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
     g(Ŝ)    = clip(1 - (max(Ŝ, 0) + λ · max(-Ŝ, 0)) / τ, 0, 1)             pace (NaN: 0, the slowest)
     slope   = max( g / R + (1 - g) / M ,  (1 - r) / (M - 1 - t) )           the ramp's slope from t on
     edge    : φ < φ* and Ŝ < -δ at each of the last E checks                 end, at the LR reached
+    restart : an edge while fewer than K restarts were made                 ω → b · ω, the ramp climbs on
     waiting : at the edge on fewer than E checks in a row                     slope 0 if edge_wait = "hold"
     stable  : r = 1 and g(Ŝ) > 0 for each of the last ``patience`` checks    end, at the peak LR
 
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
 ``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; while a streak of
 edge checks is shorter than E, ``edge_wait`` says whether the ramp climbs on (``"ramp"``) or holds the LR reached
-(``"hold"``). The bound ``t >= M`` ends it too. Why these, and what ``Ŝ`` and ``φ`` measure:
-``docs/adaptive_warmup.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
+(``"hold"``). ``K`` = ``edge_restarts`` (0: the first edge ends the warmup), ``b`` = ``edge_backoff``: the first K
+confirmed edges back the LR off to ``b`` times the LR reached, ``ω = s + (1 - s) · r`` with ``s`` =
+``start_factor``, and the ramp climbs again from there at the pace's slope. The bound ``t >= M`` ends it too.
+Why these, and what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler
+(:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Decision:
     end: EndReason | None
     slope: float
     edge_streak: int
+    restart_progress: float | None = None  # set at a restart: the ramp's progress ``r`` after the back-off
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class AdaptivePolicy:
     shrink_threshold: float
     edge_patience: int
     edge_wait: str
+    edge_restarts: int = 0
+    edge_backoff: float = 0.5
+    start_factor: float = 0.0
 
     @property
     def first_knot(self) -> list[float]:
@@ -81,13 +89,24 @@ class AdaptivePolicy:
         g = self.pace(stat)
         return max(g / self.min_warmup_steps + (1.0 - g) / max(self.max_warmup_steps, 1), catch_up)
 
+    def backed_off(self, progress: float) -> float:
+        """The progress ``r'`` whose ``ω`` is ``b`` times that of ``progress``: ``max(0, (b · ω - s) / (1 - s))``."""
+        s = self.start_factor
+        if s >= 1.0:
+            return progress
+        omega = s + (1.0 - s) * progress
+        return max(0.0, (self.edge_backoff * omega - s) / (1.0 - s))
+
     def decide(self, t: int, progress: float, stat: float, phi: float, recent: Sequence[float],
-               edge_streak: int = 0) -> Decision:
+               edge_streak: int = 0, restarts: int = 0) -> Decision:
         """The decision of a check at ``t`` (before the bound) with ramp progress ``progress``, the check's ``Ŝ``
-        and ``φ``, ``recent``, the latest ``Ŝ`` values up to this one, and ``edge_streak``, the checks in a row
-        before this one that were at the edge."""
+        and ``φ``, ``recent``, the latest ``Ŝ`` values up to this one, ``edge_streak``, the checks in a row
+        before this one that were at the edge, and ``restarts``, the restarts made so far."""
         streak = edge_streak + 1 if self.at_edge(phi, stat) else 0
         if streak >= self.edge_patience:
+            if restarts < self.edge_restarts:
+                after = self.backed_off(progress)
+                return Decision(None, self.slope(t, after, stat), 0, restart_progress=after)
             return Decision(EndReason.EDGE, 0.0, streak)
         if progress >= 1.0 and self.is_stable(recent):
             return Decision(EndReason.STABLE, 0.0, streak)

@@ -11,7 +11,8 @@ the step), so a resumed run's report covers the whole run. ``warmup.json`` holds
   ``fixed`` for fixed schedules; ``null`` while still warming up), ``statistic_at_end``; adaptive only:
   ``peak_fraction`` (the fraction of the peak LR the decay starts from, < 1 after an ``edge`` end),
   ``coherence_at_end``, ``coherence_threshold``, ``peak_step``, ``ramp_slowed_steps`` and ``ramp_account_exact``
-  (where the ramp's steps went, :func:`ramp_account`);
+  (where the ramp's steps went, :func:`ramp_account`), ``edge_restart_steps`` (the checks at which an edge backed
+  the LR off and the ramp climbed again, ``edge_restarts``);
 * ``checks``: one ``{"step", "statistic", "lr", "coherence"}`` per check (adaptive only): the scheduler step of
   the check, S, the LR the scheduler set right after it, and the coherence φ (null without a first moment);
 * ``lr``: ``[s, lr]``, the LR of the ``s``-th optimizer update (what transformers logs as ``learning_rate`` at
@@ -169,7 +170,8 @@ def ramp_account(scheduler: Any, end: int | None, global_step: int) -> dict[str,
     if not callable(progress) or not isinstance(fastest, int):
         return {}
     last = end if end is not None else global_step
-    lo, hi = 0, last + 1  # the first t in [0, last] with r(t) = 1; last + 1 when none (r never decreases)
+    # the first t in [0, last] with r(t) = 1, last + 1 when none: r never decreases after the last restart
+    lo, hi = max([0, *(getattr(scheduler, "edge_restart_steps", None) or [])]), last + 1
     while lo < hi:
         mid = (lo + hi) // 2
         if progress(mid) >= 1.0 - 1e-9:
@@ -217,6 +219,7 @@ def build_report(scheduler: Any, args: Any, state: Any) -> dict[str, Any]:
             peak_fraction=_finite(result.peak_fraction),
             coherence_at_end=_finite(result.coherence_at_end),
             coherence_threshold=_finite(config.get("coherence_threshold")),
+            edge_restart_steps=list(result.edge_restart_steps),
             checks=[{"step": c.step, "statistic": _finite(c.statistic), "lr": peak * float(c.warmup_factor),
                      "coherence": _finite(c.coherence)} for c in result.checks],
         )
@@ -360,7 +363,12 @@ def end_clause(report: Mapping[str, Any]) -> str:
     """Why an adaptive warmup ended, in words, and what set its length (the end line and the card both say it)."""
     reason = EndReason(report["end_reason"])
     length = length_clause(report)
-    return _reason_clause(report, reason) + (f"; {length}" if length else "")
+    restarts = report.get("edge_restart_steps") or []
+    backoff = (report.get("config") or {}).get("edge_backoff")
+    backed = (f"; before that the edge backed the LR off to {backoff:g}× the LR reached at step"
+              f"{'s' if len(restarts) > 1 else ''} {', '.join(str(x) for x in restarts)}, and the ramp climbed again"
+              if restarts and isinstance(backoff, (int, float)) else "")
+    return _reason_clause(report, reason) + backed + (f"; {length}" if length else "")
 
 
 def _reason_clause(report: Mapping[str, Any], reason: EndReason) -> str:

@@ -47,3 +47,4 @@ class WarmupResult:
     coherence_at_end: float | None = None
     peak_fraction: float | None = None  # ω at the end: the fraction of the peak LR the decay starts from
     lr_exact: bool = True  # factor(t) is the LR the optimizer used at every step
+    edge_restart_steps: list[int] = field(default_factory=list)  # adaptive: where an edge backed the LR off

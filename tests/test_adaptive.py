@@ -13,7 +13,8 @@ from transformers import get_scheduler
 
 import hf_warmup
 from hf_warmup.adaptive import AdaptiveWarmupLR, get_adaptive_warmup_schedule
-from hf_warmup.report import start_info, start_line
+from hf_warmup.options import ScheduleConfigError
+from hf_warmup.report import end_clause, start_info, start_line
 
 
 def regression_run(
@@ -592,3 +593,48 @@ def test_an_edge_end_resumes_exactly(tmp_path: object) -> None:
         resumed, (_, _, sched) = resumed_path(make, loss_at, cut, 160, f"{tmp_path}/edge.pt")
         assert resumed == full, f"LR path differs after resuming at step {cut}"
         assert sched.end_reason == "edge" and sched.warmup_end_step == end
+
+
+def test_edge_restarts_back_off_climb_again_and_resume_exactly(tmp_path: object) -> None:
+    """``edge_restarts=1``: the path is the default's up to its edge; there the LR falls to ``edge_backoff`` × the
+    LR reached and climbs again, and the next confirmed edge ends the warmup. The report and its end line say
+    where it backed off, and a checkpoint taken after the back-off resumes on the same path."""
+    default, plain = bowl_run(1.0)
+    sched, lrs = bowl_run(1.0, edge_restarts=1, edge_backoff=0.5)
+    edge = default.warmup_end_step
+    assert edge is not None and sched.edge_restart_steps == [edge]
+    assert lrs[:edge] == plain[:edge]
+    assert lrs[edge] == pytest.approx(0.5 * default.peak_fraction)
+    assert lrs[edge + 1] > lrs[edge]  # climbing again
+    assert sched.end_reason == "edge" and sched.warmup_end_step is not None and sched.warmup_end_step > edge
+    assert sched.result().edge_restart_steps == [edge]
+    assert [h[2] for h in sched.check_history if h[0] == edge] == [pytest.approx(lrs[edge])]  # ω after the check
+    report = {"end_reason": "edge", "edge_restart_steps": [edge], "config": {"edge_backoff": 0.5},
+              "coherence_at_end": 0.5, "statistic_at_end": -0.4, "peak_fraction": sched.peak_fraction}
+    assert f"backed the LR off to 0.5× the LR reached at step {edge}" in end_clause(report)
+    assert "backs the LR off to 0.5× at the first edge," in start_line(start_info(sched))
+    with pytest.raises(ScheduleConfigError, match=r"edge_restarts.*-1.*an int >= 0"):
+        get_scheduler("adaptive_warmup", torch.optim.Adam([torch.nn.Parameter(torch.ones(2))]), num_warmup_steps=0,
+                      num_training_steps=10, scheduler_specific_kwargs={"edge_restarts": -1})
+    with pytest.raises(ScheduleConfigError, match=r"edge_backoff.*0.*in \(0, 1\]"):
+        get_scheduler("adaptive_warmup", torch.optim.Adam([torch.nn.Parameter(torch.ones(2))]), num_warmup_steps=0,
+                      num_training_steps=10, scheduler_specific_kwargs={"edge_backoff": 0})
+
+    def make() -> Setup:
+        torch.manual_seed(0)
+        model = torch.nn.ParameterList([torch.nn.Parameter(torch.randn(2048))])
+        opt = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.99))
+        return model, opt, get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
+                                         scheduler_specific_kwargs={"check_interval": 4, "edge_restarts": 1})
+
+    def loss_at(model: torch.nn.Module, step: int) -> torch.Tensor:
+        w = model[0]  # type: ignore[index]
+        noise = torch.randn(2048, generator=torch.Generator().manual_seed(step))
+        return 0.5 * (w * w).sum() + 0.01 * (noise * w).sum()
+
+    setup = make()
+    full = train_steps(setup, loss_at, 0, 200)
+    restarts = list(setup[2].edge_restart_steps)
+    assert len(restarts) == 1 and setup[2].end_reason == "edge"
+    resumed, (_, _, again) = resumed_path(make, loss_at, restarts[0] + 3, 200, f"{tmp_path}/restart.pt")
+    assert resumed == full and again.edge_restart_steps == restarts

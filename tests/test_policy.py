@@ -121,3 +121,18 @@ def test_a_longer_edge_patience_changes_nothing_until_two_edge_checks_in_a_row(
         if a.end is not None:
             return
         progress, streak_a, streak_b = min(1.0, progress + 10 * a.slope), a.edge_streak, b.edge_streak
+
+
+def test_edge_restarts_back_the_lr_off_and_the_last_edge_ends_it() -> None:
+    """``edge_restarts`` K: the first K confirmed edges set ``r`` so that ω falls to ``b`` times the LR reached
+    and the ramp climbs on at the pace's slope; the next confirmed edge ends the warmup. ``ω = s + (1 - s) r``."""
+    one = replace(POLICY, edge_patience=2, edge_wait="hold", edge_restarts=1, edge_backoff=0.5)
+    first = one.decide(20, 0.6, -0.5, 0.3, [-0.5], 1)
+    assert first.end is None and first.edge_streak == 0 and first.restart_progress == pytest.approx(0.3)
+    assert first.slope == pytest.approx(one.slope(20, 0.3, -0.5)) and first.slope > 0
+    assert one.decide(60, 0.8, -0.5, 0.3, [-0.5], 1, restarts=1).end is EndReason.EDGE
+    assert replace(one, edge_restarts=0).decide(20, 0.6, -0.5, 0.3, [-0.5], 1).end is EndReason.EDGE
+    started = replace(one, start_factor=0.2)  # ω = 0.2 + 0.8 · 0.6 = 0.68 → 0.34 = 0.2 + 0.8 r'
+    assert started.backed_off(0.6) == pytest.approx((0.34 - 0.2) / 0.8)
+    assert started.backed_off(0.1) == 0.0  # b · ω below the start: the ramp starts over from s
+    assert replace(one, edge_backoff=1.0).backed_off(0.6) == pytest.approx(0.6)

@@ -196,6 +196,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    f"next-round test tasks, split.json's {heldout.SEALED_SET!r})")
     p.add_argument("--arms", default=",".join(ARM_NAMES), help=f"comma list of {', '.join(ARM_NAMES)}")
     p.add_argument("--lrs", default=None, help="comma list of peak LRs for every task (default: each task's)")
+    p.add_argument("--task_lrs", type=json.loads, default=None,
+                   help='JSON object task -> list of peak LRs, for the tasks named (e.g. \'{"postln_lm": [0.01]}\'); '
+                        "the others keep --lrs or their own")
     p.add_argument("--seeds", default=None,
                    help="number of seeds N >= 1 (0..N-1) or a comma list, e.g. '0,2' ('3,': seed 3 alone)")
     p.add_argument("--grid", default=None, help="oracle W grid as fractions of T, e.g. 0,0.05,0.2,0.5")
@@ -259,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--adaptive_kwargs must be a JSON object")
     if any(not isinstance(kw, dict) for kw in args.extra_adaptive):
         raise SystemExit("--extra_adaptive takes JSON objects")
+    task_lrs = args.task_lrs or {}
+    if not isinstance(task_lrs, dict) or any(
+            t not in tasks or not isinstance(v, list) or not v or not all(isinstance(x, (int, float)) for x in v)
+            for t, v in task_lrs.items()):
+        raise SystemExit(f"--task_lrs={json.dumps(task_lrs)}: expected a JSON object from tasks of --tasks to "
+                         "non-empty lists of numbers")
     arms = build_arms([a.strip() for a in args.arms.split(",") if a.strip()], grid, args.adaptive_kwargs,
                       args.extra_adaptive)
     check_sealed(tasks, arms, args.unseal_next_test)
@@ -287,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = {t: load_task(t) for t in tasks}
     cfgs = {t: modules[t].config(mode) for t in tasks}
     lrs = {t: ([float(x) for x in args.lrs.split(",")] if args.lrs else modules[t].lrs(mode)) for t in tasks}
+    lrs.update({t: [float(x) for x in v] for t, v in (args.task_lrs or {}).items()})
     plan: list[tuple[str, dict[str, Any]]] = []
     keys: list[str] = []
     for t in tasks:
