@@ -136,3 +136,25 @@ def test_edge_restarts_back_the_lr_off_and_the_last_edge_ends_it() -> None:
     assert started.backed_off(0.6) == pytest.approx((0.34 - 0.2) / 0.8)
     assert started.backed_off(0.1) == 0.0  # b · ω below the start: the ramp starts over from s
     assert replace(one, edge_backoff=1.0).backed_off(0.6) == pytest.approx(0.6)
+
+
+@given(st.lists(st.tuples(st.sampled_from([-0.6, -0.1, 0.05, 0.4]), st.sampled_from([0.3, 1.2])),
+                min_size=1, max_size=30))
+def test_edge_restarts_change_nothing_until_the_first_confirmed_edge(checks: list[tuple[float, float]]) -> None:
+    """Round 6's candidate (docs/benchmark/README.md, round 6): with ``edge_restarts=1`` every check decides as
+    the default's until the default confirms an edge; there the default ends and the candidate backs off, so runs
+    that never confirm an edge are the same run."""
+    default = replace(POLICY, edge_patience=2, edge_wait="hold")
+    other = replace(default, edge_restarts=1)
+    progress, streak, recent = 0.2, 0, []
+    for k, (stat, phi) in enumerate(checks):
+        recent.append(stat)
+        a = default.decide(10 * k, progress, stat, phi, recent, streak)
+        b = other.decide(10 * k, progress, stat, phi, recent, streak)
+        if a.end is EndReason.EDGE:
+            assert b.end is None and b.restart_progress == pytest.approx(0.5 * progress)
+            return
+        assert a == b
+        if a.end is not None:
+            return
+        progress, streak = min(1.0, progress + 10 * a.slope), a.edge_streak

@@ -681,12 +681,14 @@ def render_cards(root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-#: the headline: every test task held out from the current default (rounds 4 and 5), full mode
-HELDOUT_TEST = "docs/benchmark/round5_test.json"
+#: the headline: every test task held out from the current default (rounds 4, 5 and 6), full mode
+HELDOUT_TEST = "docs/benchmark/round6_test.json"
+ROUND5_TEST = "docs/benchmark/round5_test.json"  # rounds 4 and 5's test sets (their runs are in the headline's)
 HELDOUT_TUNING = "docs/benchmark/round4_tuning.json"  # round 4's tuning tasks in full mode
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND4_TEST, ROUND3_TEST, "docs/benchmark/round3_tuning.json",
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
+                 "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
                  "docs/benchmark/heldout_test_full.json",
@@ -847,15 +849,42 @@ def side_by_side_lines(default: Sequence[dict[str, Any]], candidate: Sequence[di
     return rows
 
 
+ROUND6_CANDIDATE = "docs/benchmark/round6_candidate.json"  # round 6: edge_restarts 1 beside the default
+
+
+def round6_decision(default: dict[str, Any], candidate: dict[str, Any]) -> tuple[bool, str]:
+    """Round 6's committed rule (``split.json``, ``rounds."6"``) on the cells the candidate can change: no (a)
+    violation the default does not have, no more (b) violations in all than the default's, and strictly more
+    cells within 1 % of the oracle or better."""
+    new_a = sorted(set(candidate["a_violations"]) - set(default["a_violations"]))
+    b_mine, b_theirs = len(candidate["b_violations"]), len(default["b_violations"])
+    mine, theirs = (round(t["c_share"] * t["cells"]) for t in (candidate, default))
+    met = not new_a and b_mine <= b_theirs and mine > theirs
+    return met, (f"rule {'met' if met else 'not met'}: new (a) violations {_list(new_a)}, (b) violations {b_mine} "
+                 f"against the default's {b_theirs}, cells within 1 % or better {mine} against the default's {theirs}")
+
+
 @figure("round5-candidate")
 def render_round5_candidate(root: Path) -> str:
-    """docs/benchmark/README.md: round 5's candidate beside the default on the tuning tasks it changes, both run on
-    one machine, against the committed fixed arms: targets (a)–(c) over those cells, the rule's verdict, each cell."""
-    res = load(root, ROUND5_CANDIDATE)
+    """docs/benchmark/README.md: round 5's candidate beside the default on the tuning tasks it changes."""
+    return candidate_block(root, ROUND5_CANDIDATE, candidate_decision)
+
+
+@figure("round6-candidate")
+def render_round6_candidate(root: Path) -> str:
+    """docs/benchmark/README.md: round 6's candidate beside the default in the cells it can change."""
+    return candidate_block(root, ROUND6_CANDIDATE, round6_decision)
+
+
+def candidate_block(root: Path, rel: str,
+                    decide: Callable[[dict[str, Any], dict[str, Any]], tuple[bool, str]]) -> str:
+    """A candidate beside the default on the cells it can change, both run on one machine, against the committed
+    fixed arms: targets (a)–(c) over those cells (whatever set each task is in), the round's rule, each cell."""
+    res = load(root, rel)
     views = list(res["sets"].items())
     (_, base), (label, cand) = views[0], views[1]
     totals = [(f"`{name}` ({len(view['cells'])} cells)", heldout.abc_targets(view["cells"])) for name, view in views]
-    _, verdict = candidate_decision(totals[0][1], totals[1][1])
+    _, verdict = decide(totals[0][1], totals[1][1])
     rows = ["| target | " + " | ".join(head for head, _ in totals) + " |", "|---" * (len(totals) + 1) + "|"]
     for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
                       lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
@@ -863,7 +892,7 @@ def render_round5_candidate(root: Path) -> str:
                      ("(b) >1 % worse than HF `linear` 10 %", lambda t: _list(t["b_violations"])),
                      ("(c) within 1 % of the oracle or better", lambda t: f"{100 * (t['c_share'] or 0):.0f} %")):
         rows.append(f"| {name} | " + " | ".join(fn(t) for _, t in totals) + " |")
-    return "\n".join([file_header(ROUND5_CANDIDATE, res), "", *rows, "", f"**{verdict}.**", "",
+    return "\n".join([file_header(rel, res), "", *rows, "", f"**{verdict}.**", "",
                       *side_by_side_lines(base["cells"], cand["cells"], label)])
 
 
@@ -981,7 +1010,7 @@ ROUND5_FIXED = "docs/benchmark/round5_fixed.json"  # round 5's test tasks, fixed
 def render_round5_repeat(root: Path) -> str:
     """docs/benchmark/README.md: round 5's fixed arms as run while sealed (another install) against the same arms
     run again beside the default for the headline: how far each cell's mean moved and whether its oracle did."""
-    before, after = load(root, ROUND5_FIXED), load(root, HELDOUT_TEST)
+    before, after = load(root, ROUND5_FIXED), load(root, ROUND5_TEST)
     lines = ["| task | fixed-arm cells | mean moved by (median, largest) | cells whose oracle W is the same |",
              "|---|---|---|---|"]
     for task, cells in before["cells"].items():
@@ -990,7 +1019,7 @@ def render_round5_repeat(root: Path) -> str:
         same = sum(o["arm"] == after["oracle"][task][lr]["arm"] for lr, o in before["oracle"][task].items())
         lines.append(f"| {task} | {len(moved)} | {statistics.median(moved):.2f} %, {max(moved):.1f} % | "
                      f"{same} of {len(before['oracle'][task])} |")
-    return "\n".join([f"- {file_header(ROUND5_FIXED, before)}", f"- {file_header(HELDOUT_TEST, after)}", "",
+    return "\n".join([f"- {file_header(ROUND5_FIXED, before)}", f"- {file_header(ROUND5_TEST, after)}", "",
                       "Every fixed arm (the grid and HF `linear` 10 %) of the first file against the same arm of the "
                       "second, 4 seeds each:", "", *lines])
 
