@@ -1047,7 +1047,8 @@ def render_noise_floor(root: Path) -> str:
                      f"W = {100 * best:g} %: {shares[best]:.0f} % (of {floor['fixed_cells'][best]}) | "
                      f"{shares.get(0.1, float('nan')):.0f} % | {100 * c_share:.0f} % | "
                      f"{floor['spread_median_pct']:.1f} % |")
-    return "\n".join(lines)
+    commands = [f"- `{rel}`: `{load(root, rel)['meta']['command']}`" for rel, _ in NOISE_FILES]
+    return "\n".join([*lines, "", "The commands that wrote them:", "", *commands])
 
 
 @figure("heldout")

@@ -6,8 +6,8 @@ scale (initial 0.1) on the residual branch; global average pooling, a LayerNorm 
 weight decay 0.05 (not on norms, biases and scales), no clipping, cosine decay to 0, batch 64; data, noise and
 metrics in :mod:`warmup_bench.tasks.digits`. The vision family beside ``digits_cnn`` (plain convolutions, no
 norm), ``cnn_bn_*`` (BatchNorm) and ``vit_digits`` (attention): depthwise convolutions, LayerNorms and layer
-scale, Adam's default β2. A round-6 test task (``split.json``: ``next_test``), added before any
-``adaptive_warmup`` run of it.
+scale, Adam's default β2. A round-6 test task
+(``split.json``: sealed as ``next_test`` until round 6 closed), added before any ``adaptive_warmup`` run of it.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ with LayerNorm, a linear output, mean squared error. AdamW β2 0.999, weight dec
 biases), clipping at 1.0, cosine decay to 0, batch 32. Eval: MSE on the held-out 20 %; stuck = not below 0.95 ×
 the error of predicting the training mean. The regression family beside the denoising autoencoders on the digits
 (``digits_ae*``, ``conv_ae``): other data, a scalar target, many epochs over few rows. A round-6 test task
-(``split.json``: ``next_test``), added before any ``adaptive_warmup`` run of it.
+(``split.json``: sealed as ``next_test`` until round 6 closed), added before any ``adaptive_warmup`` run of it.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ slice of the KJV text from its middle (``llama_lm`` reads its last quarter, ``po
 family beside ``llama_lm`` (β2 0.95, wd 0.1, cosine to a floor, T = 400) and ``prenorm_long`` (a GPT-2 pre-LN
 block, β2 0.95, T = 3,000): another block, another β2, another decay over a long run. It trains with
 ``llama_lm``'s ``run``, which reads every setting from the config. A round-6 test task (``split.json``:
-``next_test``), added before any ``adaptive_warmup`` run of it.
+sealed as ``next_test`` until round 6 closed), added before any ``adaptive_warmup`` run of it.
 """
 
 from __future__ import annotations

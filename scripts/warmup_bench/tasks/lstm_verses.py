@@ -7,8 +7,8 @@ The verses, their words, the held-out verses and the word vocabulary as ``bert_v
 decay 0.01 (not on biases), clipping at 1.0, cosine decay to 0.1·peak, batch 32. Eval: cross-entropy on held-out
 verses, accuracy beside; stuck = no better than the class prior. The recurrent family beside ``lstm_charlm`` (an
 LSTM char LM, no clipping) and ``gru_tweets`` (a GRU on tweets, Adam β2 0.999, no clipping): a classifier on
-verses, with clipping and weight decay. A round-6 test task (``split.json``: ``next_test``), added before any
-``adaptive_warmup`` run of it.
+verses, with clipping and weight decay. A round-6 test task
+(``split.json``: sealed as ``next_test`` until round 6 closed), added before any ``adaptive_warmup`` run of it.
 """
 
 from __future__ import annotations
