@@ -567,30 +567,37 @@ def test_overshooting_with_steady_second_moments_is_not_the_edge() -> None:
     assert min(h[3] for h in sched.check_history) < sched.policy.coherence_threshold  # it did overshoot
 
 
+def overshooting_bowl(**kwargs: object) -> Setup:
+    """Adam at LR 1 on the bowl of :func:`bowl_loss_at` (2048 coordinates), ``adaptive_warmup`` with ``kwargs``,
+    T = 600: the steps overshoot once the LR passes ``|w|``, so the warmup ends at the edge."""
+    torch.manual_seed(0)
+    model = torch.nn.ParameterList([torch.nn.Parameter(torch.randn(2048))])
+    opt = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.99))
+    return model, opt, get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
+                                     scheduler_specific_kwargs=kwargs)
+
+
+def bowl_loss_at(model: torch.nn.Module, step: int) -> torch.Tensor:
+    """``0.5·|w|²`` plus slight gradient noise, the same at a step whatever ran before (a resumed run sees it too)."""
+    w = model[0]  # type: ignore[index]
+    noise = torch.randn(2048, generator=torch.Generator().manual_seed(step))
+    return 0.5 * (w * w).sum() + 0.01 * (noise * w).sum()
+
+
 def test_an_edge_end_resumes_exactly(tmp_path: object) -> None:
     """A checkpoint taken before or after an ``edge`` end resumes on the same LR path (the reached fraction is
     part of the plain state)."""
     def make() -> Setup:
-        torch.manual_seed(0)
-        model = torch.nn.ParameterList([torch.nn.Parameter(torch.randn(2048))])
-        opt = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.99))
-        sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
-                              scheduler_specific_kwargs={"check_interval": 4})
-        return model, opt, sched
-
-    def loss_at(model: torch.nn.Module, step: int) -> torch.Tensor:
-        w = model[0]  # type: ignore[index]
-        noise = torch.randn(2048, generator=torch.Generator().manual_seed(step))
-        return 0.5 * (w * w).sum() + 0.01 * (noise * w).sum()
+        return overshooting_bowl(check_interval=4)
 
     setup = make()
-    full = train_steps(setup, loss_at, 0, 160)
+    full = train_steps(setup, bowl_loss_at, 0, 160)
     sched = setup[2]
     assert sched.end_reason == "edge" and sched.peak_fraction is not None and sched.peak_fraction < 1
     end = sched.warmup_end_step
     assert end is not None
     for cut in (end - 3, end + 5):
-        resumed, (_, _, sched) = resumed_path(make, loss_at, cut, 160, f"{tmp_path}/edge.pt")
+        resumed, (_, _, sched) = resumed_path(make, bowl_loss_at, cut, 160, f"{tmp_path}/edge.pt")
         assert resumed == full, f"LR path differs after resuming at step {cut}"
         assert sched.end_reason == "edge" and sched.warmup_end_step == end
 
@@ -621,20 +628,11 @@ def test_edge_restarts_back_off_climb_again_and_resume_exactly(tmp_path: object)
                       num_training_steps=10, scheduler_specific_kwargs={"edge_backoff": 0})
 
     def make() -> Setup:
-        torch.manual_seed(0)
-        model = torch.nn.ParameterList([torch.nn.Parameter(torch.randn(2048))])
-        opt = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.99))
-        return model, opt, get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
-                                         scheduler_specific_kwargs={"check_interval": 4, "edge_restarts": 1})
-
-    def loss_at(model: torch.nn.Module, step: int) -> torch.Tensor:
-        w = model[0]  # type: ignore[index]
-        noise = torch.randn(2048, generator=torch.Generator().manual_seed(step))
-        return 0.5 * (w * w).sum() + 0.01 * (noise * w).sum()
+        return overshooting_bowl(check_interval=4, edge_restarts=1)
 
     setup = make()
-    full = train_steps(setup, loss_at, 0, 200)
+    full = train_steps(setup, bowl_loss_at, 0, 200)
     restarts = list(setup[2].edge_restart_steps)
     assert len(restarts) == 1 and setup[2].end_reason == "edge"
-    resumed, (_, _, again) = resumed_path(make, loss_at, restarts[0] + 3, 200, f"{tmp_path}/restart.pt")
+    resumed, (_, _, again) = resumed_path(make, bowl_loss_at, restarts[0] + 3, 200, f"{tmp_path}/restart.pt")
     assert resumed == full and again.edge_restart_steps == restarts
