@@ -278,3 +278,7 @@ def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:
     met, text = rf.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]))
     assert not met and "new (b) violations z@2" in text and "4 against the default's 2" in text
     assert not rf.candidate_decision(base, t(1.0, ["w@3"], []))[0]
+    # round 6's rule counts (b) in all: a new violation passes when the total is not larger, a larger total fails
+    met, text = rf.candidate_decision(base, t(0.75, ["x@1"], ["z@2"]), b_in_all=True)
+    assert met and "(b) violations 1 against the default's 1" in text
+    assert not rf.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]), b_in_all=True)[0]

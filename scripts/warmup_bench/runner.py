@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = {t: load_task(t) for t in tasks}
     cfgs = {t: modules[t].config(mode) for t in tasks}
     lrs = {t: ([float(x) for x in args.lrs.split(",")] if args.lrs else modules[t].lrs(mode)) for t in tasks}
-    lrs.update({t: [float(x) for x in v] for t, v in (args.task_lrs or {}).items()})
+    lrs.update({t: [float(x) for x in v] for t, v in task_lrs.items()})
     plan: list[tuple[str, dict[str, Any]]] = []
     keys: list[str] = []
     for t in tasks:
