@@ -346,7 +346,6 @@ class AdaptiveWarmupLR(WarmupScheduler):
         self.last_statistic = stat
         self.last_coherence = phi if math.isfinite(phi) else None
         self.recent_statistics = [*self.recent_statistics, stat][-self.policy.patience:]
-        self._record(t, stat, phi)
         progress = self.progress(t)
         decision = self.policy.decide(t, progress, stat, phi, self.recent_statistics, self.edge_streak,
                                       len(self.edge_restart_steps))
@@ -354,8 +353,6 @@ class AdaptiveWarmupLR(WarmupScheduler):
         if decision.restart_progress is not None:  # backed off at the edge: the ramp climbs again from there
             self.edge_restart_steps = [*self.edge_restart_steps, int(t)]
             self._add_knot(t, decision.restart_progress, decision.slope)
-            if self.check_history and self.check_history[-1][0] == t:  # the check's ω is the one after it
-                self.check_history[-1][2] = self.warmup_factor(t)
         elif decision.end is EndReason.EDGE and self.settings["after_edge"] == "hold":
             self._add_knot(t, progress, 0.0)  # the LR reached, held until the bound; the decay starts there
             self._end(self.max_warmup_steps, decision.end, progress)
@@ -363,6 +360,7 @@ class AdaptiveWarmupLR(WarmupScheduler):
             self._end(t, decision.end, progress)
         else:
             self._add_knot(t, progress, decision.slope)
+        self._record(t, stat, phi)  # after the decision: ω(t) is the LR factor the check set (a restart lowers it)
 
     def _excess(self, window: Window) -> float:
         location = self.monitor.location

@@ -92,8 +92,6 @@ class AdaptivePolicy:
     def backed_off(self, progress: float) -> float:
         """The progress ``r'`` whose ``ω`` is ``b`` times that of ``progress``: ``max(0, (b · ω - s) / (1 - s))``."""
         s = self.start_factor
-        if s >= 1.0:
-            return progress
         omega = s + (1.0 - s) * progress
         return max(0.0, (self.edge_backoff * omega - s) / (1.0 - s))
 
