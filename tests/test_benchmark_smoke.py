@@ -461,6 +461,18 @@ def test_target_a_is_counted_per_seed() -> None:
     assert view["targets"]["test"]["a_violations"] == ["fragile@0.01"]
 
 
+def test_a_cells_per_seed_lists_follow_the_seeds_whatever_order_the_runs_come_in() -> None:
+    """A report of runs from two sources lists the stand-ins after the current source's runs; the cell's per-seed
+    lists (seeds, warmup lengths, end reasons, failures) must still pair up and read in seed order."""
+    from warmup_bench.aggregate import cell_stats
+
+    runs = [_rec("adaptive_warmup", 0.01, seed, 1.0 + seed, steps=10 * (seed + 1), end_reason="edge",
+                 stuck=seed == 2) for seed in (2, 0, 3, 1)]
+    cell = cell_stats(runs, n_seeds=4)
+    assert cell["seeds"] == [0, 1, 2, 3] and cell["warmup_steps"] == [10, 20, 30, 40]
+    assert cell["values"] == [1.0, 2.0, 3.0, 4.0] and cell["failed"] == [False, False, True, False]
+
+
 def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A ``next_test`` task keeps its cells but counts in neither the test nor the tuning targets; the runner

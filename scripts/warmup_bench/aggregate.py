@@ -35,9 +35,10 @@ def _std(xs: Sequence[float]) -> float | None:
 
 
 def cell_stats(records: Sequence[dict[str, Any]], n_seeds: int) -> dict[str, Any]:
-    """Statistics of one (task, LR, arm) cell from its runs' records."""
+    """Statistics of one (task, LR, arm) cell from its runs' records; the per-seed lists are in seed order, whatever
+    order the records come in (runs of another source stand in after the current source's)."""
     na = [r for r in records if r.get("status") == "not_applicable"]
-    done = [r for r in records if r.get("status") == "done"]
+    done = sorted((r for r in records if r.get("status") == "done"), key=lambda r: int(r.get("seed", 0)))
     if na:
         return {"status": "not_applicable", "reason": na[0].get("reason")}
     if not done:
