@@ -243,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         DataCollatorWithPadding,
         Trainer,
         TrainingArguments,
+        set_seed,
     )
 
     model_args, data_args, out_args, training_args = common.parse_args(
@@ -259,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     names = data["names"]
     id2label = dict(enumerate(names))
     label2id = {n: i for i, n in id2label.items()}
+    set_seed(training_args.seed)  # the new classifier head (or a --tiny model) is initialised from the seed
     if model_args.tiny:
         h = model_args.tiny_hidden_size
         config = BertConfig(
