@@ -622,3 +622,51 @@ def test_probe_labels_earlier_runs_again_without_training(tmp_path: Path) -> Non
     (tmp_path / "b.json").write_text(json.dumps(relabelled))
     args = probe_signals.probe_arguments("d", "--labels", "h").parse_args(["--runs_from", str(tmp_path / "b.json")])
     assert probe_signals.probe_runs(never, args)[2] == origin  # still the command that trained them
+
+
+def test_paired_resolution_of_gaps() -> None:
+    """``warmup_bench.resolution``: the gap over common seeds with its paired 90 % interval; a constant per-seed
+    difference is resolved however much the seeds move both arms, the same difference under noise of its own is
+    not; the classes, the (c) range and the (b) violations the seeds resolve, over the cells of one set only."""
+    from scipy.stats import t as student_t
+    from warmup_bench.resolution import paired_gap, resolution
+
+    def cell(values: list[float], seeds: list[int] | None = None) -> dict[str, Any]:
+        return {"values": values, "seeds": seeds if seeds is not None else list(range(len(values)))}
+
+    base = [1.0, 2.0, 3.0, 4.0]  # a large seed effect, shared by both arms
+    shifted = paired_gap(cell([v + 0.125 for v in base]), cell(base))
+    assert shifted == pytest.approx((5.0, 0.0, 4))  # +0.125 on a mean of 2.5, no spread in the difference
+    noisy = paired_gap(cell([2.0, 2.7, 2.3, 3.5]), cell([2.0, 2.5, 2.5, 3.0]))
+    assert noisy is not None
+    d = [0.0, 0.2 / 2.5 * 100, -0.2 / 2.5 * 100, 0.5 / 2.5 * 100]
+    sd = math.sqrt(sum((x - sum(d) / 4) ** 2 for x in d) / 3)
+    assert noisy == pytest.approx((sum(d) / 4, student_t.ppf(0.95, 3) * sd / 2, 4))
+    # only the seeds both ran; fewer than two: nothing to resolve
+    assert paired_gap(cell([9.0, 1.1, 2.2], [7, 0, 1]), cell([1.0, 2.0, 5.0], [0, 1, 2]))[2] == 2
+    assert paired_gap(cell([1.0], [0]), cell([1.0, 1.0])) is None
+
+    hf, oracle = "hf_linear(10%)", "linear_warmup(W=25%)"
+    cells = {"t": {
+        # 0.1: 5 % worse than the oracle on every seed, 5 % worse than HF but HF's own noise hides it
+        "0.1|adaptive_warmup": cell([1.05, 2.1, 3.15, 4.2]), f"0.1|{oracle}": cell([1.0, 2.0, 3.0, 4.0]),
+        f"0.1|{hf}": cell([1.0, 2.8, 1.6, 4.0]),
+        # 0.3: 5 % better than the oracle on every seed
+        "0.3|adaptive_warmup": cell([0.95, 1.9, 2.85, 3.8]), f"0.3|{oracle}": cell([1.0, 2.0, 3.0, 4.0]),
+        f"0.3|{hf}": cell([1.0, 2.0, 3.0, 4.0]),
+        # 0.5: the same loss as the oracle; 10 % worse than HF on every seed
+        "0.5|adaptive_warmup": cell([1.1, 2.2, 3.3, 4.4]), f"0.5|{oracle}": cell([1.1, 2.2, 3.3, 4.4]),
+        f"0.5|{hf}": cell([1.0, 2.0, 3.0, 4.0]),
+    }}
+
+    def row(lr: float, gap_hf: float, set_name: str = "test") -> dict[str, Any]:
+        return {"task": "t", "lr": lr, "set": set_name, "oracle_arm": oracle, "gap_hf_pct": gap_hf}
+
+    res = {"cells": cells, "sets": {"adaptive_warmup": {"cells": [
+        row(0.1, 5.0), row(0.3, -5.0), row(0.5, 10.0), row(0.5, 10.0, "tuning")]}}}
+    out = resolution(res, "adaptive_warmup", "test")
+    assert out["cells"] == 3
+    assert out["classes"] == {"within": 1, "better": 1, "worse": 1, "unresolved": 0}
+    assert out["resolved_worse"] == ["t@0.1"]
+    assert out["c_shown_share"] == pytest.approx(2 / 3) and out["c_not_worse_share"] == pytest.approx(2 / 3)
+    assert out["b_violations"] == ["t@0.1", "t@0.5"] and out["b_resolved"] == ["t@0.5"]

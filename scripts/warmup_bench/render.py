@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from warmup_bench import ROOT, heldout, noise, signals
+from warmup_bench import ROOT, heldout, noise, resolution, signals
 from warmup_bench.aggregate import PEERS, WITHIN_PCT
 from warmup_bench.protocol import ADAPTIVE_KINDS
 from warmup_bench.provenance import stale_note
@@ -1045,6 +1045,76 @@ def render_noise_floor(root: Path) -> str:
                      f"{floor['spread_median_pct']:.1f} % |")
     commands = [f"- `{rel}`: `{load(root, rel)['meta']['command']}`" for rel, _ in NOISE_FILES]
     return "\n".join([*lines, "", "The commands that wrote them:", "", *commands])
+
+
+#: round 7: every test cell of the headline on seeds 4-7, each with the oracle arm committed in HELDOUT_TEST
+FRESH = "docs/benchmark/round7_fresh.json"
+#: the files the resolution blocks read: path, set, where the oracle arm was chosen
+RESOLUTION_FILES = ((HELDOUT_TEST, "test", "the grid's best on these seeds"),
+                    (FRESH, "test", f"`{Path(HELDOUT_TEST).name}`'s, chosen on seeds 0–3"),
+                    (HELDOUT_TUNING, "tuning", "the grid's best on these seeds"))
+
+
+def interval_text(pair: tuple[float, float, int] | None) -> str:
+    """``+3.3 % [+1.2, +5.4]``: a paired gap with its 90 % interval."""
+    if pair is None:
+        return "–"
+    gap, half, _ = pair
+    return f"{gap:+.1f} % [{gap - half:+.1f}, {gap + half:+.1f}]"
+
+
+@figure("fresh-seeds")
+def render_fresh_seeds(root: Path) -> str:
+    """README and docs/benchmark/README.md: per results file of the default, the gap classes by the means beside
+    what the seeds resolve (paired 90 % intervals, :mod:`warmup_bench.resolution`), and (b)'s violations both
+    ways; the test set on its own seeds and on round 7's fresh ones."""
+    lines = ["| results file (set) | seeds | oracle arm | cells | by the means: within / better / worse, (c) | "
+             "resolved: within / better / worse / unresolved | (c), the share shown within 1 % or better … not "
+             "shown worse | (b) violations by the means | (b) violations resolved |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    worse: list[str] = []
+    for rel, set_name, chosen in RESOLUTION_FILES:
+        res = load(root, rel)
+        t = res["sets"][DEFAULT_ROW]["targets"][set_name]
+        r = resolution.resolution(res, DEFAULT_ROW, set_name)
+        by_means, k = t["classes"], r["classes"]
+        name = f"`{Path(rel).name}` ({set_name})"
+        lines.append(
+            f"| {name} | {', '.join(map(str, res['meta']['seeds']))} | {chosen} | {r['cells']} | "
+            f"{by_means['within']} / {by_means['better']} / {by_means['worse']}, {100 * t['c_share']:.0f} % | "
+            f"{k['within']} / {k['better']} / {k['worse']} / {k['unresolved']} | "
+            f"{100 * r['c_shown_share']:.0f} % … {100 * r['c_not_worse_share']:.0f} % | {len(r['b_violations'])} | "
+            f"{len(r['b_resolved'])}: {_list(r['b_resolved'])} |")
+        worse.append(f"- {name}: {_list(r['resolved_worse'])}")
+    both = [{(r["task"], r["lr"]): r for r in resolution.paired_cells(load(root, rel), DEFAULT_ROW, "test")}
+            for rel in (HELDOUT_TEST, FRESH)]
+
+    def worse_on_both(ref: str) -> str:
+        keys = [k for k, r in both[0].items() if k in both[1]
+                and all(b[k][ref] is not None and b[k][ref][0] > WITHIN_PCT for b in both)]
+        return _list([f"{task}@{lr:g}" for task, lr in keys])
+
+    commands = [f"- `{rel}`: `{load(root, rel)['meta']['command']}`" for rel, _, _ in RESOLUTION_FILES]
+    return "\n".join([*lines, "", "Cells the seeds resolve as more than 1 % worse than the oracle arm:", "", *worse,
+                      "", "Test cells more than 1 % worse by the means on both sets of seeds (0–3 and 4–7): than the "
+                      f"oracle arm, {worse_on_both('vs_oracle')}; than HF `linear` 10 %, {worse_on_both('vs_hf')}.",
+                      "", "The commands that wrote the files:", "", *commands])
+
+
+@figure("fresh-seeds-cells")
+def render_fresh_seeds_cells(root: Path) -> str:
+    """docs/benchmark/README.md: every test cell of the headline on its seeds 0-3 and on round 7's seeds 4-7, the
+    gaps to the oracle arm and to HF ``linear`` 10 % with their paired 90 % intervals."""
+    before = {(r["task"], r["lr"]): r for r in resolution.paired_cells(load(root, HELDOUT_TEST), DEFAULT_ROW, "test")}
+    after = {(r["task"], r["lr"]): r for r in resolution.paired_cells(load(root, FRESH), DEFAULT_ROW, "test")}
+    lines = ["| task | LR | oracle arm | gap to it, seeds 0–3 | gap to it, seeds 4–7 | vs HF 10 %, seeds 0–3 | "
+             "vs HF 10 %, seeds 4–7 | warmup (end), seeds 4–7 |", "|---|---|---|---|---|---|---|---|"]
+    for key, b in before.items():
+        a = after.get(key)
+        lines.append(f"| {b['task']} | {b['lr']:g} | `{b['oracle_arm']}` | {interval_text(b['vs_oracle'])} | "
+                     f"{interval_text(a and a['vs_oracle'])} | {interval_text(b['vs_hf'])} | "
+                     f"{interval_text(a and a['vs_hf'])} | {'–' if a is None else warmup_ends_text(a)} |")
+    return "\n".join(lines)
 
 
 @figure("heldout")
