@@ -629,7 +629,7 @@ def test_paired_resolution_of_gaps() -> None:
     difference is resolved however much the seeds move both arms, the same difference under noise of its own is
     not; the classes, the (c) range and the (b) violations the seeds resolve, over the cells of one set only."""
     from scipy.stats import t as student_t
-    from warmup_bench.resolution import paired_gap, resolution
+    from warmup_bench.resolution import paired_gap, resolution, versus
 
     def cell(values: list[float], seeds: list[int] | None = None) -> dict[str, Any]:
         return {"values": values, "seeds": seeds if seeds is not None else list(range(len(values)))}
@@ -670,3 +670,10 @@ def test_paired_resolution_of_gaps() -> None:
     assert out["resolved_worse"] == ["t@0.1"]
     assert out["c_shown_share"] == pytest.approx(2 / 3) and out["c_not_worse_share"] == pytest.approx(2 / 3)
     assert out["b_violations"] == ["t@0.1", "t@0.5"] and out["b_resolved"] == ["t@0.5"]
+    # a candidate row against the default, same seeds, no oracle involved; a cell without the default: unresolved
+    cand = {"t": {**cells["t"], "0.1|cand": cell([1.0, 2.0, 3.0, 4.0]), "0.3|cand": cell([0.95, 1.9, 2.85, 3.8]),
+                  "0.7|cand": cell([1.0, 2.0])}}
+    res_c = {"cells": cand, "sets": {"cand": {"cells": [{"task": "t", "lr": lr} for lr in (0.1, 0.3, 0.7)]}}}
+    v = versus(res_c, "cand", "adaptive_warmup")
+    assert v["classes"] == {"within": 1, "better": 1, "worse": 0, "unresolved": 1}
+    assert v["better"] == ["t@0.1"] and v["worse"] == [] and v["cells"] == 3

@@ -1117,6 +1117,29 @@ def render_fresh_seeds_cells(root: Path) -> str:
     return "\n".join(lines)
 
 
+#: each candidate a round measured beside the default, and its results file
+CANDIDATE_FILES = ((EDGE_HOLD, 'adaptive(edge_patience=2,edge_wait="hold")'),
+                   (ROUND4_VARIANTS, "adaptive(edge_patience=4)"), (ROUND4_VARIANTS, "adaptive(edge_patience=8)"),
+                   (ROUND5_CANDIDATE, "adaptive(max_warmup_horizons=10)"),
+                   (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"))
+
+
+@figure("candidates-paired")
+def render_candidates_paired(root: Path) -> str:
+    """docs/benchmark/README.md: each round's candidate against the default it ran beside, cell by cell over the
+    same seeds (:func:`warmup_bench.resolution.versus`)."""
+    lines = ["| results file | candidate | seeds | cells | candidate vs default, resolved: within ±1 % / >1 % better / "
+             ">1 % worse / unresolved | resolved better | resolved worse |", "|---|---|---|---|---|---|---|"]
+    for rel, label in CANDIDATE_FILES:
+        res = load(root, rel)
+        v = resolution.versus(res, label, DEFAULT_ROW)
+        k = v["classes"]
+        lines.append(f"| `{Path(rel).name}` | `{label}` | {', '.join(map(str, res['meta']['seeds']))} | {v['cells']} | "
+                     f"{k['within']} / {k['better']} / {k['worse']} / {k['unresolved']} | {_list(v['better'])} | "
+                     f"{_list(v['worse'])} |")
+    return "\n".join(lines)
+
+
 @figure("heldout")
 def render_heldout(root: Path) -> str:
     """docs/benchmark/README.md: per held-out results file and adaptive row, targets (a)–(e) on the test set

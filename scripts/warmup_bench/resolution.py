@@ -103,3 +103,18 @@ def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]
     return {"cells": n, "classes": classes, "resolved_worse": worse,
             "c_shown_share": c_shown / n if n else None, "c_not_worse_share": 1 - len(worse) / n if n else None,
             "b_violations": b_point, "b_resolved": b_resolved}
+
+
+def versus(res: dict[str, Any], label: str, reference: str) -> dict[str, Any]:
+    """Row ``label`` against row ``reference`` of the same results file (a candidate against the default), cell by
+    cell over the seeds both ran: the resolved classes of :func:`resolved_class` and the cells resolved each way."""
+    classes = dict.fromkeys(CLASSES, 0)
+    named: dict[str, list[str]] = {"better": [], "worse": []}
+    for r in res["sets"][label]["cells"]:
+        cells = res["cells"][r["task"]]
+        pair = paired_gap(cells[cell_key(r["lr"], label)], cells.get(cell_key(r["lr"], reference), {}))
+        kind = "unresolved" if pair is None else resolved_class(*pair[:2])
+        classes[kind] += 1
+        if kind in named:
+            named[kind].append(f"{r['task']}@{r['lr']:g}")
+    return {"cells": sum(classes.values()), "classes": classes, **named}
