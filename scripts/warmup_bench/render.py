@@ -1117,18 +1117,21 @@ def render_fresh_seeds_cells(root: Path) -> str:
     return "\n".join(lines)
 
 
-#: each candidate a round measured beside the default, and its results file
+#: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
+EDGE_OFF = "docs/benchmark/round7_edge_off.json"
+#: each variant a round measured beside the default, and its results file: the rounds' candidates, then round 7's
+#: diagnosis
 CANDIDATE_FILES = ((EDGE_HOLD, 'adaptive(edge_patience=2,edge_wait="hold")'),
                    (ROUND4_VARIANTS, "adaptive(edge_patience=4)"), (ROUND4_VARIANTS, "adaptive(edge_patience=8)"),
                    (ROUND5_CANDIDATE, "adaptive(max_warmup_horizons=10)"),
-                   (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"))
+                   (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"), (EDGE_OFF, "adaptive(coherence_threshold=0)"))
 
 
 @figure("candidates-paired")
 def render_candidates_paired(root: Path) -> str:
-    """docs/benchmark/README.md: each round's candidate against the default it ran beside, cell by cell over the
-    same seeds (:func:`warmup_bench.resolution.versus`)."""
-    lines = ["| results file | candidate | seeds | cells | candidate vs default, resolved: within ±1 % / >1 % better / "
+    """docs/benchmark/README.md: each round's candidate, and round 7's edge-off diagnosis, against the default it ran
+    beside, cell by cell over the same seeds (:func:`warmup_bench.resolution.versus`)."""
+    lines = ["| results file | variant | seeds | cells | variant vs default, resolved: within ±1 % / >1 % better / "
              ">1 % worse / unresolved | resolved better | resolved worse |", "|---|---|---|---|---|---|---|"]
     for rel, label in CANDIDATE_FILES:
         res = load(root, rel)
@@ -1137,7 +1140,9 @@ def render_candidates_paired(root: Path) -> str:
         lines.append(f"| `{Path(rel).name}` | `{label}` | {', '.join(map(str, res['meta']['seeds']))} | {v['cells']} | "
                      f"{k['within']} / {k['better']} / {k['worse']} / {k['unresolved']} | {_list(v['better'])} | "
                      f"{_list(v['worse'])} |")
-    return "\n".join(lines)
+    files = dict.fromkeys(rel for rel, _ in CANDIDATE_FILES)
+    commands = [f"- `{rel}`: `{load(root, rel)['meta']['command']}`" for rel in files]
+    return "\n".join([*lines, "", "The commands that wrote the files:", "", *commands])
 
 
 @figure("heldout")
