@@ -11,7 +11,8 @@ writes from results json. Two kinds of check:
    re-rendered, and the re-rendered blocks then say that their figures are stale
    (``scripts/warmup_bench/provenance.py``).
 
-To add a figure block (e.g. the benchmark): register ``render_NAME`` in ``scripts/warmup_bench/render.py``, put the
+To add a figure block (e.g. the benchmark): register ``render_NAME`` in the ``scripts/warmup_bench/render_*.py`` of
+its subject, put the
 markers in the doc, run the script; check 1 covers it at once, and a parse-back test like
 ``test_overhead_summary_numbers_equal_the_results`` can be added next to the one below.
 """
@@ -31,6 +32,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from warmup_bench import render as rf  # noqa: E402
+from warmup_bench import render_overhead as rf_overhead  # noqa: E402
+from warmup_bench import render_results as rf_results  # noqa: E402
 
 sys.path.remove(str(ROOT / "scripts"))
 
@@ -126,14 +129,14 @@ def _table_rows(body: str, header_start: str) -> dict[str, list[str]]:
 
 def test_overhead_summary_numbers_equal_the_results() -> None:
     body = _block("docs/overhead/README.md", "overhead")
-    main = _json(rf.OVERHEAD_MAIN)
+    main = _json(rf_overhead.OVERHEAD_MAIN)
     controls = rf.controls(main)
     full = _table_rows(body, "| run (adaptive arm's default")
-    assert list(full) == [rf.run_label(r) for r in main["full_step"]]
+    assert list(full) == [rf_overhead.run_label(r) for r in main["full_step"]]
     assert {r["run_steps"] for r in main["full_step"]} == {300, 50}  # the two run lengths the summary describes
     for r in main["full_step"]:
         clock = r["primary_clock"]
-        ratio_cell, ctl_cell, position, comp_cell = full[rf.run_label(r)]
+        ratio_cell, ctl_cell, position, comp_cell = full[rf_overhead.run_label(r)]
         q = r[clock]["paired_ratio_quantiles"]
         assert _shows(ratio_cell, [r["paired_ratio_median"], q["q25"], q["q75"]]), ratio_cell
         aa = controls[r["model"]][clock]["paired_ratios"]
@@ -142,7 +145,7 @@ def test_overhead_summary_numbers_equal_the_results() -> None:
         ratio = r["paired_ratio_median"]
         assert position == ("inside" if abs(ratio - 1) <= noise else "above" if ratio > 1 else "below")
         assert _shows(comp_cell, [r["component_estimate_ratio"]]), comp_cell
-        line = next(ln for ln in body.splitlines() if ln.startswith(f"- {rf.run_label(r)}:"))
+        line = next(ln for ln in body.splitlines() if ln.startswith(f"- {rf_overhead.run_label(r)}:"))
         assert f"{ratio:.4f} lies {position}" in line and f"[{min(aa):.4f}, {max(aa):.4f}]" in line
     checks = _table_rows(body, "| model | one `check()`")
     assert len(checks) == len(main["monitor"]) >= 3  # the cost of one check by model size
@@ -237,8 +240,8 @@ def test_a_task_with_fewer_seeds_than_its_file_is_named() -> None:
     res = {"meta": {"seeds": [0, 1, 2, 3]},
            "cells": {"full": {"0.1|a": {"n_seeds": 4}, "0.3|a": {"n_seeds": 4}},
                      "cut": {"0.1|a": {"n_seeds": 2}, "0.3|a": {"n_seeds": 2}}}}
-    assert rf.fewer_seeds_text(res) == " (cut: 2 seeds)"
-    assert rf.fewer_seeds_text({**res, "cells": {"full": res["cells"]["full"]}}) == ""
+    assert rf_results.fewer_seeds_text(res) == " (cut: 2 seeds)"
+    assert rf_results.fewer_seeds_text({**res, "cells": {"full": res["cells"]["full"]}}) == ""
 
 
 def test_a_length_probe_prints_each_adaptive_variant_in_a_table_of_its_own(tmp_path: Path) -> None:
@@ -257,7 +260,7 @@ def test_a_length_probe_prints_each_adaptive_variant_in_a_table_of_its_own(tmp_p
         cell("s", 3_000, 0.01, 0.5), cell("s", 3_000, 0.1, 9.0), cell("other", 3_000, 0.01, 0.0)]}}}
     for rel, data in (("probe.json", probe), ("short.json", short)):
         (tmp_path / rel).write_text(json.dumps(data))
-    lines = rf.length_probe_lines(tmp_path, "probe.json", "short.json", ("s",))
+    lines = rf_results.length_probe_lines(tmp_path, "probe.json", "short.json", ("s",))
     rows = [line for line in lines if line.startswith("| p") or line.startswith("| s")]
     assert [r.split(" | ")[1:3] for r in rows] == [["3000", "0.01"], ["30000", "0.01"], ["30000", "0.03"],
                                                    ["30000", "0.03"]]
@@ -273,12 +276,12 @@ def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:
         return {"cells": 4, "c_share": c, "a_violations": a, "b_violations": b}
 
     base = t(0.5, ["x@1"], ["y@1"])
-    assert rf.candidate_decision(base, t(0.75, ["x@1"], ["y@1"]))[0]
-    assert not rf.candidate_decision(base, t(0.5, [], []))[0]  # a tie is not more
-    met, text = rf.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]))
+    assert rf_results.candidate_decision(base, t(0.75, ["x@1"], ["y@1"]))[0]
+    assert not rf_results.candidate_decision(base, t(0.5, [], []))[0]  # a tie is not more
+    met, text = rf_results.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]))
     assert not met and "new (b) violations z@2" in text and "4 against the default's 2" in text
-    assert not rf.candidate_decision(base, t(1.0, ["w@3"], []))[0]
+    assert not rf_results.candidate_decision(base, t(1.0, ["w@3"], []))[0]
     # round 6's rule counts (b) in all: a new violation passes when the total is not larger, a larger total fails
-    met, text = rf.candidate_decision(base, t(0.75, ["x@1"], ["z@2"]), b_in_all=True)
+    met, text = rf_results.candidate_decision(base, t(0.75, ["x@1"], ["z@2"]), b_in_all=True)
     assert met and "(b) violations 1 against the default's 1" in text
-    assert not rf.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]), b_in_all=True)[0]
+    assert not rf_results.candidate_decision(base, t(1.0, ["x@1"], ["y@1", "z@2"]), b_in_all=True)[0]
