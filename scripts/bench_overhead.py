@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """What the adaptive warmup costs against transformers' ``linear``.
 
-Usage: ``python scripts/bench_overhead.py --help``; the code is ``scripts/warmup_bench/overhead.py``.
+Usage: ``python scripts/bench_overhead.py --help``; the code is ``scripts/warmup_bench/overhead.py`` (the measurements)
+and ``scripts/warmup_bench/overhead_report.py`` (the verdicts and the markdown).
 """
 
 import sys

@@ -50,6 +50,7 @@ def bench_overhead():
 
 def test_bench_overhead_smoke(tmp_path: Path, bench_overhead) -> None:
     bo = bench_overhead
+    from warmup_bench.overhead_report import ms_text
     proc = run_script([str(SCRIPTS / "bench_overhead.py"), "--smoke", "--output_dir", str(tmp_path)])
     md_path, json_path = tmp_path / "cpu_smoke_results.md", tmp_path / "cpu_smoke_results.json"
     md = md_path.read_text()
@@ -86,8 +87,8 @@ def test_bench_overhead_smoke(tmp_path: Path, bench_overhead) -> None:
     assert full["paired_ratio_median"] == full[full["primary_clock"]]["paired_ratio_median"]
     cpu = full["cpu"]
     assert (f"| {full['model']} | {full['params'] / 1e6:.2f} M | {full['batch']} x {full['seq']} | "
-            f"{full['trials']} x {full['steps_per_trial']} | cpu | {bo._ms(cpu['linear_step_s'])} | "
-            f"{bo._ms(cpu['adaptive_step_s'])} | **{cpu['paired_ratio_median']:.4f}** ") in md
+            f"{full['trials']} x {full['steps_per_trial']} | cpu | {ms_text(cpu['linear_step_s'])} | "
+            f"{ms_text(cpu['adaptive_step_s'])} | **{cpu['paired_ratio_median']:.4f}** ") in md
 
     # the component estimate recomputes from the monitor's own timings
     (mon,) = res["monitor"]
@@ -136,13 +137,15 @@ def test_bench_overhead_smoke(tmp_path: Path, bench_overhead) -> None:
 def test_noise_verdict_comes_from_the_control(
     bench_overhead, ratio: float, control: list[float], position: str, noise: float,
 ) -> None:
-    v = bench_overhead.noise_verdict("m", "cpu", ratio, control)
+    from warmup_bench.overhead_report import noise_verdict  # importable once the fixture has put scripts/ on the path
+
+    v = noise_verdict("m", "cpu", ratio, control)
     assert v["position"] == position and v["aa_noise"] == pytest.approx(noise)
     assert v["resolves_target"] is (noise <= 0.005)
     assert f"{ratio:.4f} lies {position}" in v["text"] and f"±{100 * noise:.2f} %" in v["text"]
     assert ("within the 0.5 % target margin" in v["text"]) is (noise <= 0.005)
     assert ("a rough estimate" in v["text"]) is (len(control) < 5)
-    none = bench_overhead.noise_verdict("m", "cpu", ratio, None)
+    none = noise_verdict("m", "cpu", ratio, None)
     assert none["position"] == "no_control" and "noise is unknown" in none["text"]
 
 
