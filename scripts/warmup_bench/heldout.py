@@ -118,6 +118,11 @@ def best_lr_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: d
     return out
 
 
+def cell_name(task: str, lr: float) -> str:
+    """``task@lr``: how a cell is named in the targets' lists and the docs."""
+    return f"{task}@{lr:g}"
+
+
 def abc_targets(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Targets (a)–(c) over cell rows, whatever their set: the counts a decision rule compares."""
     a = [r for r in rows if r["a_seeds"]]
@@ -126,8 +131,8 @@ def abc_targets(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
         "cells": len(rows),
         "classes": {k: sum(r["class"] == k for r in rows) for k in ("within", "better", "worse")},
-        "a_violations": [f"{r['task']}@{r['lr']:g}" for r in a], "a_met": not a,
-        "b_violations": [f"{r['task']}@{r['lr']:g}" for r in b], "b_met": not b,
+        "a_violations": [cell_name(r["task"], r["lr"]) for r in a], "a_met": not a,
+        "b_violations": [cell_name(r["task"], r["lr"]) for r in b], "b_met": not b,
         "c_share": len(c) / len(rows) if rows else None, "c_met": bool(rows) and len(c) >= TARGET_C_SHARE * len(rows),
     }
 

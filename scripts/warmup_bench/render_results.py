@@ -409,8 +409,9 @@ def render_fresh_seeds(root: Path) -> str:
              "shown worse | (b) violations by the means | (b) violations resolved |",
              "|---|---|---|---|---|---|---|---|---|"]
     worse: list[str] = []
+    results = {rel: load(root, rel) for rel, _, _ in RESOLUTION_FILES}
     for rel, set_name, chosen in RESOLUTION_FILES:
-        res = load(root, rel)
+        res = results[rel]
         t = res["sets"][DEFAULT_ROW]["targets"][set_name]
         r = resolution.resolution(res, DEFAULT_ROW, set_name)
         by_means, k = t["classes"], r["classes"]
@@ -422,15 +423,14 @@ def render_fresh_seeds(root: Path) -> str:
             f"{100 * r['c_shown_share']:.0f} % … {100 * r['c_not_worse_share']:.0f} % | {len(r['b_violations'])} | "
             f"{len(r['b_resolved'])}: {list_text(r['b_resolved'])} |")
         worse.append(f"- {name}: {list_text(r['resolved_worse'])}")
-    both = [{(r["task"], r["lr"]): r for r in resolution.paired_cells(load(root, rel), DEFAULT_ROW, "test")}
-            for rel in (HELDOUT_TEST, FRESH)]
+    both = [resolution.paired_by_cell(results[rel], DEFAULT_ROW, "test") for rel in (HELDOUT_TEST, FRESH)]
 
     def worse_on_both(ref: str) -> str:
-        keys = [k for k, r in both[0].items() if k in both[1]
+        keys = [k for k in both[0] if k in both[1]
                 and all(b[k][ref] is not None and b[k][ref][0] > WITHIN_PCT for b in both)]
-        return list_text([f"{task}@{lr:g}" for task, lr in keys])
+        return list_text([heldout.cell_name(task, lr) for task, lr in keys])
 
-    commands = [f"- `{rel}`: `{load(root, rel)['meta']['command']}`" for rel, _, _ in RESOLUTION_FILES]
+    commands = [f"- `{rel}`: `{res['meta']['command']}`" for rel, res in results.items()]
     return "\n".join([*lines, "", "Cells the seeds resolve as more than 1 % worse than the oracle arm:", "", *worse,
                       "", "Test cells more than 1 % worse by the means on both sets of seeds (0–3 and 4–7): than the "
                       f"oracle arm, {worse_on_both('vs_oracle')}; than HF `linear` 10 %, {worse_on_both('vs_hf')}.",
@@ -441,8 +441,8 @@ def render_fresh_seeds(root: Path) -> str:
 def render_fresh_seeds_cells(root: Path) -> str:
     """docs/benchmark/README.md: every test cell of the headline on its seeds 0-3 and on round 7's seeds 4-7, the
     gaps to the oracle arm and to HF ``linear`` 10 % with their paired 90 % intervals."""
-    before = {(r["task"], r["lr"]): r for r in resolution.paired_cells(load(root, HELDOUT_TEST), DEFAULT_ROW, "test")}
-    after = {(r["task"], r["lr"]): r for r in resolution.paired_cells(load(root, FRESH), DEFAULT_ROW, "test")}
+    before = resolution.paired_by_cell(load(root, HELDOUT_TEST), DEFAULT_ROW, "test")
+    after = resolution.paired_by_cell(load(root, FRESH), DEFAULT_ROW, "test")
     lines = ["| task | LR | oracle arm | gap to it, seeds 0–3 | gap to it, seeds 4–7 | vs HF 10 %, seeds 0–3 | "
              "vs HF 10 %, seeds 4–7 | warmup (end), seeds 4–7 |", "|---|---|---|---|---|---|---|---|"]
     for key, b in before.items():
@@ -469,15 +469,15 @@ def render_candidates_paired(root: Path) -> str:
     beside, cell by cell over the same seeds (:func:`warmup_bench.resolution.versus`)."""
     lines = ["| results file | variant | seeds | cells | variant vs default, resolved: within ±1 % / >1 % better / "
              ">1 % worse / unresolved | resolved better | resolved worse |", "|---|---|---|---|---|---|---|"]
+    results = {rel: load(root, rel) for rel, _ in CANDIDATE_FILES}
     for rel, label in CANDIDATE_FILES:
-        res = load(root, rel)
+        res = results[rel]
         v = resolution.versus(res, label, DEFAULT_ROW)
         k = v["classes"]
         lines.append(f"| `{Path(rel).name}` | `{label}` | {', '.join(map(str, res['meta']['seeds']))} | {v['cells']} | "
                      f"{k['within']} / {k['better']} / {k['worse']} / {k['unresolved']} | {list_text(v['better'])} | "
                      f"{list_text(v['worse'])} |")
-    files = dict.fromkeys(rel for rel, _ in CANDIDATE_FILES)
-    commands = [f"- `{rel}`: `{load(root, rel)['meta']['command']}`" for rel in files]
+    commands = [f"- `{rel}`: `{res['meta']['command']}`" for rel, res in results.items()]
     return "\n".join([*lines, "", "The commands that wrote the files:", "", *commands])
 
 

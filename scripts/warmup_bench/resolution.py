@@ -28,7 +28,7 @@ from typing import Any
 from scipy.stats import t as student_t
 
 from .aggregate import WITHIN_PCT
-from .heldout import HF_LABEL
+from .heldout import HF_LABEL, cell_name
 from .results import cell_key
 
 #: one-sided level of each end of the interval
@@ -78,6 +78,11 @@ def paired_cells(res: dict[str, Any], label: str, set_name: str) -> list[dict[st
     return out
 
 
+def paired_by_cell(res: dict[str, Any], label: str, set_name: str) -> dict[tuple[str, float], dict[str, Any]]:
+    """:func:`paired_cells` keyed by ``(task, lr)``, in the same order."""
+    return {(r["task"], r["lr"]): r for r in paired_cells(res, label, set_name)}
+
+
 def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]:
     """For the cells of ``set_name`` where ``label`` ran in the results file ``res``: the resolved classes against
     the oracle arm, the share of cells shown within 1 % of it or better and the share not shown worse (the range
@@ -89,7 +94,7 @@ def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]
     b_point: list[str] = []
     b_resolved: list[str] = []
     for r in rows:
-        name = f"{r['task']}@{r['lr']:g}"
+        name = cell_name(r["task"], r["lr"])
         kind = "unresolved" if r["vs_oracle"] is None else resolved_class(*r["vs_oracle"][:2])
         classes[kind] += 1
         c_shown += r["vs_oracle"] is not None and r["vs_oracle"][0] + r["vs_oracle"][1] <= WITHIN_PCT
@@ -97,7 +102,7 @@ def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]
             worse.append(name)
         if r["gap_hf_pct"] is not None and r["gap_hf_pct"] > WITHIN_PCT:
             b_point.append(name)
-            if r["vs_hf"] is not None and r["vs_hf"][0] - r["vs_hf"][1] > WITHIN_PCT:
+            if r["vs_hf"] is not None and resolved_class(*r["vs_hf"][:2]) == "worse":
                 b_resolved.append(name)
     n = len(rows)
     return {"cells": n, "classes": classes, "resolved_worse": worse,
@@ -116,5 +121,5 @@ def versus(res: dict[str, Any], label: str, reference: str) -> dict[str, Any]:
         kind = "unresolved" if pair is None else resolved_class(*pair[:2])
         classes[kind] += 1
         if kind in named:
-            named[kind].append(f"{r['task']}@{r['lr']:g}")
+            named[kind].append(cell_name(r["task"], r["lr"]))
     return {"cells": sum(classes.values()), "classes": classes, **named}
