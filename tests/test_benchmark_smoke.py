@@ -36,6 +36,7 @@ ROUND_4_TEST = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae", "cnn_bn_s
 ROUND_5_TEST = ["electra_books", "t5_tweets", "mixer_digits"]
 #: Round 6's test set: sealed (``next_test``) until round 6 closed with the default unchanged, then unsealed.
 ROUND_6_TEST = ["llama_long", "convnext_digits", "diabetes_mlp", "lstm_verses"]
+ROUND_9_TEST = ["minilm2_tweets", "gru_digits_long", "pegasus_reverse", "opt_words"]  # sealed since round 8
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -291,8 +292,8 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)
-    # the probes and round 6's sealed test tasks: only when named, in neither set
-    assert heldout.named_only_tasks(split) == ["resmlp_30k", "prenorm_30k"]
+    # the probes and round 9's sealed test tasks: only when named, in neither set
+    assert heldout.named_only_tasks(split) == ["resmlp_30k", "prenorm_30k", *ROUND_9_TEST]
     assert not {"resmlp_30k", "prenorm_30k"} & set(bench.default_tasks())
     assert {"resmlp_long", "prenorm_long"} <= set(bench.default_tasks())
     assert load_task("prenorm_30k").config("full") == {**load_task("prenorm_long").config("full"), "T": 30_000}
@@ -474,8 +475,7 @@ def test_a_cells_per_seed_lists_follow_the_seeds_whatever_order_the_runs_come_in
     assert cell["values"] == [1.0, 2.0, 3.0, 4.0] and cell["failed"] == [False, False, True, False]
 
 
-def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) -> None:
     """A ``next_test`` task keeps its cells but counts in neither the test nor the tuning targets; the runner
     leaves it out by default and refuses adaptive_warmup/autowu on it without ``--unseal_next_test``."""
     from warmup_bench import render
@@ -505,21 +505,15 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
     assert heldout.sealed_tasks(split) == ["n"]
 
     committed = heldout.load_split()
-    assert heldout.sealed_tasks(committed) == []  # round 6's were unsealed when round 6 closed; none added since
-    assert set(ROUND_5_TEST + ROUND_6_TEST) <= set(bench.default_tasks())
-    # round 4's and 5's tasks, unsealed now, stand in for a next round's: a sealed task is left out by default,
-    # refused to the warmup-deciding arms, and run with fixed warmups
-    sealed = ROUND_4_TEST + ROUND_5_TEST + ROUND_6_TEST
-    assert all(committed["tasks"][t]["set"] == "test" for t in sealed)
-    resealed = {**committed, "tasks": {**committed["tasks"],
-                                       **{t: {**committed["tasks"][t], "set": heldout.SEALED_SET} for t in sealed}}}
-    monkeypatch.setattr(heldout, "load_split", lambda: resealed)
-    assert not set(sealed) & set(bench.default_tasks())
+    assert heldout.sealed_tasks(committed) == ROUND_9_TEST  # added while round 8 measured, before any candidate
+    assert set(ROUND_4_TEST + ROUND_5_TEST + ROUND_6_TEST) <= set(bench.default_tasks())  # unsealed, in the test set
+    # a sealed task is left out by default, refused to the warmup-deciding arms, and run with fixed warmups
+    assert not set(ROUND_9_TEST) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
-            bench.main(["--smoke", "--tasks", sealed[0], "--arms", arms_arg, "--output_dir", str(tmp_path),
+            bench.main(["--smoke", "--tasks", ROUND_9_TEST[0], "--arms", arms_arg, "--output_dir", str(tmp_path),
                         "--dry_run"])
-    assert bench.main(["--smoke", "--tasks", ",".join(sealed), "--arms", "oracle,hf_linear", "--output_dir",
+    assert bench.main(["--smoke", "--tasks", ",".join(ROUND_9_TEST), "--arms", "oracle,hf_linear", "--output_dir",
                        str(tmp_path), "--dry_run"]) == 0
 
 
@@ -630,7 +624,7 @@ def test_paired_resolution_of_gaps() -> None:
     difference is resolved however much the seeds move both arms, the same difference under noise of its own is
     not; the classes, the (c) range and the (b) violations the seeds resolve, over the cells of one set only."""
     from scipy.stats import t as student_t
-    from warmup_bench.resolution import paired_gap, resolution, versus
+    from warmup_bench.resolution import paired_gap, resolution, seeds_for, versus
 
     def cell(values: list[float], seeds: list[int] | None = None) -> dict[str, Any]:
         return {"values": values, "seeds": seeds if seeds is not None else list(range(len(values)))}
@@ -646,6 +640,12 @@ def test_paired_resolution_of_gaps() -> None:
     # only the seeds both ran; fewer than two: nothing to resolve
     assert paired_gap(cell([9.0, 1.1, 2.2], [7, 0, 1]), cell([1.0, 2.0, 5.0], [0, 1, 2]))[2] == 2
     assert paired_gap(cell([1.0], [0]), cell([1.0, 1.0])) is None
+    # how many seeds a ±1 % interval takes: with no spread in the difference two; with a 2 % standard deviation the
+    # fewest k with t(0.95; k-1)·2/√k <= 1 (measured from a 4-seed interval); past the cap, the cap
+    assert seeds_for(0.0, 4) == 2
+    k = seeds_for(student_t.ppf(0.95, 3) * 2.0 / 2, 4)
+    assert student_t.ppf(0.95, k - 1) * 2.0 / math.sqrt(k) <= 1 < student_t.ppf(0.95, k - 2) * 2.0 / math.sqrt(k - 1)
+    assert 10 < k < 16 and seeds_for(1e6, 4) == 100
 
     hf, oracle = "hf_linear(10%)", "linear_warmup(W=25%)"
     cells = {"t": {
@@ -671,6 +671,10 @@ def test_paired_resolution_of_gaps() -> None:
     assert out["resolved_worse"] == ["t@0.1"]
     assert out["c_shown_share"] == pytest.approx(2 / 3) and out["c_not_worse_share"] == pytest.approx(2 / 3)
     assert out["b_violations"] == ["t@0.1", "t@0.5"] and out["b_resolved"] == ["t@0.5"]
+    # the intervals' half-widths: 0.1 and 0.3 differ by 2, 4, 6 and 8 % over the seeds, 0.5 by nothing
+    spread = paired_gap(cells["t"]["0.1|adaptive_warmup"], cells["t"][f"0.1|{oracle}"])
+    assert spread is not None and spread[1] > 1
+    assert out["half_median"] == pytest.approx(spread[1]) and out["seeds_for_median"] == seeds_for(spread[1], 4) > 2
     # a candidate row against the default, same seeds, no oracle involved; a cell without the default: unresolved
     cand = {"t": {**cells["t"], "0.1|cand": cell([1.0, 2.0, 3.0, 4.0]), "0.3|cand": cell([0.95, 1.9, 2.85, 3.8]),
                   "0.7|cand": cell([1.0, 2.0])}}

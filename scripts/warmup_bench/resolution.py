@@ -51,6 +51,14 @@ def paired_gap(x: dict[str, Any], y: dict[str, Any]) -> tuple[float, float, int]
     return statistics.fmean(d), half, n
 
 
+def seeds_for(half: float, n: int, target: float = WITHIN_PCT, most: int = 100) -> int:
+    """The fewest seeds whose paired interval would have half-width at most ``target`` for differences as spread
+    as those behind an ``n``-seed interval of half-width ``half`` (the same standard deviation); ``most`` if even
+    that many would not do."""
+    sd = half * math.sqrt(n) / float(student_t.ppf(LEVEL, n - 1))
+    return next((k for k in range(2, most) if float(student_t.ppf(LEVEL, k - 1)) * sd / math.sqrt(k) <= target), most)
+
+
 def resolved_class(gap: float, half: float) -> str:
     """The class the interval ``gap ± half`` resolves (see the module docstring)."""
     if gap - half > WITHIN_PCT:
@@ -86,7 +94,9 @@ def paired_by_cell(res: dict[str, Any], label: str, set_name: str) -> dict[tuple
 def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]:
     """For the cells of ``set_name`` where ``label`` ran in the results file ``res``: the resolved classes against
     the oracle arm, the share of cells shown within 1 % of it or better and the share not shown worse (the range
-    target (c)'s share can be read in), and target (b)'s violations: by the means, and those the seeds resolve."""
+    target (c)'s share can be read in), and target (b)'s violations: by the means, and those the seeds resolve;
+    over the cells' intervals against the oracle arm, the median half-width and the median of :func:`seeds_for`
+    (how many seeds a ±1 % interval would take)."""
     rows = paired_cells(res, label, set_name)
     classes = dict.fromkeys(CLASSES, 0)
     c_shown = 0
@@ -105,9 +115,12 @@ def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]
             if r["vs_hf"] is not None and resolved_class(*r["vs_hf"][:2]) == "worse":
                 b_resolved.append(name)
     n = len(rows)
+    pairs = [r["vs_oracle"] for r in rows if r["vs_oracle"] is not None]
     return {"cells": n, "classes": classes, "resolved_worse": worse,
             "c_shown_share": c_shown / n if n else None, "c_not_worse_share": 1 - len(worse) / n if n else None,
-            "b_violations": b_point, "b_resolved": b_resolved}
+            "b_violations": b_point, "b_resolved": b_resolved,
+            "half_median": statistics.median(h for _, h, _ in pairs) if pairs else None,
+            "seeds_for_median": statistics.median(seeds_for(h, k) for _, h, k in pairs) if pairs else None}
 
 
 def versus(res: dict[str, Any], label: str, reference: str) -> dict[str, Any]:

@@ -20,15 +20,19 @@ from . import (
     digits_mlp,
     electra_books,
     gpt2_tweets,
+    gru_digits_long,
     gru_tweets,
     llama_lm,
     llama_long,
     lstm_charlm,
     lstm_verses,
+    minilm2_tweets,
     minilm_finetune,
     minilm_verses,
     mixer_digits,
     neox_verses,
+    opt_words,
+    pegasus_reverse,
     postln_lm,
     postln_long,
     postln_trainer,
@@ -58,6 +62,8 @@ TASKS: dict[str, Task] = {
     "electra_books": electra_books, "t5_tweets": t5_tweets, "mixer_digits": mixer_digits,
     "llama_long": llama_long, "convnext_digits": convnext_digits, "diabetes_mlp": diabetes_mlp,
     "lstm_verses": lstm_verses,
+    "minilm2_tweets": minilm2_tweets, "gru_digits_long": gru_digits_long, "pegasus_reverse": pegasus_reverse,
+    "opt_words": opt_words,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 

@@ -55,9 +55,10 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
 
 
 def finetune(train_rows: list[tuple[str, int]], eval_rows: list[tuple[str, int]], n_labels: int, arm: Arm, lr: float,
-             seed: int, cfg: dict[str, Any], device: str) -> dict[str, Any]:
-    """Fine-tune the packaged MiniLM with a new ``n_labels``-way head on ``(text, label)`` rows through the Trainer
-    (``cfg["max_length"]`` tokens per text); eval loss and accuracy; stuck = no better than the class prior."""
+             seed: int, cfg: dict[str, Any], device: str, layers: int | None = None) -> dict[str, Any]:
+    """Fine-tune the packaged MiniLM (its first ``layers`` of 6 layers if given) with a new ``n_labels``-way head on
+    ``(text, label)`` rows through the Trainer (``cfg["max_length"]`` tokens per text); eval loss and accuracy;
+    stuck = no better than the class prior."""
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -72,7 +73,8 @@ def finetune(train_rows: list[tuple[str, int]], eval_rows: list[tuple[str, int]]
 
     train_ds, eval_ds = encode(train_rows), encode(eval_rows)
     transformers.set_seed(seed)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=n_labels)
+    depth = {} if layers is None else {"num_hidden_layers": layers}
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=n_labels, **depth)
 
     def metrics(pred: Any) -> dict[str, float]:
         return {"accuracy": float((np.asarray(pred.predictions).argmax(-1) == np.asarray(pred.label_ids)).mean())}
