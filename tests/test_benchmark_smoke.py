@@ -675,6 +675,23 @@ def test_paired_resolution_of_gaps() -> None:
     spread = paired_gap(cells["t"]["0.1|adaptive_warmup"], cells["t"][f"0.1|{oracle}"])
     assert spread is not None and spread[1] > 1
     assert out["half_median"] == pytest.approx(spread[1]) and out["seeds_for_median"] == seeds_for(spread[1], 4) > 2
+    # pooled over two files, each on its own seeds: the same cell's runs join; a cell in one file keeps its seeds
+    from warmup_bench.resolution import pooled_versus
+
+    def half_file(seeds: list[int], worse_by: float) -> dict[str, Any]:
+        by_lr = {"0.1": worse_by, "0.5": 0.0}
+        return {"cells": {"t": {f"{lr}|{k}": cell([(1 + (d if k == "adaptive_warmup" else 0)) * (1 + s / 10)
+                                                   for s in seeds], seeds)
+                                for lr, d in by_lr.items() for k in ("adaptive_warmup", hf)}},
+                "sets": {"adaptive_warmup": {"cells": [row(float(lr), None) for lr in by_lr]}}}
+
+    first, second = half_file([0, 1], 0.02), half_file([2, 3], 0.02)
+    del second["cells"]["t"]["0.5|adaptive_warmup"]  # the fresh seeds did not run this cell
+    v = pooled_versus([first, second], "adaptive_warmup", hf, "test")
+    assert v["cells"] == 2 and v["seeds"] == (2, 4)
+    assert v["worse_by_means"] == ["t@0.1"] and v["worse"] == ["t@0.1"]  # 2 % on every one of four seeds
+    assert v["classes"] == {"within": 1, "better": 0, "worse": 1, "unresolved": 0}
+    assert pooled_versus([first], "adaptive_warmup", hf, "tuning")["cells"] == 0  # only the set asked for
     # a candidate row against the default, same seeds, no oracle involved; a cell without the default: unresolved
     cand = {"t": {**cells["t"], "0.1|cand": cell([1.0, 2.0, 3.0, 4.0]), "0.3|cand": cell([0.95, 1.9, 2.85, 3.8]),
                   "0.7|cand": cell([1.0, 2.0])}}

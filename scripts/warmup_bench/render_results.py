@@ -385,10 +385,15 @@ def render_noise_floor(root: Path) -> str:
 
 #: round 7: every test cell of the headline on seeds 4-7, each with the oracle arm committed in HELDOUT_TEST
 FRESH = "docs/benchmark/round7_fresh.json"
+#: round 8: every tuning cell of HELDOUT_TUNING but minilm_verses's on seeds 4-7, each with the oracle arm committed
+#: there
+TUNING_FRESH = "docs/benchmark/round8_tuning_fresh.json"
+#: per set: the headline's file (seeds 0-3) and the same cells on fresh seeds 4-7 with its oracle arms
+FRESH_PAIRS = ((HELDOUT_TEST, FRESH, "test"), (HELDOUT_TUNING, TUNING_FRESH, "tuning"))
 #: the files the resolution blocks read: path, set, where the oracle arm was chosen
-RESOLUTION_FILES = ((HELDOUT_TEST, "test", "the grid's best on these seeds"),
-                    (FRESH, "test", f"`{Path(HELDOUT_TEST).name}`'s, chosen on seeds 0–3"),
-                    (HELDOUT_TUNING, "tuning", "the grid's best on these seeds"))
+RESOLUTION_FILES = tuple((rel, set_name, chosen) for before, after, set_name in FRESH_PAIRS
+                         for rel, chosen in ((before, "the grid's best on these seeds"),
+                                             (after, f"`{Path(before).name}`'s, chosen on seeds 0–3")))
 
 
 def interval_text(pair: tuple[float, float, int] | None) -> str:
@@ -399,15 +404,23 @@ def interval_text(pair: tuple[float, float, int] | None) -> str:
     return f"{gap:+.1f} % [{gap - half:+.1f}, {gap + half:+.1f}]"
 
 
+def worse_on_both(both: Sequence[dict[tuple[str, float], dict[str, Any]]], ref: str) -> str:
+    """The cells more than 1 % worse than reference ``ref`` (``vs_oracle`` or ``vs_hf``) by the means in every one of
+    ``both`` (:func:`warmup_bench.resolution.paired_by_cell` of the same cells on two sets of seeds)."""
+    keys = [k for k in both[0] if all(k in b and b[k][ref] is not None and b[k][ref][0] > WITHIN_PCT for b in both)]
+    return list_text([heldout.cell_name(task, lr) for task, lr in keys])
+
+
 @figure("fresh-seeds")
 def render_fresh_seeds(root: Path) -> str:
     """README and docs/benchmark/README.md: per results file of the default, the gap classes by the means beside
     what the seeds resolve (paired 90 % intervals, :mod:`warmup_bench.resolution`), and (b)'s violations both
-    ways; the test set on its own seeds and on round 7's fresh ones."""
+    ways; each set on its own seeds and on fresh ones (round 7's for the test set, round 8's for the tuning set)."""
     lines = ["| results file (set) | seeds | oracle arm | cells | by the means: within / better / worse, (c) | "
              "resolved: within / better / worse / unresolved | (c), the share shown within 1 % or better … not "
-             "shown worse | (b) violations by the means | (b) violations resolved |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "shown worse | (b) violations by the means | (b) violations resolved | interval to the oracle arm: "
+             "median half-width | seeds a ±1 % interval would take (median) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     worse: list[str] = []
     results = {rel: load(root, rel) for rel, _, _ in RESOLUTION_FILES}
     for rel, set_name, chosen in RESOLUTION_FILES:
@@ -421,35 +434,66 @@ def render_fresh_seeds(root: Path) -> str:
             f"{by_means['within']} / {by_means['better']} / {by_means['worse']}, {100 * t['c_share']:.0f} % | "
             f"{k['within']} / {k['better']} / {k['worse']} / {k['unresolved']} | "
             f"{100 * r['c_shown_share']:.0f} % … {100 * r['c_not_worse_share']:.0f} % | {len(r['b_violations'])} | "
-            f"{len(r['b_resolved'])}: {list_text(r['b_resolved'])} |")
+            f"{len(r['b_resolved'])}: {list_text(r['b_resolved'])} | ±{r['half_median']:.1f} % | "
+            f"{r['seeds_for_median']:g} |")
         worse.append(f"- {name}: {list_text(r['resolved_worse'])}")
-    both = [resolution.paired_by_cell(results[rel], DEFAULT_ROW, "test") for rel in (HELDOUT_TEST, FRESH)]
-
-    def worse_on_both(ref: str) -> str:
-        keys = [k for k in both[0] if k in both[1]
-                and all(b[k][ref] is not None and b[k][ref][0] > WITHIN_PCT for b in both)]
-        return list_text([heldout.cell_name(task, lr) for task, lr in keys])
-
+    on_both = []
+    for before, after, set_name in FRESH_PAIRS:
+        both = [resolution.paired_by_cell(results[rel], DEFAULT_ROW, set_name) for rel in (before, after)]
+        on_both.append(f"- {set_name} set: than the oracle arm, {worse_on_both(both, 'vs_oracle')}; than HF "
+                       f"`linear` 10 %, {worse_on_both(both, 'vs_hf')}.")
     commands = [f"- `{rel}`: `{res['meta']['command']}`" for rel, res in results.items()]
     return "\n".join([*lines, "", "Cells the seeds resolve as more than 1 % worse than the oracle arm:", "", *worse,
-                      "", "Test cells more than 1 % worse by the means on both sets of seeds (0–3 and 4–7): than the "
-                      f"oracle arm, {worse_on_both('vs_oracle')}; than HF `linear` 10 %, {worse_on_both('vs_hf')}.",
+                      "", "Cells more than 1 % worse by the means on both sets of seeds (0–3 and 4–7):", "", *on_both,
                       "", "The commands that wrote the files:", "", *commands])
+
+
+@figure("pooled-b")
+def render_pooled_b(root: Path) -> str:
+    """README and docs/benchmark/README.md: target (b) on every seed each set has run, the headline's seeds 0-3 and
+    the fresh seeds 4-7 pooled cell by cell (:func:`warmup_bench.resolution.pooled_versus`): HF ``linear`` 10 % is
+    fixed in advance, so pooling its runs adds no selection luck."""
+    lines = ["| set | files | cells | seeds per cell | >1 % worse than HF `linear` 10 % by the pooled means | "
+             "resolved: within ±1 % / >1 % better / >1 % worse / unresolved | resolved >1 % worse | interval: median "
+             "half-width | seeds a ±1 % interval would take (median) |", "|---|---|---|---|---|---|---|---|---|"]
+    for before, after, set_name in FRESH_PAIRS:
+        v = resolution.pooled_versus([load(root, before), load(root, after)], DEFAULT_ROW, heldout.HF_LABEL,
+                                     set_name)
+        k, (fewest, most) = v["classes"], v["seeds"]
+        lines.append(f"| {set_name} | `{Path(before).name}`, `{Path(after).name}` | {v['cells']} | "
+                     f"{fewest if fewest == most else f'{fewest}–{most}'} | {len(v['worse_by_means'])}: "
+                     f"{list_text(v['worse_by_means'])} | {k['within']} / {k['better']} / {k['worse']} / "
+                     f"{k['unresolved']} | {list_text(v['worse'])} | ±{v['half_median']:.1f} % | "
+                     f"{v['seeds_for_median']:g} |")
+    return "\n".join(lines)
 
 
 @figure("fresh-seeds-cells")
 def render_fresh_seeds_cells(root: Path) -> str:
-    """docs/benchmark/README.md: every test cell of the headline on its seeds 0-3 and on round 7's seeds 4-7, the
-    gaps to the oracle arm and to HF ``linear`` 10 % with their paired 90 % intervals."""
-    before = resolution.paired_by_cell(load(root, HELDOUT_TEST), DEFAULT_ROW, "test")
-    after = resolution.paired_by_cell(load(root, FRESH), DEFAULT_ROW, "test")
+    """docs/benchmark/README.md: every test cell of the headline on its seeds 0-3 and on round 7's seeds 4-7."""
+    return fresh_cells_table(root, *FRESH_PAIRS[0])
+
+
+@figure("fresh-seeds-tuning-cells")
+def render_fresh_seeds_tuning_cells(root: Path) -> str:
+    """docs/benchmark/README.md: every tuning cell of the headline on its seeds 0-3 and on round 8's seeds 4-7."""
+    return fresh_cells_table(root, *FRESH_PAIRS[1])
+
+
+def fresh_cells_table(root: Path, before_rel: str, after_rel: str, set_name: str) -> str:
+    """Every cell of set ``set_name`` in ``before_rel`` (seeds 0-3) beside the same cell in ``after_rel`` (seeds
+    4-7, the oracle arm committed in the first): the gaps to the oracle arm and to HF ``linear`` 10 % with their
+    paired 90 % intervals; a cell with no fresh runs shows –."""
+    before = resolution.paired_by_cell(load(root, before_rel), DEFAULT_ROW, set_name)
+    after = resolution.paired_by_cell(load(root, after_rel), DEFAULT_ROW, set_name)
     lines = ["| task | LR | oracle arm | gap to it, seeds 0–3 | gap to it, seeds 4–7 | vs HF 10 %, seeds 0–3 | "
              "vs HF 10 %, seeds 4–7 | warmup (end), seeds 4–7 |", "|---|---|---|---|---|---|---|---|"]
     for key, b in before.items():
         a = after.get(key)
+        fresh = ("–", "–", "–") if a is None else (interval_text(a["vs_oracle"]), interval_text(a["vs_hf"]),
+                                                    warmup_ends_text(a))
         lines.append(f"| {b['task']} | {b['lr']:g} | `{b['oracle_arm']}` | {interval_text(b['vs_oracle'])} | "
-                     f"{interval_text(a and a['vs_oracle'])} | {interval_text(b['vs_hf'])} | "
-                     f"{interval_text(a and a['vs_hf'])} | {'–' if a is None else warmup_ends_text(a)} |")
+                     f"{fresh[0]} | {interval_text(b['vs_hf'])} | {fresh[1]} | {fresh[2]} |")
     return "\n".join(lines)
 
 

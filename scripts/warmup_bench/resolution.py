@@ -136,3 +136,40 @@ def versus(res: dict[str, Any], label: str, reference: str) -> dict[str, Any]:
         if kind in named:
             named[kind].append(cell_name(r["task"], r["lr"]))
     return {"cells": sum(classes.values()), "classes": classes, **named}
+
+
+def pooled(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """One cell's runs from several results files (each on its own seeds) as one cell: its ``values`` by seed."""
+    by_seed = {s: v for c in cells for s, v in zip(c.get("seeds") or [], c.get("values") or [])}
+    return {"seeds": sorted(by_seed), "values": [by_seed[s] for s in sorted(by_seed)]}
+
+
+def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_name: str) -> dict[str, Any]:
+    """Row ``label`` against arm ``reference`` (HF ``linear`` 10 %: no arm chosen on the seeds) in the cells of set
+    ``set_name`` of ``files[0]``, each cell's runs pooled over every file that has it (:func:`pooled`): the gap
+    over all their common seeds and its interval, the cells more than 1 % worse by that mean, the resolved classes
+    and cells, the median half-width and :func:`seeds_for`, and how many seeds the cells have (fewest, most)."""
+    classes = dict.fromkeys(CLASSES, 0)
+    named: dict[str, list[str]] = {"worse_by_means": [], "better": [], "worse": []}
+    pairs: list[tuple[float, float, int]] = []
+    for r in files[0]["sets"][label]["cells"]:
+        if r["set"] != set_name:
+            continue
+        key_x, key_y = cell_key(r["lr"], label), cell_key(r["lr"], reference)
+        have = [f["cells"][r["task"]] for f in files if key_x in f["cells"].get(r["task"], {})]
+        pair = paired_gap(pooled([c[key_x] for c in have]), pooled([c.get(key_y, {}) for c in have]))
+        kind = "unresolved" if pair is None else resolved_class(*pair[:2])
+        classes[kind] += 1
+        name = cell_name(r["task"], r["lr"])
+        if kind in named:
+            named[kind].append(name)
+        if pair is not None:
+            pairs.append(pair)
+            if pair[0] > WITHIN_PCT:
+                named["worse_by_means"].append(name)
+    seeds = [n for _, _, n in pairs]
+    return {"cells": sum(classes.values()), "classes": classes, **named,
+            "seeds": (min(seeds), max(seeds)) if seeds else None,
+            "half_median": statistics.median(h for _, h, _ in pairs) if pairs else None,
+            "seeds_for_median": statistics.median(seeds_for(h, n) for _, h, n in pairs) if pairs else None}
+
