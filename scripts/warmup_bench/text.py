@@ -81,6 +81,11 @@ def encode_chars(piece: str) -> tuple[np.ndarray, int, float]:
     table = {c: i for i, c in enumerate(vocab)}
     ids = np.fromiter((table[c] for c in piece), dtype=np.int64, count=len(piece))
     cut = int(0.9 * len(ids))
-    counts = np.bincount(ids[:cut], minlength=len(vocab)).astype(np.float64) + 1.0
-    logp = np.log(counts / counts.sum())
-    return ids, len(vocab), float(-logp[ids[cut:]].mean())
+    return ids, len(vocab), unigram_loss(ids[:cut], ids[cut:], len(vocab))
+
+
+def unigram_loss(train_ids: np.ndarray, eval_ids: np.ndarray, vocab: int) -> float:
+    """The loss (nats per token) on ``eval_ids`` of a model that learnt no context: each id's frequency in
+    ``train_ids`` with add-one smoothing over ``vocab`` ids."""
+    counts = np.bincount(train_ids, minlength=vocab).astype(np.float64) + 1.0
+    return float(-np.log(counts / counts.sum())[eval_ids].mean())

@@ -25,7 +25,7 @@ import torch
 
 from ..models import Logits, causal_lm
 from ..protocol import Arm, Sizes
-from ..text import verses
+from ..text import unigram_loss, verses
 from . import charlm, seqclass
 from .loop import adamw
 
@@ -74,9 +74,7 @@ def encode(vocab: int, n_eval: int, block: int) -> charlm.CharData:
     train, ev = stream(kept), stream(held)
     n = len(ev) // (block + 1)
     ev = ev[: n * (block + 1)].reshape(n, block + 1)
-    counts = torch.bincount(train, minlength=vocab).double() + 1.0
-    unigram = float(-(counts / counts.sum()).log()[ev[:, 1:]].mean())
-    return charlm.CharData(train, ev, vocab, unigram)
+    return charlm.CharData(train, ev, vocab, unigram_loss(train.numpy(), ev[:, 1:].reshape(-1).numpy(), vocab))
 
 
 def opt_config(cfg: dict[str, Any]) -> Any:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..protocol import Arm, Sizes, scheduler_request
-from ..text import verses
+from ..text import unigram_loss, verses
 from . import seqclass
 from .loop import adamw, train
 
@@ -104,19 +104,12 @@ def load(src: int, n_eval: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
     return (*encode([rows[i][1] for i in kept], src), *encode([rows[i][1] for i in held], src))
 
 
-def unigram_loss(train_labels: torch.Tensor, eval_labels: torch.Tensor, vocab: int) -> float:
-    """The eval loss of a model that learnt no context: the target tokens' frequencies in ``train_labels`` (add-one
-    smoothing), nats per token of ``eval_labels`` (``IGNORE`` left out)."""
-    counts = np.bincount(train_labels[train_labels != IGNORE].numpy(), minlength=vocab).astype(np.float64) + 1.0
-    logp = np.log(counts / counts.sum())
-    return float(-logp[eval_labels[eval_labels != IGNORE].numpy()].mean())
-
-
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
     from transformers import PegasusConfig, PegasusForConditionalGeneration
 
     xt, yt, xe, ye = load(cfg["src"], cfg["n_eval"])
     vocab = len(ALPHABET) + SPECIALS
+    stuck = unigram_loss(yt[yt != IGNORE].numpy(), ye[ye != IGNORE].numpy(), vocab)  # the target tokens only
     conf = PegasusConfig(vocab_size=vocab, d_model=cfg["d_model"], encoder_layers=cfg["n_layer"],
                          decoder_layers=cfg["n_layer"], encoder_attention_heads=cfg["n_head"],
                          decoder_attention_heads=cfg["n_head"], encoder_ffn_dim=cfg["d_ff"],
@@ -142,5 +135,5 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
                 "char_accuracy": float((out.logits.argmax(-1) == target)[real].float().mean())}
 
     return train(model=model, optimizer=opt, request=scheduler_request(arm, cfg["T"], cfg["decay"]), total=cfg["T"],
-                 beta2=cfg["beta2"], evaluate=evaluate, stuck_level=unigram_loss(yt, ye, vocab) - 0.05,
+                 beta2=cfg["beta2"], evaluate=evaluate, stuck_level=stuck - 0.05,
                  clip=cfg["clip"], loss_fn=lambda step: forward(xt[idx[step]], yt[idx[step]]).loss)
