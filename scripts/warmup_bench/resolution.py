@@ -59,6 +59,15 @@ def seeds_for(half: float, n: int, target: float = WITHIN_PCT, most: int = 100) 
     return next((k for k in range(2, most) if float(student_t.ppf(LEVEL, k - 1)) * sd / math.sqrt(k) <= target), most)
 
 
+def spread(pairs: list[tuple[float, float, int]]) -> dict[str, float | None]:
+    """Over :func:`paired_gap` results: the median half-width (``half_median``) and the median of
+    :func:`seeds_for` (``seeds_for_median``); None for both without any."""
+    if not pairs:
+        return {"half_median": None, "seeds_for_median": None}
+    return {"half_median": statistics.median(h for _, h, _ in pairs),
+            "seeds_for_median": statistics.median(seeds_for(h, n) for _, h, n in pairs)}
+
+
 def resolved_class(gap: float, half: float) -> str:
     """The class the interval ``gap ± half`` resolves (see the module docstring)."""
     if gap - half > WITHIN_PCT:
@@ -95,8 +104,7 @@ def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]
     """For the cells of ``set_name`` where ``label`` ran in the results file ``res``: the resolved classes against
     the oracle arm, the share of cells shown within 1 % of it or better and the share not shown worse (the range
     target (c)'s share can be read in), and target (b)'s violations: by the means, and those the seeds resolve;
-    over the cells' intervals against the oracle arm, the median half-width and the median of :func:`seeds_for`
-    (how many seeds a ±1 % interval would take)."""
+    over the cells' intervals against the oracle arm, their :func:`spread`."""
     rows = paired_cells(res, label, set_name)
     classes = dict.fromkeys(CLASSES, 0)
     c_shown = 0
@@ -115,12 +123,10 @@ def resolution(res: dict[str, Any], label: str, set_name: str) -> dict[str, Any]
             if r["vs_hf"] is not None and resolved_class(*r["vs_hf"][:2]) == "worse":
                 b_resolved.append(name)
     n = len(rows)
-    pairs = [r["vs_oracle"] for r in rows if r["vs_oracle"] is not None]
     return {"cells": n, "classes": classes, "resolved_worse": worse,
             "c_shown_share": c_shown / n if n else None, "c_not_worse_share": 1 - len(worse) / n if n else None,
             "b_violations": b_point, "b_resolved": b_resolved,
-            "half_median": statistics.median(h for _, h, _ in pairs) if pairs else None,
-            "seeds_for_median": statistics.median(seeds_for(h, k) for _, h, k in pairs) if pairs else None}
+            **spread([r["vs_oracle"] for r in rows if r["vs_oracle"] is not None])}
 
 
 def versus(res: dict[str, Any], label: str, reference: str) -> dict[str, Any]:
@@ -148,7 +154,7 @@ def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_n
     """Row ``label`` against arm ``reference`` (HF ``linear`` 10 %: no arm chosen on the seeds) in the cells of set
     ``set_name`` of ``files[0]``, each cell's runs pooled over every file that has it (:func:`pooled`): the gap
     over all their common seeds and its interval, the cells more than 1 % worse by that mean, the resolved classes
-    and cells, the median half-width and :func:`seeds_for`, and how many seeds the cells have (fewest, most)."""
+    and cells, their :func:`spread`, and how many seeds the cells have (fewest, most)."""
     classes = dict.fromkeys(CLASSES, 0)
     named: dict[str, list[str]] = {"worse_by_means": [], "better": [], "worse": []}
     pairs: list[tuple[float, float, int]] = []
@@ -169,7 +175,5 @@ def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_n
                 named["worse_by_means"].append(name)
     seeds = [n for _, _, n in pairs]
     return {"cells": sum(classes.values()), "classes": classes, **named,
-            "seeds": (min(seeds), max(seeds)) if seeds else None,
-            "half_median": statistics.median(h for _, h, _ in pairs) if pairs else None,
-            "seeds_for_median": statistics.median(seeds_for(h, n) for _, h, n in pairs) if pairs else None}
+            "seeds": (min(seeds), max(seeds)) if seeds else None, **spread(pairs)}
 
