@@ -36,7 +36,8 @@ ROUND_4_TEST = ["gru_tweets", "cnn_bn_long", "neox_verses", "conv_ae", "cnn_bn_s
 ROUND_5_TEST = ["electra_books", "t5_tweets", "mixer_digits"]
 #: Round 6's test set: sealed (``next_test``) until round 6 closed with the default unchanged, then unsealed.
 ROUND_6_TEST = ["llama_long", "convnext_digits", "diabetes_mlp", "lstm_verses"]
-ROUND_9_TEST = ["minilm2_tweets", "gru_digits_long", "pegasus_reverse", "opt_words"]  # sealed since round 8
+#: Round 9's test set: sealed (``next_test``) until round 9 closed with the default unchanged, then unsealed.
+ROUND_9_TEST = ["minilm2_tweets", "gru_digits_long", "pegasus_reverse", "opt_words"]
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -292,8 +293,8 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)
-    # the probes and round 9's sealed test tasks: only when named, in neither set
-    assert heldout.named_only_tasks(split) == ["resmlp_30k", "prenorm_30k", *ROUND_9_TEST]
+    # the probes: only when named, in neither set
+    assert heldout.named_only_tasks(split) == ["resmlp_30k", "prenorm_30k"]
     assert not {"resmlp_30k", "prenorm_30k"} & set(bench.default_tasks())
     assert {"resmlp_long", "prenorm_long"} <= set(bench.default_tasks())
     assert load_task("prenorm_30k").config("full") == {**load_task("prenorm_long").config("full"), "T": 30_000}
@@ -475,7 +476,8 @@ def test_a_cells_per_seed_lists_follow_the_seeds_whatever_order_the_runs_come_in
     assert cell["values"] == [1.0, 2.0, 3.0, 4.0] and cell["failed"] == [False, False, True, False]
 
 
-def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) -> None:
+def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A ``next_test`` task keeps its cells but counts in neither the test nor the tuning targets; the runner
     leaves it out by default and refuses adaptive_warmup/autowu on it without ``--unseal_next_test``."""
     from warmup_bench import render
@@ -505,15 +507,21 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path) 
     assert heldout.sealed_tasks(split) == ["n"]
 
     committed = heldout.load_split()
-    assert heldout.sealed_tasks(committed) == ROUND_9_TEST  # added while round 8 measured, before any candidate
-    assert set(ROUND_4_TEST + ROUND_5_TEST + ROUND_6_TEST) <= set(bench.default_tasks())  # unsealed, in the test set
-    # a sealed task is left out by default, refused to the warmup-deciding arms, and run with fixed warmups
-    assert not set(ROUND_9_TEST) & set(bench.default_tasks())
+    assert heldout.sealed_tasks(committed) == []  # round 9's were unsealed when round 9 closed; none added since
+    unsealed = ROUND_4_TEST + ROUND_5_TEST + ROUND_6_TEST + ROUND_9_TEST
+    assert all(committed["tasks"][t]["set"] == "test" for t in unsealed)
+    assert set(unsealed) <= set(bench.default_tasks())
+    # the unsealed tasks stand in for a next round's: a sealed task is left out by default, refused to the
+    # warmup-deciding arms, and run with fixed warmups
+    resealed = {**committed, "tasks": {**committed["tasks"],
+                                       **{t: {**committed["tasks"][t], "set": heldout.SEALED_SET} for t in unsealed}}}
+    monkeypatch.setattr(heldout, "load_split", lambda: resealed)
+    assert not set(unsealed) & set(bench.default_tasks())
     for arms_arg in ("oracle,adaptive_warmup", "hf_linear,autowu"):
         with pytest.raises(SystemExit, match="next-round test tasks"):
             bench.main(["--smoke", "--tasks", ROUND_9_TEST[0], "--arms", arms_arg, "--output_dir", str(tmp_path),
                         "--dry_run"])
-    assert bench.main(["--smoke", "--tasks", ",".join(ROUND_9_TEST), "--arms", "oracle,hf_linear", "--output_dir",
+    assert bench.main(["--smoke", "--tasks", ",".join(unsealed), "--arms", "oracle,hf_linear", "--output_dir",
                        str(tmp_path), "--dry_run"]) == 0
 
 
