@@ -25,13 +25,14 @@ from warmup_bench.render import (
     warmup_ends_text,
 )
 
-#: the headline: every test task held out from the current default (rounds 4, 5 and 6), full mode
-HELDOUT_TEST = "docs/benchmark/round6_test.json"
+#: the headline: every test task held out from the current default (rounds 4, 5, 6 and 9), full mode
+HELDOUT_TEST = "docs/benchmark/round9_test.json"
+ROUND6_TEST = "docs/benchmark/round6_test.json"  # rounds 4, 5 and 6's test sets (their runs are in the headline's)
 ROUND5_TEST = "docs/benchmark/round5_test.json"  # rounds 4 and 5's test sets (their runs are in the headline's)
 HELDOUT_TUNING = "docs/benchmark/round4_tuning.json"  # round 4's tuning tasks in full mode
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
                  "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
@@ -383,8 +384,9 @@ def render_noise_floor(root: Path) -> str:
     return "\n".join([*lines, "", "The commands that wrote them:", "", *commands])
 
 
-#: round 7: every test cell of the headline on seeds 4-7, each with the oracle arm committed in HELDOUT_TEST
-FRESH = "docs/benchmark/round7_fresh.json"
+#: every test cell of the headline on seeds 4-7, each with the oracle arm committed in HELDOUT_TEST: round 7's runs
+#: of rounds 4-6's tasks and round 9's of its own
+FRESH = "docs/benchmark/round9_fresh.json"
 #: round 8: every tuning cell of HELDOUT_TUNING but minilm_verses's on seeds 4-7, each with the oracle arm committed
 #: there
 TUNING_FRESH = "docs/benchmark/round8_tuning_fresh.json"
@@ -499,12 +501,15 @@ def fresh_cells_table(root: Path, before_rel: str, after_rel: str, set_name: str
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
 EDGE_OFF = "docs/benchmark/round7_edge_off.json"
-#: each variant a round measured beside the default, and its results file: the rounds' candidates, then round 7's
-#: diagnosis
+#: round 9's diagnosis: the edge off beside the default on the held-out fine-tune whose edges came at its first checks
+ROUND9_EDGE_OFF = "docs/benchmark/round9_edge_off.json"
+#: each variant a round measured beside the default, and its results file: the rounds' candidates, then rounds 7
+#: and 9's diagnoses
 CANDIDATE_FILES = ((EDGE_HOLD, 'adaptive(edge_patience=2,edge_wait="hold")'),
                    (ROUND4_VARIANTS, "adaptive(edge_patience=4)"), (ROUND4_VARIANTS, "adaptive(edge_patience=8)"),
                    (ROUND5_CANDIDATE, "adaptive(max_warmup_horizons=10)"),
-                   (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"), (EDGE_OFF, "adaptive(coherence_threshold=0)"))
+                   (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"), (EDGE_OFF, "adaptive(coherence_threshold=0)"),
+                   (ROUND9_EDGE_OFF, "adaptive(coherence_threshold=0)"))
 
 
 @figure("candidates-paired")
