@@ -210,7 +210,7 @@ def _fake_benchmark(folder: Path, name: str = "heldout_full_partial.json", shift
                  "arms": [{"label": "no_warmup"}, {"label": "adaptive_warmup"}]},
         "cells": {"postln_lm": {
             "0.01|no_warmup": {**cell, "gap_pct": 1.5, "warmup_steps": [0, 0]},
-            "0.03|no_warmup": {**cell, "gap_pct": 27.25, "warmup_steps": [0, 0]},
+            "0.03|no_warmup": {**cell, "gap_pct": 27.25, "warmup_steps": [0, 0], "n_stuck": 1, "n_diverged": 1},
             "0.01|adaptive_warmup": {**cell, "gap_pct": 0.25 + shift, "warmup_steps": [30, 40]},
             "0.03|adaptive_warmup": {**cell, "gap_pct": -0.5 + shift, "warmup_steps": [60, 70]}}},
     }
@@ -225,7 +225,8 @@ def test_benchmark_section_cites_only_results_of_the_task(tmp_path: Path) -> Non
     assert "scripts/benchmark_warmup.py" in common.benchmark_section(str(tmp_path / "none"), ("kjv",), "x")
     _fake_benchmark(tmp_path)
     lm = common.benchmark_section(str(tmp_path), ("kjv", "char"), "the KJV LM")
-    assert "| **`adaptive_warmup`** | +0.2% | -0.5% |" in lm and "| `no_warmup` | +1.5% | +27.2% |" in lm
+    # a cell whose seeds got stuck or diverged says how many, beside its gap
+    assert "| **`adaptive_warmup`** | +0.2% | -0.5% |" in lm and "| `no_warmup` | +1.5% | +27.2% (S1 D1) |" in lm
     assert "| `adaptive_warmup` warmup steps (per seed) | 30/40 | 60/70 |" in lm
     tweets = common.benchmark_section(str(tmp_path), ("tweet",), "tweet sentiment classification")
     assert "no task like tweet sentiment classification" in tweets and "%" not in tweets

@@ -53,6 +53,12 @@ def _gap(x: Any) -> str:
     return "–" if x is None else f"{x:+.1f}%"
 
 
+def _cell_text(cell: dict[str, Any]) -> str:
+    """``+7.2% (S2 D1)``: a cell's gap, and the seeds that got stuck (S) or diverged (D) when any did."""
+    failed = " ".join(f"{tag}{n}" for tag, n in (("S", cell.get("n_stuck", 0)), ("D", cell.get("n_diverged", 0))) if n)
+    return _gap(cell.get("gap_pct")) + (f" ({failed})" if failed else "")
+
+
 def task_table(path: str, data: dict[str, Any], task: str, root: str | None = None) -> str:
     """One benchmark task: gap to the oracle per peak LR for every row, and the adaptive warmup's length."""
     meta = data["meta"]
@@ -66,7 +72,8 @@ def task_table(path: str, data: dict[str, Any], task: str, root: str | None = No
             f"{meta.get('device', '?')}"
             + (f"; all tables in `{_rel(md, root)}`" if os.path.isfile(md) else "")
             + "). The benchmark's model and budget are its own, not this card's run. Gap = mean final eval loss "
-            "relative to the per-LR oracle, the best fixed `linear_warmup` of the grid (negative: better).")
+            "relative to the per-LR oracle, the best fixed `linear_warmup` of the grid (negative: better); (S n, "
+            "D n): seeds that got stuck (no better than the trivial predictor) or diverged.")
     # the benchmark measured other library code than this card's run; its numbers pass through no RENDERING module
     stale = stale_note(data.get("provenance"), numbers_only=True)
     if stale:
@@ -78,7 +85,7 @@ def task_table(path: str, data: dict[str, Any], task: str, root: str | None = No
         if not any(c and c.get("status") == "done" for c in row):
             continue
         bold = "**" if label.startswith("adaptive") else ""
-        vals = [_gap(c.get("gap_pct")) if c and c.get("status") == "done" else "n/a" for c in row]
+        vals = [_cell_text(c) if c and c.get("status") == "done" else "n/a" for c in row]
         lines.append(f"| {bold}`{label}`{bold} | " + " | ".join(vals) + " |")
     for label in labels:
         if not label.startswith("adaptive"):
