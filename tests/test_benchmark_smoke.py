@@ -550,6 +550,32 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     plt.close(fig)
 
 
+def test_sweep_picture_wraps_many_tasks_into_bands() -> None:
+    """The headline's sixteen tasks wrap into bands of at most ``MAX_COLUMNS``: each task's warmup panel sits over
+    its LR panel, and the last band's empty places are blank (the one-row picture was 6,000 px wide)."""
+    import matplotlib.pyplot as plt
+    from warmup_bench import sweep_report
+
+    summary = json.loads((REPO / "docs" / "benchmark" / "round9_test.json").read_text())
+    tasks = list(summary["meta"]["tasks"])
+    assert len(tasks) > sweep_report.MAX_COLUMNS
+    fig = sweep_report.figure(summary, summary["runs"])
+    grid = fig.axes[0].get_gridspec()
+    cols = sweep_report.MAX_COLUMNS
+    bands = -(-len(tasks) // cols)
+    assert (grid.nrows, grid.ncols) == (2 * bands, cols)
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert len(shown) == 2 * len(tasks)
+    for j, task in enumerate(tasks):
+        row, col = 2 * (j // cols), j % cols
+        top = next(ax for ax in shown if ax.get_subplotspec().rowspan.start == row
+                   and ax.get_subplotspec().colspan.start == col)
+        bottom = next(ax for ax in shown if ax.get_subplotspec().rowspan.start == row + 1
+                      and ax.get_subplotspec().colspan.start == col)
+        assert top.get_title().startswith(f"{task} (T=") and bottom.get_title().startswith(f"{task}: ")
+    plt.close(fig)
+
+
 def test_seed_noise_of_the_fixed_arms() -> None:
     """``warmup_bench.noise``: the W picked on one seed is scored on the other against that seed's oracle (a cell
     whose seeds disagree fails both ways round), each fixed W counts the cells within 1 % of the oracle of the

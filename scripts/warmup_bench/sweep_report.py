@@ -53,9 +53,14 @@ def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path)
     plt.close(fig)
 
 
+#: tasks side by side in the sweep picture; more wrap into further bands of two rows
+MAX_COLUMNS = 6
+
+
 def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
-    """Per task, the warmup length against the peak LR (top) and the LR path of the first seed (bottom), or
-    :data:`NO_LR_TRACE` where none of the panel's runs kept its LR trace."""
+    """Per task, in bands of at most :data:`MAX_COLUMNS` tasks: the warmup length against the peak LR (top) and
+    the LR path of the first seed (bottom), or :data:`NO_LR_TRACE` where none of the panel's runs kept its LR
+    trace."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,14 +68,20 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
 
     meta = summary["meta"]
     tasks = list(meta["tasks"])
-    fig, axes = plt.subplots(2, len(tasks), figsize=(4.2 * len(tasks), 7), squeeze=False)
+    cols = min(len(tasks), MAX_COLUMNS)
+    bands = -(-len(tasks) // cols)  # a band: a row of warmup panels over a row of LR panels
+    fig, axes = plt.subplots(2 * bands, cols, figsize=(4.2 * cols, 7 * bands), squeeze=False)
+    for k in range(len(tasks), bands * cols):  # the last band's empty places
+        axes[2 * bands - 2][k % cols].axis("off")
+        axes[2 * bands - 1][k % cols].axis("off")
     adaptive = [a for a in meta["arms"] if a["kind"] in ADAPTIVE_KINDS]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     by = {(r["task"], r["arm"], float(r["lr"]), r["seed"]): r for r in runs if r.get("status") == "done"}
     main = next((a["label"] for a in adaptive if a["kind"] == "adaptive_warmup"), adaptive[0]["label"] if adaptive
                 else None)
     for j, t in enumerate(tasks):
-        ax = axes[0][j]
+        top, bottom = axes[2 * (j // cols)][j % cols], axes[2 * (j // cols) + 1][j % cols]
+        ax = top
         lrs = meta["tasks"][t]["lrs"]
         ow = [(lr, summary["oracle"][t].get(lr_key(lr), {}).get("warmup_steps")) for lr in lrs]
         ow = [(lr, w) for lr, w in ow if w is not None]
@@ -98,7 +109,7 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
         ax.set_title(f"{t} (T={meta['tasks'][t]['cfg']['T']})")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-        ax = axes[1][j]
+        ax = bottom
         seed = meta["seeds"][0]
         drawn: set[str] = set()
         for k, lr in enumerate(lrs):
