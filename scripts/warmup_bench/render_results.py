@@ -417,7 +417,8 @@ def worse_on_both(both: Sequence[dict[tuple[str, float], dict[str, Any]]], ref: 
 def render_fresh_seeds(root: Path) -> str:
     """README and docs/benchmark/README.md: per results file of the default, the gap classes by the means beside
     what the seeds resolve (paired 90 % intervals, :mod:`warmup_bench.resolution`), and (b)'s violations both
-    ways; each set on its own seeds and on fresh ones (round 7's for the test set, round 8's for the tuning set)."""
+    ways; each set on its own seeds and on fresh ones (:data:`FRESH` for the test set, round 8's for the tuning
+    set)."""
     lines = ["| results file (set) | seeds | oracle arm | cells | by the means: within / better / worse, (c) | "
              "resolved: within / better / worse / unresolved | (c), the share shown within 1 % or better … not "
              "shown worse | (b) violations by the means | (b) violations resolved | interval to the oracle arm: "
@@ -472,7 +473,7 @@ def render_pooled_b(root: Path) -> str:
 
 @figure("fresh-seeds-cells")
 def render_fresh_seeds_cells(root: Path) -> str:
-    """docs/benchmark/README.md: every test cell of the headline on its seeds 0-3 and on round 7's seeds 4-7."""
+    """docs/benchmark/README.md: every test cell of the headline on its seeds 0-3 and on seeds 4-7 (:data:`FRESH`)."""
     return fresh_cells_table(root, *FRESH_PAIRS[0])
 
 

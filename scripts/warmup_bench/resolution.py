@@ -176,4 +176,3 @@ def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_n
     seeds = [n for _, _, n in pairs]
     return {"cells": sum(classes.values()), "classes": classes, **named,
             "seeds": (min(seeds), max(seeds)) if seeds else None, **spread(pairs)}
-

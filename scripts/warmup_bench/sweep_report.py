@@ -71,17 +71,17 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
     cols = min(len(tasks), MAX_COLUMNS)
     bands = -(-len(tasks) // cols)  # a band: a row of warmup panels over a row of LR panels
     fig, axes = plt.subplots(2 * bands, cols, figsize=(4.2 * cols, 7 * bands), squeeze=False)
-    for k in range(len(tasks), bands * cols):  # the last band's empty places
-        axes[2 * bands - 2][k % cols].axis("off")
-        axes[2 * bands - 1][k % cols].axis("off")
+    places = [(axes[2 * (k // cols)][k % cols], axes[2 * (k // cols) + 1][k % cols]) for k in range(bands * cols)]
+    for top, bottom in places[len(tasks):]:  # the last band's empty places
+        top.axis("off")
+        bottom.axis("off")
     adaptive = [a for a in meta["arms"] if a["kind"] in ADAPTIVE_KINDS]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     by = {(r["task"], r["arm"], float(r["lr"]), r["seed"]): r for r in runs if r.get("status") == "done"}
     main = next((a["label"] for a in adaptive if a["kind"] == "adaptive_warmup"), adaptive[0]["label"] if adaptive
                 else None)
     for j, t in enumerate(tasks):
-        top, bottom = axes[2 * (j // cols)][j % cols], axes[2 * (j // cols) + 1][j % cols]
-        ax = top
+        ax, bottom = places[j]
         lrs = meta["tasks"][t]["lrs"]
         ow = [(lr, summary["oracle"][t].get(lr_key(lr), {}).get("warmup_steps")) for lr in lrs]
         ow = [(lr, w) for lr, w in ow if w is not None]
