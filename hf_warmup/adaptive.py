@@ -26,7 +26,7 @@ from .base import WarmupScheduler, check_steps, fit_note, fitted_length, warn_on
 from .decays import Decay
 from .epochs import EPOCH_OPTIONS, resolve_warmup_epochs
 from .monitor import SecondMomentMonitor
-from .optim_state import beta2_hint
+from .optim_state import beta1_hint, beta2_hint
 from .options import (
     DECAY_OPTIONS,
     START_FACTOR,
@@ -37,7 +37,7 @@ from .options import (
     parse_kwargs,
     relevant_options,
 )
-from .policy import AdaptivePolicy
+from .policy import AdaptivePolicy, edge_checks
 from .result import Check, EndReason, WarmupResult
 from .statistic import Window, effective_samples, excess
 from .warmups import untuned_length
@@ -58,10 +58,17 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float))
 
 
+def _edge_checks(config: Mapping[str, Any]) -> int | None:
+    """``E'``, the checks in a row the edge needs (:func:`hf_warmup.policy.edge_checks`); None while unresolved."""
+    values = [config.get(k) for k in ("edge_patience", "edge_min_steps", "check_interval")]
+    numbers = [int(v) for v in values if isinstance(v, (int, float))]
+    return edge_checks(*numbers) if len(numbers) == len(values) else None
+
+
 def _edge_over_checks(config: Mapping[str, Any]) -> bool:
     """The edge rule is on and needs more than one check in a row (``edge_patience`` and ``edge_wait`` apply)."""
-    patience = config.get("edge_patience")
-    return bool(config.get("coherence_threshold")) and isinstance(patience, (int, float)) and patience > 1
+    checks = _edge_checks(config)
+    return bool(config.get("coherence_threshold")) and checks is not None and checks > 1
 
 
 def _edge_phrase(value: Any, config: Mapping[str, Any]) -> str:
@@ -93,7 +100,11 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
         "float", 0.3, "a float >= 0", lambda v: v >= 0, doc="δ: the edge needs Ŝ < -δ"),
     "edge_patience": Option(
         "int", 2, "an int >= 1", lambda v: v >= 1, doc="E: checks in a row that must be at the edge to end there",
-        shown=lambda v, c: f" on {v} checks in a row" if _edge_over_checks(c) else ""),
+        shown=lambda v, c: f" on {_edge_checks(c)} checks in a row" if _edge_over_checks(c) else ""),
+    "edge_min_steps": Option(
+        "int", None, "an int >= 1 (1: edge_patience checks alone)", lambda v: v >= 1,
+        doc="H: the edge must hold over at least H optimizer steps, max(E, ceil(H / check_interval)) checks "
+            "(default ceil(1 / (1 - β1)), the momentum's horizon, which φ compares with the window)"),
     "edge_wait": Option(
         "choice", "hold", "one of ['ramp', 'hold']", choices=("ramp", "hold"),
         doc="while fewer than E checks in a row are at the edge: the ramp climbs on, or holds the LR reached",
@@ -184,6 +195,15 @@ def default_min_warmup(max_warmup: int, beta2: float | None, horizons: float) ->
     return None, fraction
 
 
+def default_edge_min_steps(beta1: float | None) -> tuple[int, str]:
+    """``H`` when ``edge_min_steps`` is not given, and where it came from: ``ceil(1 / (1 - β1))`` (10 for β1 = 0.9),
+    the horizon of the momentum that the coherence φ compares with the window's gradients; 1 without a momentum
+    (no φ, so no edge)."""
+    if beta1 is None or not 0.0 < beta1 < 1.0:
+        return 1, "no first moment"
+    return math.ceil(1.0 / (1.0 - beta1) - 1e-9), f"ceil(1/(1-β1)) with β1={beta1:g}"
+
+
 def _typed(option: Option, value: Any) -> Any:
     if value is None or option.kind == "choice":
         return value
@@ -247,13 +267,19 @@ class AdaptiveWarmupLR(WarmupScheduler):
         resolved.update(max_warmup_steps=bound, min_warmup_steps=min(max(1, fastest), max(bound, 1)))
         if resolved["check_interval"] is None:
             resolved["check_interval"] = DEFAULT_CHECK_INTERVAL
+        self.monitor = monitor or SecondMomentMonitor(optimizer, resolved["check_interval"], resolved["sample_size"])
+        self.provenance = dict(provenance or {})
+        if resolved["edge_min_steps"] is None:
+            resolved["edge_min_steps"], self.provenance["edge_min_steps_from"] = default_edge_min_steps(
+                beta1_hint(self.monitor.location))
+        else:
+            self.provenance["edge_min_steps_from"] = "lr_scheduler_kwargs"
+        resolved["check_interval"] = self.monitor.check_interval
         self.settings = resolved
         self.policy = AdaptivePolicy(**{f.name: resolved[f.name] for f in fields(AdaptivePolicy)})
-        self.monitor = monitor or SecondMomentMonitor(optimizer, resolved["check_interval"], resolved["sample_size"])
         self.start_factor = float(resolved["start_factor"])
         self.decay = decay
         self.num_training_steps = num_training_steps
-        self.provenance = dict(provenance or {})
         self.ramp_knots: list[list[float]] = [self.policy.first_knot]
         self.ramp_thinned = 0
         self.warmup_end_step: int | None = 0 if bound == 0 else None

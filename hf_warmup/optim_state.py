@@ -259,6 +259,14 @@ def window_coefficients(rule: str, group: dict[str, Any], step: int, window: int
     return 1.0, 1.0, max(1.0 - kept, 1e-12)
 
 
+def beta1_hint(location: StateLocation) -> float | None:
+    """The largest first-moment rate over groups (``betas[0]`` of an Adam-like optimizer); None without one."""
+    groups = location.optimizer.param_groups
+    if location.rule == "adam":
+        return max(float(g["betas"][0]) for g in groups)
+    return None
+
+
 def beta2_hint(location: StateLocation) -> float | None:
     """The largest EMA rate over groups (``betas[1]`` or ``alpha``); None for Adafactor's step-dependent rate."""
     groups = location.optimizer.param_groups

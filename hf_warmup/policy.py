@@ -5,19 +5,20 @@ scheduler step ``t`` with ramp progress ``r``, the ``patience`` latest ``Ŝ`` an
 
     g(Ŝ)    = clip(1 - (max(Ŝ, 0) + λ · max(-Ŝ, 0)) / τ, 0, 1)             pace (NaN: 0, the slowest)
     slope   = max( g / R + (1 - g) / M ,  (1 - r) / (M - 1 - t) )           the ramp's slope from t on
-    edge    : φ < φ* and Ŝ < -δ at each of the last E checks                 end, at the LR reached
+    edge    : φ < φ* and Ŝ < -δ at each of the last E' checks                end, at the LR reached
+              E' = max(E, ceil(H / k)): the edge holds over at least H optimizer steps
     restart : an edge while fewer than K restarts were made                 ω → b · ω, the ramp climbs on
-    waiting : at the edge on fewer than E checks in a row                     slope 0 if edge_wait = "hold"
+    waiting : at the edge on fewer than E' checks in a row                    slope 0 if edge_wait = "hold"
     stable  : r = 1 and g(Ŝ) > 0 for each of the last ``patience`` checks    end, at the peak LR
 
 ``R`` = ``min_warmup_steps``, ``M`` = ``max_warmup_steps``, ``τ`` = ``threshold``, ``λ`` = ``decrease_weight``,
-``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``; while a streak of
-edge checks is shorter than E, ``edge_wait`` says whether the ramp climbs on (``"ramp"``) or holds the LR reached
-(``"hold"``). ``K`` = ``edge_restarts`` (0: the first edge ends the warmup), ``b`` = ``edge_backoff``: the first K
-confirmed edges back the LR off to ``b`` times the LR reached, ``ω = s + (1 - s) · r`` with ``s`` =
-``start_factor``, and the ramp climbs again from there at the pace's slope. The bound ``t >= M`` ends it too.
-Why these, and what ``Ŝ`` and ``φ`` measure: ``docs/adaptive_warmup.md``. The scheduler
-(:mod:`hf_warmup.adaptive`) keeps the state.
+``φ*`` = ``coherence_threshold``, ``δ`` = ``shrink_threshold``, ``E`` = ``edge_patience``, ``H`` =
+``edge_min_steps``, ``k`` = ``check_interval``; while a streak of edge checks is shorter than E', ``edge_wait`` says
+whether the ramp climbs on (``"ramp"``) or holds the LR reached (``"hold"``). ``K`` = ``edge_restarts`` (0: the
+first edge ends the warmup), ``b`` = ``edge_backoff``: the first K confirmed edges back the LR off to ``b`` times
+the LR reached, ``ω = s + (1 - s) · r`` with ``s`` = ``start_factor``, and the ramp climbs again from there at the
+pace's slope. The bound ``t >= M`` ends it too. Why these, and what ``Ŝ`` and ``φ`` measure:
+``docs/adaptive_warmup.md``. The scheduler (:mod:`hf_warmup.adaptive`) keeps the state.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .result import EndReason
+
+
+def edge_checks(patience: int, min_steps: int, interval: int) -> int:
+    """``max(E, ceil(H / k))``: ``patience`` checks, and enough of them to span ``min_steps`` optimizer steps at
+    ``interval`` steps per check."""
+    return max(int(patience), -(-int(min_steps) // max(int(interval), 1)))
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,13 @@ class AdaptivePolicy:
     edge_restarts: int = 0
     edge_backoff: float = 0.5
     start_factor: float = 0.0
+    edge_min_steps: int = 1
+    check_interval: int = 1
+
+    @property
+    def edge_checks(self) -> int:
+        """``E' = max(E, ceil(H / k))``: the checks in a row at the edge that end the warmup there."""
+        return edge_checks(self.edge_patience, self.edge_min_steps, self.check_interval)
 
     @property
     def first_knot(self) -> list[float]:
@@ -101,7 +115,7 @@ class AdaptivePolicy:
         and ``φ``, ``recent``, the latest ``Ŝ`` values up to this one, ``edge_streak``, the checks in a row
         before this one that were at the edge, and ``restarts``, the restarts made so far."""
         streak = edge_streak + 1 if self.at_edge(phi, stat) else 0
-        if streak >= self.edge_patience:
+        if streak >= self.edge_checks:
             if restarts < self.edge_restarts:
                 after = self.backed_off(progress)
                 return Decision(None, self.slope(t, after, stat), 0, restart_progress=after)

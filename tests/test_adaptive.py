@@ -455,8 +455,9 @@ def test_fastest_ramp_from_beta2_horizons(beta2: float, total: int, horizons: fl
 
 
 # -- the edge: the momentum's coherence ------------------------------------------------------------------------
-def bowl_run(peak: float, steps: int = 300, **kwargs: object) -> tuple[AdaptiveWarmupLR, list[float]]:
-    """Adam on a quadratic bowl ``0.5·|w|²`` (4096 coordinates, w₀ ~ N(0, 1), slight gradient noise), T = 600.
+def bowl_run(peak: float, steps: int = 300, total: int = 600,
+             **kwargs: object) -> tuple[AdaptiveWarmupLR, list[float]]:
+    """Adam on a quadratic bowl ``0.5·|w|²`` (4096 coordinates, w₀ ~ N(0, 1), slight gradient noise), T = ``total``.
 
     Adam's steps are about the LR in size, so once the LR exceeds ``|w|`` every step overshoots the minimum and
     the next gradient points back: the gradients alternate. At a small peak LR they all agree until the end.
@@ -464,7 +465,7 @@ def bowl_run(peak: float, steps: int = 300, **kwargs: object) -> tuple[AdaptiveW
     torch.manual_seed(0)
     w = torch.nn.Parameter(torch.randn(4096))
     opt = torch.optim.Adam([w], lr=peak, betas=(0.9, 0.99))
-    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=600,
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
                           scheduler_specific_kwargs=kwargs)
     gen = torch.Generator().manual_seed(1)
     lrs = []
@@ -544,6 +545,41 @@ def test_coherence_reads_noise_agreement_and_alternation() -> None:
     assert found["noise"] == pytest.approx(1.0, abs=0.03)
     assert found["constant"] == pytest.approx(19.0, rel=0.01)
     assert found["alternating"] == pytest.approx(1 / 19, rel=0.01)
+
+
+@pytest.mark.parametrize(("betas", "total", "span", "checks"), [
+    ((0.9, 0.999), 600, 10, 2),    # k = 10: E = 2 checks already span 10 steps
+    ((0.9, 0.999), 300, 10, 2),    # k = 6
+    ((0.9, 0.999), 100, 10, 5),    # k = 2: 5 checks
+    ((0.95, 0.999), 100, 20, 10),  # a slower momentum spans more steps
+    ((0.0, 0.999), 100, 1, 2),     # no momentum (and so no φ): E alone
+])
+def test_edge_min_steps_defaults_to_the_momentum_horizon(betas: tuple[float, float], total: int, span: int,
+                                                         checks: int) -> None:
+    opt = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters(), lr=1e-3, betas=betas)
+    sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total)
+    cfg = sched.describe_config()
+    assert (cfg["edge_min_steps"], sched.policy.edge_checks) == (span, checks)
+    assert ("1/(1-β1)" in cfg["edge_min_steps_from"]) is (betas[0] > 0)
+    assert (f"on {checks} checks in a row" in start_line(start_info(sched))) is (checks > 1)
+    off = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
+                        scheduler_specific_kwargs={"edge_min_steps": 1})
+    assert off.policy.edge_checks == 2 and off.describe_config()["edge_min_steps_from"] == "lr_scheduler_kwargs"
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match=r"edge_min_steps'\]=.*an int >= 1"):
+            get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
+                          scheduler_specific_kwargs={"edge_min_steps": bad})
+
+
+def test_a_short_run_confirms_the_edge_over_the_momentum_horizon() -> None:
+    """T = 100 (checks every 2 steps), peak 3: on the bowl the overshoot lasts, so the default still ends at the
+    edge, at the same LR, held while the 5 checks of H = 10 steps confirm it instead of the 2 of E alone."""
+    old, old_lrs = bowl_run(3.0, steps=100, total=100, edge_min_steps=1)
+    new, new_lrs = bowl_run(3.0, steps=100, total=100)
+    assert old.end_reason == new.end_reason == "edge" and new.policy.edge_checks == 5
+    assert old.warmup_end_step is not None and new.warmup_end_step == old.warmup_end_step + 2 * 3
+    assert new.peak_fraction == pytest.approx(old.peak_fraction)
+    assert new_lrs[:old.warmup_end_step] == pytest.approx(old_lrs[:old.warmup_end_step])
 
 
 def test_coherence_threshold_is_validated() -> None:

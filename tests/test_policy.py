@@ -158,3 +158,26 @@ def test_edge_restarts_change_nothing_until_the_first_confirmed_edge(checks: lis
         if a.end is not None:
             return
         progress, streak = min(1.0, progress + 10 * a.slope), a.edge_streak
+
+
+@given(st.integers(1, 8), st.integers(1, 60), st.integers(1, 20))
+def test_edge_checks_span_edge_min_steps(patience: int, min_steps: int, interval: int) -> None:
+    """``E' = max(E, ceil(H / k))``: at least E checks, and enough to span H optimizer steps; where E checks
+    already span H (k · E >= H, every run with k >= 5 at the default E = 2 and H = 10) the rule is E alone."""
+    policy = replace(POLICY, edge_patience=patience, edge_min_steps=min_steps, check_interval=interval)
+    assert policy.edge_checks >= patience and policy.edge_checks * interval >= min_steps
+    assert (policy.edge_checks - 1) * interval < min_steps or policy.edge_checks == patience
+    if interval * patience >= min_steps:
+        assert policy.edge_checks == patience
+
+
+def test_a_short_check_interval_needs_the_edge_over_edge_min_steps() -> None:
+    """k = 2, H = 10 (β1 = 0.9), E = 2: the edge must hold on 5 checks in a row (10 steps); 4 do not end the
+    warmup, the LR is held meanwhile (``edge_wait="hold"``), and the 5th ends it."""
+    policy = replace(POLICY, edge_patience=2, edge_wait="hold", edge_min_steps=10, check_interval=2)
+    streak = 0
+    for k in range(1, 5):
+        decision = policy.decide(2 * k, 0.3, -0.5, 0.3, [-0.5], streak)
+        assert decision.end is None and decision.slope == 0.0 and decision.edge_streak == k
+        streak = decision.edge_streak
+    assert policy.decide(10, 0.3, -0.5, 0.3, [-0.5], streak).end is EndReason.EDGE

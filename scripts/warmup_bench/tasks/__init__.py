@@ -8,6 +8,7 @@ from warmup_bench.protocol import Task
 from . import (
     bart_denoise,
     bert_verses,
+    cancer_mlp,
     cnn_bn_long,
     cnn_bn_short,
     conv_ae,
@@ -19,6 +20,7 @@ from . import (
     digits_cnn_long,
     digits_mlp,
     electra_books,
+    gpt2_short,
     gpt2_tweets,
     gru_digits_long,
     gru_tweets,
@@ -28,6 +30,7 @@ from . import (
     lstm_verses,
     minilm2_tweets,
     minilm_finetune,
+    minilm_testament,
     minilm_verses,
     mixer_digits,
     neox_verses,
@@ -64,6 +67,7 @@ TASKS: dict[str, Task] = {
     "lstm_verses": lstm_verses,
     "minilm2_tweets": minilm2_tweets, "gru_digits_long": gru_digits_long, "pegasus_reverse": pegasus_reverse,
     "opt_words": opt_words,
+    "minilm_testament": minilm_testament, "cancer_mlp": cancer_mlp, "gpt2_short": gpt2_short,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
