@@ -25,14 +25,17 @@ from warmup_bench.render import (
     warmup_ends_text,
 )
 
-#: the headline: every test task held out from the current default (rounds 4, 5, 6 and 9), full mode
-HELDOUT_TEST = "docs/benchmark/round9_test.json"
+#: the headline: every test task held out from the current default (rounds 4, 5, 6, 9 and 10), full mode
+HELDOUT_TEST = "docs/benchmark/round10_test.json"
+ROUND9_TEST = "docs/benchmark/round9_test.json"  # the test set before round 10 (minilm2_tweets in it), seeds 0-3
 ROUND6_TEST = "docs/benchmark/round6_test.json"  # rounds 4, 5 and 6's test sets (their runs are in the headline's)
 ROUND5_TEST = "docs/benchmark/round5_test.json"  # rounds 4 and 5's test sets (their runs are in the headline's)
-HELDOUT_TUNING = "docs/benchmark/round4_tuning.json"  # round 4's tuning tasks in full mode
+HELDOUT_TUNING = "docs/benchmark/round10_tuning.json"  # the tuning tasks in full mode (round 10's: minilm2_tweets too)
+ROUND4_TUNING = "docs/benchmark/round4_tuning.json"  # the tuning set before round 10
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST,
+                 ROUND3_TEST,
                  "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
@@ -229,6 +232,74 @@ def candidate_block(root: Path, rel: str,
                       *side_by_side_lines(base["cells"], cand["cells"], label)])
 
 
+#: round 10: the tuning tasks its candidate (edge_min_steps) changes that have a committed full-mode baseline, and
+#: the file holding that baseline (the default before round 10); the candidate's runs are in HELDOUT_TUNING
+ROUND10_BASELINES = ((ROUND4_TUNING, "minilm_verses"), (ROUND9_TEST, "minilm2_tweets"))
+
+
+def failed_runs(res: dict[str, Any], tasks: Sequence[str], failed: bool = True) -> set[tuple[str, float, int]]:
+    """``(task, LR, seed)`` of the default's runs of ``tasks`` in ``res`` that got stuck or diverged (``failed``), or
+    that trained."""
+    return {(r["task"], r["lr"], r["seed"]) for r in res["runs"] if r["arm"] == DEFAULT_ROW and r["task"] in tasks
+            and bool(r["stuck"] or r["diverged"]) is failed}
+
+
+@figure("round10-decision")
+def render_round10_decision(root: Path) -> str:
+    """docs/benchmark/README.md: round 10's rule (``split.json``'s ``rounds."10"``) on the tuning cells its candidate
+    changes: the default before it (its committed runs) against the candidate, now the default, on seeds 0-3."""
+    after = load(root, HELDOUT_TUNING)
+    old_cells: list[dict[str, Any]] = []
+    trained: set[tuple[str, float, int]] = set()
+    for rel, task in ROUND10_BASELINES:
+        res = load(root, rel)
+        old_cells += [c for c in res["sets"][DEFAULT_ROW]["cells"] if c["task"] == task]
+        trained |= failed_runs(res, [task], failed=False)
+    tasks = [task for _, task in ROUND10_BASELINES]
+    new_cells = [c for c in after["sets"][DEFAULT_ROW]["cells"] if c["task"] in tasks]
+    new_failed = sorted(failed_runs(after, tasks) & trained)
+    before_t, after_t = heldout.abc_targets(old_cells), heldout.abc_targets(new_cells)
+    a_seeds = [sum(len(c["a_seeds"]) for c in cells) for cells in (old_cells, new_cells)]
+    good = [t["classes"]["within"] + t["classes"]["better"] for t in (before_t, after_t)]
+    met = not new_failed and a_seeds[1] < a_seeds[0] and good[1] >= good[0]
+    verdict = (f"rule {'met' if met else 'not met'}: (1) runs stuck or diverged where the default's run of the seed "
+               f"trained: {list_text([f'{t}@{lr:g} seed {s}' for t, lr, s in new_failed])}; (2) runs stuck or "
+               f"diverged where a grid warmup trains: {a_seeds[0]} → {a_seeds[1]}; (3) cells within 1 % of the oracle "
+               f"or better: {good[0]} → {good[1]} of {len(new_cells)}")
+    heads = [f"the default before round 10 ({len(old_cells)} cells)", f"C10 ({len(new_cells)} cells)"]
+    rows = ["| target | " + " | ".join(heads) + " |", "|---|---|---|"]
+    for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
+                      lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
+                     ("(a) stuck/diverged where a fixed warmup trains", lambda t: list_text(t["a_violations"])),
+                     ("(b) >1 % worse than HF `linear` 10 %", lambda t: list_text(t["b_violations"])),
+                     ("(c) within 1 % of the oracle or better", lambda t: f"{100 * (t['c_share'] or 0):.0f} %")):
+        rows.append(f"| {name} | {fn(before_t)} | {fn(after_t)} |")
+    sources = ", ".join(f"`{rel}` ({task})" for rel, task in ROUND10_BASELINES)
+    return "\n".join([f"The default before round 10 from {sources}; C10 from {file_header(HELDOUT_TUNING, after)}",
+                      "", *rows, "", f"**{verdict}.**", "", *side_by_side_lines(old_cells, new_cells, "C10")])
+
+
+@figure("round10-repeat")
+def render_round10_repeat(root: Path) -> str:
+    """docs/benchmark/README.md: the default's runs of the earlier test tasks, re-run at round 10's source, against the
+    same runs in ROUND9_TEST (round 10's candidate cannot change a run whose checks span its horizon)."""
+    now, then = load(root, HELDOUT_TEST), load(root, ROUND9_TEST)
+
+    def losses(res: dict[str, Any]) -> dict[tuple[str, float, int], float]:
+        return {(r["task"], r["lr"], r["seed"]): r["eval_loss"] for r in res["runs"] if r["arm"] == DEFAULT_ROW}
+
+    a, b = losses(now), losses(then)
+    both = sorted(set(a) & set(b))
+    same = [k for k in both if a[k] == b[k]]
+    moved = sorted((abs(a[k] - b[k]) / abs(b[k]), k) for k in both if a[k] != b[k])
+    tasks = list(dict.fromkeys(k[0] for k in both))
+    largest = (f"; the largest change {100 * moved[-1][0]:.2g} % ({moved[-1][1][0]}@{moved[-1][1][1]:g} seed "
+               f"{moved[-1][1][2]})") if moved else ""
+    return (f"`{DEFAULT_ROW}` runs in both `{HELDOUT_TEST}` (source `{now['provenance']['source_hash']}`) and "
+            f"`{ROUND9_TEST}` (source `{then['provenance']['source_hash']}`): {len(both)} runs of {len(tasks)} tasks; "
+            f"{len(same)} with the same eval loss to the last digit{largest}.")
+
+
 @figure("round4-variants")
 def render_round4_variants(root: Path) -> str:
     """docs/benchmark/README.md: round 4's candidates, ``edge_patience`` 4 and 8, beside the default 2."""
@@ -384,14 +455,14 @@ def render_noise_floor(root: Path) -> str:
     return "\n".join([*lines, "", "The commands that wrote them:", "", *commands])
 
 
-#: every test cell of the headline on seeds 4-7, each with the oracle arm committed in HELDOUT_TEST: round 7's runs
-#: of rounds 4-6's tasks and round 9's of its own
+#: every test cell of round 9's test set on seeds 4-7, each with the oracle arm committed in ROUND9_TEST: round 7's
+#: runs of rounds 4-6's tasks and round 9's of its own
 FRESH = "docs/benchmark/round9_fresh.json"
-#: round 8: every tuning cell of HELDOUT_TUNING but minilm_verses's on seeds 4-7, each with the oracle arm committed
+#: round 8: every tuning cell of ROUND4_TUNING but minilm_verses's on seeds 4-7, each with the oracle arm committed
 #: there
 TUNING_FRESH = "docs/benchmark/round8_tuning_fresh.json"
-#: per set: the headline's file (seeds 0-3) and the same cells on fresh seeds 4-7 with its oracle arms
-FRESH_PAIRS = ((HELDOUT_TEST, FRESH, "test"), (HELDOUT_TUNING, TUNING_FRESH, "tuning"))
+#: per set: a file of seeds 0-3 and the same cells on fresh seeds 4-7 with its oracle arms
+FRESH_PAIRS = ((ROUND9_TEST, FRESH, "test"), (ROUND4_TUNING, TUNING_FRESH, "tuning"))
 #: the files the resolution blocks read: path, set, where the oracle arm was chosen
 RESOLUTION_FILES = tuple((rel, set_name, chosen) for before, after, set_name in FRESH_PAIRS
                          for rel, chosen in ((before, "the grid's best on these seeds"),

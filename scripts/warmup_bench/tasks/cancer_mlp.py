@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..protocol import Arm, Sizes, scheduler_request
-from .loop import adamw, train
+from .loop import adamw, classification_scores, prior_loss, train
 
 NAME = "cancer_mlp"
 VERSION = 1
@@ -79,12 +79,9 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     @torch.no_grad()
     def evaluate() -> dict[str, float]:
         model.eval()
-        logits = model(xe)
-        return {"eval_loss": float(F.cross_entropy(logits, ye)),
-                "accuracy": float((logits.argmax(-1) == ye).float().mean())}
+        return classification_scores(model(xe), ye)
 
-    prior = np.bincount(yt.cpu().numpy(), minlength=2) / len(yt)
-    stuck = float(-np.log(prior[ye.cpu().numpy()]).mean())
+    stuck = prior_loss(yt, ye, 2)
     return train(model=model, optimizer=opt, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
                  total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate, stuck_level=stuck * 0.95,
                  clip=cfg["clip"])

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..protocol import Arm, scheduler_request
-from .loop import train
+from .loop import classification_scores, prior_loss, train
 
 
 def _data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -59,12 +59,9 @@ def run_classifier(
     @torch.no_grad()
     def evaluate() -> dict[str, float]:
         model.eval()
-        logits = model(xe)
-        return {"eval_loss": float(F.cross_entropy(logits, ye)),
-                "accuracy": float((logits.argmax(-1) == ye).float().mean())}
+        return classification_scores(model(xe), ye)
 
-    prior = np.bincount(yt.cpu().numpy(), minlength=10) / len(yt)
-    stuck = float(-np.log(prior[ye.cpu().numpy()]).mean()) - 0.05
+    stuck = prior_loss(yt, ye, 10) - 0.05
     return train(model=model, optimizer=opt, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
                  total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate,
                  stuck_level=stuck if math.isfinite(stuck) else None, clip=cfg["clip"])

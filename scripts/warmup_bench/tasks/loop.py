@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..protocol import SchedulerRequest, build_scheduler, scheduler_info
@@ -15,6 +16,18 @@ from ..results import make_record
 #: a probe's view of each step's loss before its backward pass, ``inspect_loss(step, loss, model)`` (the graph is
 #: still there; ``scripts/probe_sharpness.py`` measures the curvature from it); None in the benchmark
 inspect_loss: Callable[[int, torch.Tensor, torch.nn.Module], None] | None = None
+
+
+def classification_scores(logits: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """A classifier's held-out ``eval_loss`` (cross-entropy) and ``accuracy``."""
+    return {"eval_loss": float(torch.nn.functional.cross_entropy(logits, target)),
+            "accuracy": float((logits.argmax(-1) == target).float().mean())}
+
+
+def prior_loss(train_labels: torch.Tensor, eval_labels: torch.Tensor, n_classes: int) -> float:
+    """The held-out cross-entropy of predicting the training labels' class frequencies: a stuck classifier's loss."""
+    prior = np.bincount(train_labels.cpu().numpy(), minlength=n_classes) / len(train_labels)
+    return float(-np.log(prior[eval_labels.cpu().numpy()]).mean())
 
 
 def adamw(model: torch.nn.Module, lr: float, cfg: dict[str, Any], no_decay: tuple[str, ...]) -> torch.optim.AdamW:

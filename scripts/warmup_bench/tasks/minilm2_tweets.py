@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..protocol import Arm, Sizes
 from ..tweets import LABELS, rows
-from .minilm_finetune import finetune
+from .minilm_finetune import balanced, finetune
 
 NAME = "minilm2_tweets"
 VERSION = 1
@@ -51,21 +49,12 @@ def describe(cfg: dict[str, Any]) -> str:
             f"clip {cfg['clip']}, {cfg['decay']['decay']} decay, T={cfg['T']}, {cfg['n_eval']} eval tweets")
 
 
-def balanced(n_train: int, n_eval: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """``(text, index in CLASSES)`` rows, half of each class (fixed seed): ``n_train`` to train on, ``n_eval``
-    other tweets to evaluate on."""
+def groups() -> list[list[str]]:
+    """The tweets of each class of :data:`CLASSES`, in the file's order."""
     every = rows()
-    rng = np.random.default_rng(0)
-    train, evals = [], []
-    for k, name in enumerate(CLASSES):
-        group = [text for text, label in every if label == LABELS.index(name)]
-        idx = rng.permutation(len(group))
-        ne, nt = n_eval // 2, n_train // 2
-        evals += [(group[i], k) for i in idx[:ne]]
-        train += [(group[i], k) for i in idx[ne: ne + nt]]
-    return train, evals
+    return [[text for text, label in every if label == LABELS.index(name)] for name in CLASSES]
 
 
 def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
-    train_rows, eval_rows = balanced(cfg["n_train"], cfg["n_eval"])
+    train_rows, eval_rows = balanced(groups(), cfg["n_train"], cfg["n_eval"])
     return finetune(train_rows, eval_rows, len(CLASSES), arm, lr, seed, cfg, device, layers=N_LAYERS)

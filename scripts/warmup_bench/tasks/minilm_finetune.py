@@ -54,6 +54,20 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     return finetune(train_rows, eval_rows, len(LABELS), arm, lr, seed, cfg, device)
 
 
+
+def balanced(groups: list[list[str]], n_train: int, n_eval: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """``(text, class)`` rows, ``n_train // k`` and ``n_eval // k`` of each of the ``k`` classes, whose texts are
+    ``groups[class]`` (one permutation per class, fixed seed): the first to evaluate on, the next to train on."""
+    rng = np.random.default_rng(0)
+    train, evals = [], []
+    ne, nt = n_eval // len(groups), n_train // len(groups)
+    for k, group in enumerate(groups):
+        idx = rng.permutation(len(group))
+        evals += [(group[i], k) for i in idx[:ne]]
+        train += [(group[i], k) for i in idx[ne: ne + nt]]
+    return train, evals
+
+
 def finetune(train_rows: list[tuple[str, int]], eval_rows: list[tuple[str, int]], n_labels: int, arm: Arm, lr: float,
              seed: int, cfg: dict[str, Any], device: str, layers: int | None = None) -> dict[str, Any]:
     """Fine-tune the packaged MiniLM (its first ``layers`` of 6 layers if given) with a new ``n_labels``-way head on

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..protocol import Arm, scheduler_request
-from .loop import train
+from .loop import classification_scores, prior_loss, train
 
 PAD, UNK, CLS = 0, 1, 2
 
@@ -52,11 +52,8 @@ def train_classifier(model: torch.nn.Module, optimizer: torch.optim.Optimizer, d
     def evaluate() -> dict[str, float]:
         model.eval()
         logits = torch.cat([forward(xe[i: i + 256]) for i in range(0, len(xe), 256)])
-        target = ye.to(device)
-        return {"eval_loss": float(torch.nn.functional.cross_entropy(logits, target)),
-                "accuracy": float((logits.argmax(-1) == target).float().mean())}
+        return classification_scores(logits, ye.to(device))
 
-    prior = np.bincount(yt.numpy(), minlength=n_classes) / len(yt)
     return train(model=model, optimizer=optimizer, request=scheduler_request(arm, cfg["T"], cfg["decay"]),
                  total=cfg["T"], beta2=cfg["beta2"], loss_fn=loss_fn, evaluate=evaluate,
-                 stuck_level=float(-np.log(prior[ye.numpy()]).mean()) - 0.05, clip=cfg["clip"])
+                 stuck_level=prior_loss(yt, ye, n_classes) - 0.05, clip=cfg["clip"])
