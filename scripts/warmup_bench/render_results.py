@@ -279,25 +279,29 @@ def render_round10_decision(root: Path) -> str:
                       "", *rows, "", f"**{verdict}.**", "", *side_by_side_lines(old_cells, new_cells, "C10")])
 
 
+#: round 10: the default re-run at round 10's source on the test tasks of rounds 4-9 (its candidate cannot change a
+#: run of theirs), with HF linear 10 % on some of them, beside the same runs in ROUND9_TEST
+ROUND10_REPEAT = "docs/benchmark/round10_repeat.json"
+
+
 @figure("round10-repeat")
 def render_round10_repeat(root: Path) -> str:
-    """docs/benchmark/README.md: the default's runs of the earlier test tasks, re-run at round 10's source, against the
-    same runs in ROUND9_TEST (round 10's candidate cannot change a run whose checks span its horizon)."""
-    now, then = load(root, HELDOUT_TEST), load(root, ROUND9_TEST)
+    """docs/benchmark/README.md: each arm of ROUND10_REPEAT against the same runs in ROUND9_TEST, per task: how many
+    repeat their eval loss to the last digit, and the largest change of the others."""
+    now, then = load(root, ROUND10_REPEAT), load(root, ROUND9_TEST)
 
-    def losses(res: dict[str, Any]) -> dict[tuple[str, float, int], float]:
-        return {(r["task"], r["lr"], r["seed"]): r["eval_loss"] for r in res["runs"] if r["arm"] == DEFAULT_ROW}
+    def losses(res: dict[str, Any]) -> dict[tuple[str, str, float, int], float]:
+        return {(r["task"], r["arm"], r["lr"], r["seed"]): r["eval_loss"] for r in res["runs"]}
 
     a, b = losses(now), losses(then)
-    both = sorted(set(a) & set(b))
-    same = [k for k in both if a[k] == b[k]]
-    moved = sorted((abs(a[k] - b[k]) / abs(b[k]), k) for k in both if a[k] != b[k])
-    tasks = list(dict.fromkeys(k[0] for k in both))
-    largest = (f"; the largest change {100 * moved[-1][0]:.2g} % ({moved[-1][1][0]}@{moved[-1][1][1]:g} seed "
-               f"{moved[-1][1][2]})") if moved else ""
-    return (f"`{DEFAULT_ROW}` runs in both `{HELDOUT_TEST}` (source `{now['provenance']['source_hash']}`) and "
-            f"`{ROUND9_TEST}` (source `{then['provenance']['source_hash']}`): {len(both)} runs of {len(tasks)} tasks; "
-            f"{len(same)} with the same eval loss to the last digit{largest}.")
+    rows = ["| task | arm | runs | the same eval loss | largest change of the others |", "|---|---|---|---|---|"]
+    pairs = sorted({k[:2] for k in a}, key=lambda p: (list(now["meta"]["tasks"]).index(p[0]), p[1]))
+    for task, arm in pairs:
+        both = [k for k in a if k[:2] == (task, arm) and k in b]
+        moved = [abs(a[k] - b[k]) / abs(b[k]) for k in both if a[k] != b[k]]
+        rows.append(f"| {task} | `{arm}` | {len(both)} | {len(both) - len(moved)} | "
+                    f"{f'{100 * max(moved):.2g} %' if moved else '–'} |")
+    return "\n".join([f"{file_header(ROUND10_REPEAT, now)}; against `{ROUND9_TEST}`:", "", *rows])
 
 
 @figure("round4-variants")
@@ -575,13 +579,16 @@ def fresh_cells_table(root: Path, before_rel: str, after_rel: str, set_name: str
 EDGE_OFF = "docs/benchmark/round7_edge_off.json"
 #: round 9's diagnosis: the edge off beside the default on the held-out fine-tune whose edges came at its first checks
 ROUND9_EDGE_OFF = "docs/benchmark/round9_edge_off.json"
-#: each variant a round measured beside the default, and its results file: the rounds' candidates, then rounds 7
-#: and 9's diagnoses
+#: round 10's diagnosis: its candidate's switch off (the rule before it) beside the default on round 10's test tasks
+ROUND10_EDGE1 = "docs/benchmark/round10_edge1.json"
+#: each variant a round measured beside the default, and its results file: the rounds' candidates, then rounds 7,
+#: 9 and 10's diagnoses
 CANDIDATE_FILES = ((EDGE_HOLD, 'adaptive(edge_patience=2,edge_wait="hold")'),
                    (ROUND4_VARIANTS, "adaptive(edge_patience=4)"), (ROUND4_VARIANTS, "adaptive(edge_patience=8)"),
                    (ROUND5_CANDIDATE, "adaptive(max_warmup_horizons=10)"),
                    (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"), (EDGE_OFF, "adaptive(coherence_threshold=0)"),
-                   (ROUND9_EDGE_OFF, "adaptive(coherence_threshold=0)"))
+                   (ROUND9_EDGE_OFF, "adaptive(coherence_threshold=0)"),
+                   (ROUND10_EDGE1, "adaptive(edge_min_steps=1)"))
 
 
 @figure("candidates-paired")
