@@ -212,6 +212,19 @@ def render_round6_candidate(root: Path) -> str:
     return candidate_block(root, ROUND6_CANDIDATE, functools.partial(candidate_decision, b_in_all=True))
 
 
+def abc_rows(columns: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A table of targets (a)–(c) over some cells (:func:`warmup_bench.heldout.abc_targets`), one column per
+    ``(header, targets)``."""
+    rows = ["| target | " + " | ".join(head for head, _ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
+                      lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
+                     ("(a) stuck/diverged where a fixed warmup trains", lambda t: list_text(t["a_violations"])),
+                     ("(b) >1 % worse than HF `linear` 10 %", lambda t: list_text(t["b_violations"])),
+                     ("(c) within 1 % of the oracle or better", lambda t: f"{100 * (t['c_share'] or 0):.0f} %")):
+        rows.append(f"| {name} | " + " | ".join(fn(t) for _, t in columns) + " |")
+    return rows
+
+
 def candidate_block(root: Path, rel: str,
                     decide: Callable[[dict[str, Any], dict[str, Any]], tuple[bool, str]]) -> str:
     """A candidate beside the default on the cells it can change, both run on one machine, against the committed
@@ -221,14 +234,7 @@ def candidate_block(root: Path, rel: str,
     (_, base), (label, cand) = views[0], views[1]
     totals = [(f"`{name}` ({len(view['cells'])} cells)", heldout.abc_targets(view["cells"])) for name, view in views]
     _, verdict = decide(totals[0][1], totals[1][1])
-    rows = ["| target | " + " | ".join(head for head, _ in totals) + " |", "|---" * (len(totals) + 1) + "|"]
-    for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
-                      lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
-                     ("(a) stuck/diverged where a fixed warmup trains", lambda t: list_text(t["a_violations"])),
-                     ("(b) >1 % worse than HF `linear` 10 %", lambda t: list_text(t["b_violations"])),
-                     ("(c) within 1 % of the oracle or better", lambda t: f"{100 * (t['c_share'] or 0):.0f} %")):
-        rows.append(f"| {name} | " + " | ".join(fn(t) for _, t in totals) + " |")
-    return "\n".join([file_header(rel, res), "", *rows, "", f"**{verdict}.**", "",
+    return "\n".join([file_header(rel, res), "", *abc_rows(totals), "", f"**{verdict}.**", "",
                       *side_by_side_lines(base["cells"], cand["cells"], label)])
 
 
@@ -266,14 +272,8 @@ def render_round10_decision(root: Path) -> str:
                f"trained: {list_text([f'{t}@{lr:g} seed {s}' for t, lr, s in new_failed])}; (2) runs stuck or "
                f"diverged where a grid warmup trains: {a_seeds[0]} → {a_seeds[1]}; (3) cells within 1 % of the oracle "
                f"or better: {good[0]} → {good[1]} of {len(new_cells)}")
-    heads = [f"the default before round 10 ({len(old_cells)} cells)", f"C10 ({len(new_cells)} cells)"]
-    rows = ["| target | " + " | ".join(heads) + " |", "|---|---|---|"]
-    for name, fn in (("cells within ±1 % / >1 % better / >1 % worse than the oracle",
-                      lambda t: f"{t['classes']['within']} / {t['classes']['better']} / {t['classes']['worse']}"),
-                     ("(a) stuck/diverged where a fixed warmup trains", lambda t: list_text(t["a_violations"])),
-                     ("(b) >1 % worse than HF `linear` 10 %", lambda t: list_text(t["b_violations"])),
-                     ("(c) within 1 % of the oracle or better", lambda t: f"{100 * (t['c_share'] or 0):.0f} %")):
-        rows.append(f"| {name} | {fn(before_t)} | {fn(after_t)} |")
+    rows = abc_rows([(f"the default before round 10 ({len(old_cells)} cells)", before_t),
+                     (f"C10 ({len(new_cells)} cells)", after_t)])
     sources = ", ".join(f"`{rel}` ({task})" for rel, task in ROUND10_BASELINES)
     return "\n".join([f"The default before round 10 from {sources}; C10 from {file_header(HELDOUT_TUNING, after)}",
                       "", *rows, "", f"**{verdict}.**", "", *side_by_side_lines(old_cells, new_cells, "C10")])
