@@ -41,6 +41,8 @@ ROUND_6_TEST = ["llama_long", "convnext_digits", "diabetes_mlp", "lstm_verses"]
 ROUND_9_TEST = ["gru_digits_long", "pegasus_reverse", "opt_words"]
 #: Round 10's test set: sealed (``next_test``) until round 10's tuning adopted its candidate, then unsealed.
 ROUND_10_TEST = ["minilm_testament", "cancer_mlp", "gpt2_short"]
+#: Round 11's test task: sealed (``next_test``) while round 11's tuning decides.
+ROUND_11_SEALED = ["gpt2_long"]
 
 
 # -- every task, smoke size ---------------------------------------------------------------------------------------
@@ -510,7 +512,7 @@ def test_next_test_tasks_are_sealed_and_outside_both_aggregates(tmp_path: Path,
     assert heldout.sealed_tasks(split) == ["n"]
 
     committed = heldout.load_split()
-    assert heldout.sealed_tasks(committed) == []  # round 10's were unsealed when round 10 decided; none added since
+    assert heldout.sealed_tasks(committed) == ROUND_11_SEALED  # sealed until round 11's tuning decides
     assert committed["tasks"]["minilm2_tweets"]["set"] == "tuning"
     unsealed = ROUND_4_TEST + ROUND_5_TEST + ROUND_6_TEST + ROUND_9_TEST + ROUND_10_TEST
     assert all(committed["tasks"][t]["set"] == "test" for t in unsealed)

@@ -20,6 +20,7 @@ from . import (
     digits_cnn_long,
     digits_mlp,
     electra_books,
+    gpt2_long,
     gpt2_short,
     gpt2_tweets,
     gru_digits_long,
@@ -68,6 +69,7 @@ TASKS: dict[str, Task] = {
     "minilm2_tweets": minilm2_tweets, "gru_digits_long": gru_digits_long, "pegasus_reverse": pegasus_reverse,
     "opt_words": opt_words,
     "minilm_testament": minilm_testament, "cancer_mlp": cancer_mlp, "gpt2_short": gpt2_short,
+    "gpt2_long": gpt2_long,
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 
