@@ -49,7 +49,6 @@ DEFAULT_CHECK_INTERVAL = 10  # the most: with T known, round(T / CHECKS_PER_RUN)
 CHECKS_PER_RUN = 50
 DEFAULT_MAX_FRACTION = 0.5  # M = 0.5 · T when num_warmup_steps is 0 ...
 DEFAULT_MIN_FRACTION = 0.4  # R = 0.4 · M
-DEFAULT_MAX_HORIZONS = 10.0  # ... capped at 10 / (1 - β2): on a long run β2 and the statistic set the length, not T
 MAX_SAMPLE_SIZE = 8192  # 8192 float32 = 32 KiB, within the 64 KiB budget together with the header
 MAX_HISTORY = 512  # check_history keeps at most this many entries (halved in resolution when full)
 MAX_RAMP_KNOTS = 512  # ramp_knots keeps at most this many segments (every other one merged when full)
@@ -131,7 +130,7 @@ ADAPTIVE_OPTIONS: dict[str, Option] = {
     "decrease_weight": Option(
         "float", 0.0, "a float >= 0", lambda v: v >= 0, doc="λ: how much shrinking second moments slow the ramp"),
     "max_warmup_horizons": Option(
-        "float", DEFAULT_MAX_HORIZONS, "a float >= 0 (0: the bound is 0.5 · T alone)", lambda v: v >= 0,
+        "float", 0.0, "a float >= 0 (0: the bound is 0.5 · T alone)", lambda v: v >= 0,
         doc="caps the default M at this many 1/(1-β2) when > 0"),
     "min_warmup_horizons": Option(
         "float", 0.0, "a float >= 0 (0: the fastest ramp is 0.4 · M alone)", lambda v: v >= 0,
@@ -157,14 +156,12 @@ def default_check_interval(num_training_steps: int | None) -> tuple[int, str]:
 
 
 def default_max_warmup(
-    num_warmup_steps: int, num_training_steps: int | None, beta2: float | None, horizons: float = DEFAULT_MAX_HORIZONS,
+    num_warmup_steps: int, num_training_steps: int | None, beta2: float | None, horizons: float = 0.0,
 ) -> tuple[int, str]:
     """``M`` when ``max_warmup_steps`` is not given, and where it came from.
 
     ``num_warmup_steps`` if > 0; else ``round(0.5 · T)``, capped at ``round(horizons / (1 - β2))`` when
-    ``horizons`` (``max_warmup_horizons``, default 10) > 0 and β2 is known; without ``T``, ``2 · round(2 / (1 - β2))``.
-    The second moments' EMA forgets over ``1 / (1 - β2)`` steps, so on a run much longer than that the bound (and
-    the fastest ramp, 0.4 · M) is set by the optimizer, not by ``T``.
+    ``horizons`` (``max_warmup_horizons``) > 0 and β2 is known; without ``T``, ``2 · round(2 / (1 - β2))``.
     """
     if num_warmup_steps > 0:
         return num_warmup_steps, f"num_warmup_steps={num_warmup_steps}"
@@ -173,7 +170,7 @@ def default_max_warmup(
         if horizons > 0 and beta2 is not None and beta2 < 1:
             cap = max(1, round(horizons / (1.0 - beta2)))
             if cap < half:
-                return cap, f"max_warmup_horizons={horizons:g} / (1-β2) with β2={beta2:g} (below {half} = 0.5 · T)"
+                return cap, f"{horizons:g} / (1-β2) with β2={beta2:g} (< {DEFAULT_MAX_FRACTION:g} × num_training_steps)"
         return half, f"{DEFAULT_MAX_FRACTION:g} × num_training_steps={num_training_steps}"
     if beta2 is not None:
         return 2 * untuned_length(beta2), f"2 × 2/(1-β2) with β2={beta2:g}"

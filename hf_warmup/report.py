@@ -345,8 +345,9 @@ def length_clause(report: Mapping[str, Any]) -> str:
     if origin.startswith(DEFAULT_MIN_FRACTION_TEXT) and c.get("max_warmup_steps_from"):  # R = 0.4 · M
         m_origin = str(c["max_warmup_steps_from"])
         origin += f", max_warmup_steps from {m_origin}"
-        # M = 0.5 · num_training_steps, or a fractional warmup_steps made readable as "warmup_steps=0.1 of 300"
-        share_of_t = "num_training_steps" in m_origin or " of " in m_origin
+        # M = 0.5 · num_training_steps, or a fractional warmup_steps made readable as "warmup_steps=0.1 of 300";
+        # not a bound capped at max_warmup_horizons / (1-β2), which is set by the optimizer
+        share_of_t = ("num_training_steps" in m_origin or " of " in m_origin) and "1-β2" not in m_origin
     why = f", from {origin}" + (": a share of T, not set by the statistic" if share_of_t else "") if origin else ""
     parts = [f"{climbed - slowed:,} at the fastest ramp's pace (min_warmup_steps={fastest}{why})",
              f"{slowed:,} slowed or held by the checks"]

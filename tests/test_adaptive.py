@@ -423,19 +423,15 @@ def test_public_surface() -> None:
     (0.95, 300, 10.0, 150),        # a short run keeps 0.5 · T
     (0.999, 100_000, 10.0, 10_000),
     (0.95, 100_000, 0.0, 50_000),  # the switch off: 0.5 · T
-    (0.95, 100_000, None, 200),    # the default: 10 horizons
-    (0.999, 100_000, None, 10_000),
-    (0.999, 3000, None, 1500),     # the default on a run shorter than 20/(1-β2): 0.5 · T
 ])
-def test_bound_from_beta2_horizons(beta2: float, total: int, horizons: float | None, bound: int) -> None:
+def test_bound_from_beta2_horizons(beta2: float, total: int, horizons: float, bound: int) -> None:
     opt = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters(), lr=1e-3, betas=(0.9, beta2))
-    kwargs = {} if horizons is None else {"max_warmup_horizons": horizons}
     sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
-                          scheduler_specific_kwargs=kwargs)
+                          scheduler_specific_kwargs={"max_warmup_horizons": horizons})
     assert (sched.max_warmup_steps, sched.min_warmup_steps) == (bound, round(0.4 * bound))
     assert ("1-β2" in sched.describe_config()["max_warmup_steps_from"]) is (bound < total // 2)
     given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=40, num_training_steps=total,
-                          scheduler_specific_kwargs=kwargs)
+                          scheduler_specific_kwargs={"max_warmup_horizons": horizons})
     assert given.max_warmup_steps == 40  # warmup_steps given: the bound is the user's
 
 
@@ -448,14 +444,13 @@ def test_bound_from_beta2_horizons(beta2: float, total: int, horizons: float | N
 def test_fastest_ramp_from_beta2_horizons(beta2: float, total: int, horizons: float, fastest: int) -> None:
     opt = torch.optim.AdamW(torch.nn.Linear(4, 1).parameters(), lr=1e-3, betas=(0.9, beta2))
     sched = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
-                          scheduler_specific_kwargs={"min_warmup_horizons": horizons, "max_warmup_horizons": 0})
+                          scheduler_specific_kwargs={"min_warmup_horizons": horizons})
     assert (sched.max_warmup_steps, sched.min_warmup_steps) == (round(0.5 * total), fastest)
     source = sched.describe_config()["min_warmup_steps_from"]
     assert ("1-β2" in source) is (fastest < round(0.2 * total)), source
     assert sched.get_last_lr()[0] == pytest.approx(1e-3 / fastest)  # r(0) = 1/R
     given = get_scheduler("adaptive_warmup", opt, num_warmup_steps=0, num_training_steps=total,
-                          scheduler_specific_kwargs={"min_warmup_horizons": horizons, "max_warmup_horizons": 0,
-                                                     "min_warmup_steps": 7})
+                          scheduler_specific_kwargs={"min_warmup_horizons": horizons, "min_warmup_steps": 7})
     assert given.min_warmup_steps == 7  # min_warmup_steps given: the user's
 
 

@@ -296,14 +296,14 @@ def test_the_end_line_says_what_set_the_warmup_length() -> None:
     horizons = {**LONG_RUN, "config": {**LONG_RUN["config"], "min_warmup_steps": 40, "min_warmup_steps_from":
                                        "2 / (1-β2) with β2=0.95 (< 0.4 × max_warmup_steps)"}}
     assert "share of T" not in end_line(horizons)
-    # the default bound on a run much longer than 10/(1-β2): M and R set by β2, not a share of T
-    m, m_from = default_max_warmup(0, 30000, 0.95)
+    # the bound capped by max_warmup_horizons on a run much longer than 10/(1-β2): set by β2, not a share of T
+    m, m_from = default_max_warmup(0, 30000, 0.95, horizons=10.0)
     capped = {**LONG_RUN, "warmup_end_step": 100, "peak_step": 90, "ramp_slowed_steps": 10,
               "config": {**LONG_RUN["config"], "max_warmup_steps": m, "max_warmup_steps_from": m_from,
                          "min_warmup_steps": round(0.4 * m)}}
     assert m == 200 and "share of T" not in end_line(capped), end_line(capped)
     assert end_line(capped).endswith("(min_warmup_steps=80, from 0.4 × max_warmup_steps, max_warmup_steps from "
-                                     "max_warmup_horizons=10 / (1-β2) with β2=0.95 (below 15000 = 0.5 · T)), 10 "
+                                     "10 / (1-β2) with β2=0.95 (< 0.5 × num_training_steps)), 10 "
                                      "slowed or held by the checks and 10 at the peak while the checks confirmed it")
     # an edge end never reached the peak: every step is the climb, none at the peak
     edge = {**LONG_RUN, "end_reason": "edge", "warmup_end_step": 70, "peak_step": None, "ramp_slowed_steps": 25,
