@@ -263,6 +263,48 @@ def test_runs_split_over_processes_merge_into_one_report(tmp_path: Path, monkeyp
         bench.main([*common, "--output_dir", str(merged), "--merge_from", str(tmp_path / "old")])
 
 
+ORPHAN_PARENT = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing as mp
+from warmup_bench.runner import _init_worker
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(1, None))
+    open(sys.argv[2], "w").write(str(pool.submit(os.getpid).result()))
+    pool.submit(time.sleep, 120)
+    time.sleep(0.5)
+    os._exit(0)  # the sweep killed mid-run: no pool shutdown
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_sweep_leaves_no_worker_running(tmp_path: Path) -> None:
+    """A sweep that dies mid-run (SIGTERM, SIGKILL) cannot shut its pool down; its worker, busy with a run, then
+    ends within seconds instead of running on orphaned (here a two-minute run stands in for it)."""
+    import subprocess
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(ORPHAN_PARENT)
+    pid_file = tmp_path / "worker.pid"
+    subprocess.run([sys.executable, str(script), str(REPO / "scripts"), str(pid_file)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120, check=True)
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(worker), f"worker {worker} still running after its parent died"
+
+
 def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from warmup_bench import render_results
 

@@ -169,11 +169,23 @@ def library_versions() -> dict[str, str]:
 
 # -- execution ----------------------------------------------------------------------------------------------------
 def _init_worker(threads: int, text_path: str | None) -> None:
+    import threading
+
     import torch
 
     if threads > 0:
         torch.set_num_threads(threads)
     set_text_path(text_path)
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
+    """In a worker: end the process once ``parent`` is gone. A sweep killed with SIGTERM (or SIGKILL) ends before its
+    pool can shut down; without this its workers would run their current run to the end, orphaned, and hold the
+    cores a resumed sweep needs. What was finished is in ``results.json`` already."""
+    while os.getppid() == parent:
+        time.sleep(poll_seconds)
+    os._exit(1)
 
 
 def execute(spec: dict[str, Any]) -> dict[str, Any]:
