@@ -25,8 +25,9 @@ from warmup_bench.render import (
     warmup_ends_text,
 )
 
-#: the headline: every test task held out from the current default (rounds 4, 5, 6, 9 and 10), full mode
-HELDOUT_TEST = "docs/benchmark/round10_test.json"
+#: the headline: every test task held out from the current default (rounds 4, 5, 6, 9, 10 and 11), full mode
+HELDOUT_TEST = "docs/benchmark/round11_test.json"
+ROUND10_TEST = "docs/benchmark/round10_test.json"  # the test set before round 11 (gpt2_long not in it), seeds 0-3
 ROUND9_TEST = "docs/benchmark/round9_test.json"  # the test set before round 10 (minilm2_tweets in it), seeds 0-3
 ROUND6_TEST = "docs/benchmark/round6_test.json"  # rounds 4, 5 and 6's test sets (their runs are in the headline's)
 ROUND5_TEST = "docs/benchmark/round5_test.json"  # rounds 4 and 5's test sets (their runs are in the headline's)
@@ -34,7 +35,7 @@ HELDOUT_TUNING = "docs/benchmark/round10_tuning.json"  # the tuning tasks in ful
 ROUND4_TUNING = "docs/benchmark/round4_tuning.json"  # the tuning set before round 10
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST,
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND10_TEST, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST,
                  ROUND3_TEST,
                  "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
@@ -581,14 +582,33 @@ EDGE_OFF = "docs/benchmark/round7_edge_off.json"
 ROUND9_EDGE_OFF = "docs/benchmark/round9_edge_off.json"
 #: round 10's diagnosis: its candidate's switch off (the rule before it) beside the default on round 10's test tasks
 ROUND10_EDGE1 = "docs/benchmark/round10_edge1.json"
+#: round 11's diagnosis: the bound set by β2 (max_warmup_horizons 10, off by default) beside the default on round 11's
+#: pair, gpt2_short and gpt2_long (gpt2_short at 10·T; the switch acts on the longer run only)
+ROUND11_HORIZONS = "docs/benchmark/round11_horizons.json"
 #: each variant a round measured beside the default, and its results file: the rounds' candidates, then rounds 7,
-#: 9 and 10's diagnoses
+#: 9, 10 and 11's diagnoses
 CANDIDATE_FILES = ((EDGE_HOLD, 'adaptive(edge_patience=2,edge_wait="hold")'),
                    (ROUND4_VARIANTS, "adaptive(edge_patience=4)"), (ROUND4_VARIANTS, "adaptive(edge_patience=8)"),
                    (ROUND5_CANDIDATE, "adaptive(max_warmup_horizons=10)"),
                    (ROUND6_CANDIDATE, "adaptive(edge_restarts=1)"), (EDGE_OFF, "adaptive(coherence_threshold=0)"),
                    (ROUND9_EDGE_OFF, "adaptive(coherence_threshold=0)"),
-                   (ROUND10_EDGE1, "adaptive(edge_min_steps=1)"))
+                   (ROUND10_EDGE1, "adaptive(edge_min_steps=1)"),
+                   (ROUND11_HORIZONS, "adaptive(max_warmup_horizons=10)"))
+
+
+@figure("round11-pair")
+def render_round11_pair(root: Path) -> str:
+    """docs/benchmark/README.md: round 11's pair (gpt2_short, gpt2_long at 10·T), the default beside the bound set by
+    β2, cell by cell: (a)–(c) over each length, then each cell's gap and warmup."""
+    res = load(root, ROUND11_HORIZONS)
+    views = list(res["sets"].items())
+    lines = [file_header(ROUND11_HORIZONS, res), ""]
+    for task in dict.fromkeys(c["task"] for c in views[0][1]["cells"]):
+        per_row = [(f"`{name}`, {task}", heldout.abc_targets([c for c in view["cells"] if c["task"] == task]))
+                   for name, view in views]
+        lines += abc_rows(per_row) + [""]
+    (_, base), (label, variant) = views[0], views[1]
+    return "\n".join([*lines, *side_by_side_lines(base["cells"], variant["cells"], label)])
 
 
 @figure("candidates-paired")
