@@ -35,8 +35,8 @@ HELDOUT_TUNING = "docs/benchmark/round10_tuning.json"  # the tuning tasks in ful
 ROUND4_TUNING = "docs/benchmark/round4_tuning.json"  # the tuning set before round 10
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND10_TEST, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST,
-                 ROUND3_TEST,
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND10_TEST, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST,
+                 ROUND4_TEST, ROUND3_TEST,
                  "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
