@@ -559,11 +559,14 @@ def render_fresh_seeds_tuning_cells(root: Path) -> str:
     return fresh_cells_table(root, *FRESH_PAIRS[1])
 
 
-def fresh_cells_table(root: Path, before_rel: str, after_rel: str, set_name: str) -> str:
-    """Every cell of set ``set_name`` in ``before_rel`` (seeds 0-3) beside the same cell in ``after_rel`` (seeds
-    4-7, the oracle arm committed in the first): the gaps to the oracle arm and to HF ``linear`` 10 % with their
-    paired 90 % intervals; a cell with no fresh runs shows –."""
-    before = resolution.paired_by_cell(load(root, before_rel), DEFAULT_ROW, set_name)
+def fresh_cells_table(root: Path, before_rel: str, after_rel: str, set_name: str,
+                      tasks: Sequence[str] | None = None) -> str:
+    """Every cell of set ``set_name`` in ``before_rel`` (seeds 0-3; of ``tasks`` only, when given) beside the same
+    cell in ``after_rel`` (seeds 4-7, the oracle arm committed in the first): the gaps to the oracle arm and to HF
+    ``linear`` 10 % with their paired 90 % intervals; a cell with no fresh runs shows –."""
+    before = {key: cell for key, cell in resolution.paired_by_cell(load(root, before_rel), DEFAULT_ROW,
+                                                                   set_name).items()
+              if tasks is None or cell["task"] in tasks}
     after = resolution.paired_by_cell(load(root, after_rel), DEFAULT_ROW, set_name)
     lines = ["| task | LR | oracle arm | gap to it, seeds 0–3 | gap to it, seeds 4–7 | vs HF 10 %, seeds 0–3 | "
              "vs HF 10 %, seeds 4–7 | warmup (end), seeds 4–7 |", "|---|---|---|---|---|---|---|---|"]
@@ -574,6 +577,18 @@ def fresh_cells_table(root: Path, before_rel: str, after_rel: str, set_name: str
         lines.append(f"| {b['task']} | {b['lr']:g} | `{b['oracle_arm']}` | {interval_text(b['vs_oracle'])} | "
                      f"{fresh[0]} | {interval_text(b['vs_hf'])} | {fresh[1]} | {fresh[2]} |")
     return "\n".join(lines)
+
+
+#: round 11's test task on fresh seeds 4-7: the default, HF linear 10 % and each cell's oracle arm as committed in
+#: HELDOUT_TEST (chosen on seeds 0-3)
+ROUND11_FRESH = "docs/benchmark/round11_fresh.json"
+
+
+@figure("round11-fresh")
+def render_round11_fresh(root: Path) -> str:
+    """docs/benchmark/README.md: round 11's test task, the first on which the default met (a)-(c), on fresh seeds."""
+    return "\n".join([file_header(ROUND11_FRESH, load(root, ROUND11_FRESH)), "",
+                      fresh_cells_table(root, HELDOUT_TEST, ROUND11_FRESH, "test", tasks=("gpt2_long",))])
 
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
