@@ -348,7 +348,8 @@ def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -
     assert {info["family"] for info in split["tasks"].values()} <= set(split["families"])
     pairs = [(info["same_task_as"], task, info["length_factor"]) for task, info in split["tasks"].items()
              if "same_task_as" in info]
-    assert {long for _, long, _ in pairs} == {"digits_cnn_long", "digits_ae_long", "resmlp_long", "cnn_bn_long"}
+    assert {long for _, long, _ in pairs} == {"digits_cnn_long", "digits_ae_long", "resmlp_long", "cnn_bn_long",
+                                              "gpt2_long"}
     for short, long, factor in pairs:
         a, b = load_task(short), load_task(long)
         cfg_a, cfg_b = a.config("full"), b.config("full")
