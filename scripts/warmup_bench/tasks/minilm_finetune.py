@@ -54,7 +54,6 @@ def run(arm: Arm, lr: float, seed: int, cfg: dict[str, Any], device: str = "cpu"
     return finetune(train_rows, eval_rows, len(LABELS), arm, lr, seed, cfg, device)
 
 
-
 def balanced(groups: list[list[str]], n_train: int, n_eval: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """``(text, class)`` rows, ``n_train // k`` and ``n_eval // k`` of each of the ``k`` classes, whose texts are
     ``groups[class]`` (one permutation per class, fixed seed): the first to evaluate on, the next to train on."""
