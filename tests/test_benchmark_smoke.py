@@ -337,6 +337,38 @@ def test_a_report_rebuilt_from_a_committed_summary_file(tmp_path: Path, monkeypa
     assert summary["cells"]["digits_mlp"]["0.01|adaptive_warmup"]["status"] != "done"
 
 
+def test_runs_record_their_host_and_a_report_names_the_cells_that_mix_hosts(tmp_path: Path) -> None:
+    """A run's numbers can differ from machine to machine (the benchmark README's machine dependence), so each run
+    records its host, the report lists the hosts, and a cell whose runs come from two hosts is named."""
+    here = bench.host_fingerprint("cpu")
+    assert torch.__version__ in here and torch.backends.cpu.get_cpu_capability() in here
+    out = tmp_path / "out"
+    common = ["--smoke", "--tasks", "digits_mlp", "--arms", "oracle,adaptive_warmup", "--no_progress"]
+    assert bench.main([*common, "--output_dir", str(out), "--docs_prefix", str(tmp_path / "r1")]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["hosts"] == {"runs": {here: 3}, "mixed_cells": []}
+    assert all(r["host"] == here for r in summary["runs"])
+    assert f"Hosts of the runs: {here} (3 runs). No cell mixes recorded hosts." in (out / "summary.md").read_text()
+
+    store = json.loads((out / "results.json").read_text())
+    first, second, _ = sorted(store["runs"])
+    store["runs"][first]["host"] = "another machine"
+    del store["runs"][second]["host"]  # a run made before runs recorded their host
+    (out / "results.json").write_text(json.dumps(store))
+    assert bench.main([*common, "--output_dir", str(out), "--report_only"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["hosts"] == {"runs": {here: 1, "another machine": 1, "not recorded": 1},
+                                "mixed_cells": ["digits_mlp@0.01"]}
+    md = (out / "summary.md").read_text()
+    assert "**Cells whose runs come from more than one host** (their gaps mix machines): digits_mlp@0.01." in md
+
+    # rebuilt from the committed summary file, the runs keep their hosts
+    rebuilt = tmp_path / "rebuilt"
+    assert bench.main([*common, "--output_dir", str(rebuilt), "--merge_from", str(tmp_path / "r1.json"),
+                       "--report_only", "--any_source"]) == 0
+    assert json.loads((rebuilt / "summary.json").read_text())["hosts"] == {"runs": {here: 3}, "mixed_cells": []}
+
+
 def test_the_committed_split_names_every_task_and_its_pairs_differ_only_in_T() -> None:
     split = heldout.load_split()
     assert set(split["tasks"]) == set(TASK_NAMES)

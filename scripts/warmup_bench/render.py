@@ -133,6 +133,16 @@ def load(root: Path, rel: str) -> dict[str, Any]:
     return data
 
 
+def hosts_text(hosts: dict[str, Any] | None) -> str:
+    """The hosts the finished runs were made on, and the cells that mix them (a report of older runs: none)."""
+    if not hosts or not hosts["runs"]:
+        return "Hosts of the runs: none recorded."
+    named = "; ".join(f"{h} ({n} runs)" for h, n in sorted(hosts["runs"].items(), key=lambda kv: -kv[1]))
+    mixed = hosts["mixed_cells"]
+    return (f"Hosts of the runs: {named}. " + (f"**Cells whose runs come from more than one host** (their gaps "
+            f"mix machines): {', '.join(mixed)}." if mixed else "No cell mixes recorded hosts."))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # formatting (one place, so that the README, the docs and the test read numbers the same way)
 # ---------------------------------------------------------------------------------------------------------------
@@ -256,6 +266,8 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
         f"the wall time on an otherwise idle machine); this invocation ran {meta['runs_this_invocation']} runs in "
         f"{meta['wall_seconds_this_invocation'] / 60:.1f} min wall. Seeds: {', '.join(map(str, meta['seeds']))}. "
         f"hf_warmup source hash {meta['code']['hf_warmup']}.",
+        "",
+        hosts_text(summary.get("hosts")),
         "",
         "Cell value: the mean over seeds of the final held-out eval loss (a diverged run counts with "
         "max(eval loss, initial loss)). **Oracle**: per (task, LR), the best `linear_warmup` over W ∈ {"

@@ -167,6 +167,28 @@ def library_versions() -> dict[str, str]:
     return {name: version(name) for name in ("torch", "transformers", "accelerate")}
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what :mod:`platform` says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def host_fingerprint(device: str) -> str:
+    """What a run's numbers depend on besides its config and seed, recorded with every run: the CPU model, the CPU
+    kernels torch dispatches to (AVX2, AVX512, ...), torch's version and, on CUDA, the GPU. On one fingerprint a run
+    repeats to the digit; on another it may not (the benchmark README's "machine dependence"), so a paired gap is
+    clean only where every arm of a cell ran on one."""
+    import torch
+
+    host = f"{cpu_model()}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()} kernels)"
+    return host + (f", {torch.cuda.get_device_name(0)}" if device == "cuda" else "")
+
+
 # -- execution ----------------------------------------------------------------------------------------------------
 def _init_worker(threads: int, text_path: str | None) -> None:
     import threading
@@ -196,6 +218,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     record = task.run(arm, spec["lr"], spec["seed"], spec["cfg"], spec["device"])
     record["wall_seconds"] = round(time.perf_counter() - started, 3)
     record["cpu_seconds"] = round(time.process_time() - cpu, 3)
+    record["host"] = host_fingerprint(spec["device"])
     return record
 
 

@@ -33,11 +33,28 @@ def build_summary(runs: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[
     compact = [
         {k: r.get(k) for k in ("task", "arm", "lr", "seed", "status", "eval_loss", "scored_eval_loss", "diverged",
                                "stuck", "warmup_steps", "end_reason", "peak_fraction", "last_statistic", "metrics",
-                               "wall_seconds", "reason")}
+                               "wall_seconds", "reason", "host")}
         for r in runs
     ]
     sets = heldout.evaluate(agg, meta, heldout.load_split())
-    return {**agg, "sets": sets, "meta": meta, "timing": per_task_time, "runs": compact}
+    return {**agg, "sets": sets, "meta": meta, "timing": per_task_time, "runs": compact, "hosts": hosts(done)}
+
+
+#: a run made before runs recorded their host (:func:`warmup_bench.runner.host_fingerprint`)
+UNRECORDED = "not recorded"
+
+
+def hosts(done: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The hosts of the finished runs (``runs``: host -> number of runs) and the cells (``task@lr``) whose runs
+    come from more than one recorded host: their gaps mix machines, whose numbers may differ run for run."""
+    counts: dict[str, int] = {}
+    per_cell: dict[str, set[str]] = {}
+    for r in done:
+        host = r.get("host") or UNRECORDED
+        counts[host] = counts.get(host, 0) + 1
+        if r.get("host"):
+            per_cell.setdefault(f"{r['task']}@{lr_key(r['lr'])}", set()).add(r["host"])
+    return {"runs": counts, "mixed_cells": sorted(c for c, seen in per_cell.items() if len(seen) > 1)}
 
 
 #: what a lower panel says when none of its runs kept an LR trace (runs reported from a committed results file)
