@@ -462,12 +462,14 @@ def render_noise_floor(root: Path) -> str:
 
 #: every test cell of round 9's test set on seeds 4-7, each with the oracle arm committed in ROUND9_TEST: round 7's
 #: runs of rounds 4-6's tasks and round 9's of its own
-FRESH = "docs/benchmark/round9_fresh.json"
+FRESH = "docs/benchmark/round12_fresh.json"
+#: rounds 7 and 9: the test cells of ROUND9_TEST on seeds 4-7 (the default before round 10), on other machines
+ROUND9_FRESH = "docs/benchmark/round9_fresh.json"
 #: round 8: every tuning cell of ROUND4_TUNING but minilm_verses's on seeds 4-7, each with the oracle arm committed
 #: there
 TUNING_FRESH = "docs/benchmark/round8_tuning_fresh.json"
 #: per set: a file of seeds 0-3 and the same cells on fresh seeds 4-7 with its oracle arms
-FRESH_PAIRS = ((ROUND9_TEST, FRESH, "test"), (ROUND4_TUNING, TUNING_FRESH, "tuning"))
+FRESH_PAIRS = ((HELDOUT_TEST, FRESH, "test"), (ROUND4_TUNING, TUNING_FRESH, "tuning"))
 #: the files the resolution blocks read: path, set, where the oracle arm was chosen
 RESOLUTION_FILES = tuple((rel, set_name, chosen) for before, after, set_name in FRESH_PAIRS
                          for rel, chosen in ((before, "the grid's best on these seeds"),
@@ -589,6 +591,39 @@ def render_round11_fresh(root: Path) -> str:
     """docs/benchmark/README.md: round 11's test task, the first on which the default met (a)-(c), on fresh seeds."""
     return "\n".join([file_header(ROUND11_FRESH, load(root, ROUND11_FRESH)), "",
                       fresh_cells_table(root, HELDOUT_TEST, ROUND11_FRESH, "test", tasks=("gpt2_long",))])
+
+
+@figure("machine-dependence")
+def render_machine_dependence(root: Path) -> str:
+    """docs/benchmark/README.md: the runs :data:`ROUND9_FRESH` (other machines) and :data:`FRESH` (one host) share,
+    same task config, arm, LR and seed, per task: how many repeat to the digit, how far the others moved, and how
+    long the later runs took against the earlier (a different speed is a different machine). The default's runs are
+    counted apart: round 10's change acts only at T < 225, which none of these tasks has."""
+    older, newer = load(root, ROUND9_FRESH), load(root, FRESH)
+    then = {(r["task"], r["arm"], r["lr"], r["seed"]): r for r in older["runs"] if r.get("eval_loss") is not None}
+    rows = ["| task | fixed arms: identical / compared | default: identical / compared | largest change of the eval "
+            "loss | wall time now / then (median) |", "|---|---|---|---|---|"]
+    totals = [0, 0, 0, 0]
+    cfgs = [{t: v["cfg"] for t, v in res["meta"]["tasks"].items()} for res in (older, newer)]
+    for task in [t for t in cfgs[0] if t in cfgs[1]]:
+        if cfgs[0][task] != cfgs[1][task]:
+            rows.append(f"| {task} | the task's config changed: not compared | | | |")
+            continue
+        pairs = [(then[k], r) for r in newer["runs"] if r.get("eval_loss") is not None and r["task"] == task
+                 and (k := (r["task"], r["arm"], r["lr"], r["seed"])) in then]
+        counts = []
+        for default in (False, True):
+            own = [(a, b) for a, b in pairs if (b["arm"] == DEFAULT_ROW) == default]
+            counts += [sum(a["eval_loss"] == b["eval_loss"] for a, b in own), len(own)]
+        totals = [t + c for t, c in zip(totals, counts)]
+        change = max(abs(b["eval_loss"] / a["eval_loss"] - 1) for a, b in pairs)
+        speed = statistics.median(b["wall_seconds"] / a["wall_seconds"] for a, b in pairs)
+        rows.append(f"| {task} | {counts[0]} / {counts[1]} | {counts[2]} / {counts[3]} | {100 * change:.2f} % | "
+                    f"{speed:.2f} |")
+    hosts = "; ".join(f"{h} ({n} runs)" for h, n in newer.get("hosts", {}).get("runs", {}).items())
+    return "\n".join([f"- then: {file_header(ROUND9_FRESH, older)}", f"- now: {file_header(FRESH, newer)}; hosts: "
+                      f"{hosts or 'not recorded'}", "", *rows,
+                      f"| all | {totals[0]} / {totals[1]} | {totals[2]} / {totals[3]} | | |"])
 
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
