@@ -269,6 +269,32 @@ def test_a_length_probe_prints_each_adaptive_variant_in_a_table_of_its_own(tmp_p
     assert lines.index(rows[2]) < label < lines.index(rows[3]) and "-4.2 % (within)" in rows[3]
 
 
+def test_machine_dependence_counts_the_runs_that_repeat_to_the_digit(tmp_path: Path) -> None:
+    """The machine-dependence block pairs the runs two files share (task, arm, LR, seed) where the task's config is
+    the same, counts the default apart from the fixed arms, and shows the largest change and the time ratio."""
+    def run(task: str, arm: str, loss: float, seconds: float) -> dict[str, Any]:
+        return {"task": task, "arm": arm, "lr": 0.01, "seed": 4, "eval_loss": loss, "wall_seconds": seconds}
+
+    meta = {"mode": "full", "seeds": [4], "grid": [0.1], "machine": "vm"}
+    tasks = {"a": {"cfg": {"T": 3}}, "b": {"cfg": {"T": 3}}, "c": {"cfg": {"T": 3}}}
+    then = {"meta": {**meta, "command": "then", "tasks": tasks}, "cells": {},
+            "runs": [run("a", "hf_linear(10%)", 1.0, 2.0), run("a", "adaptive_warmup", 2.0, 2.0),
+                     run("b", "hf_linear(10%)", 1.0, 2.0)]}
+    now = {"meta": {**meta, "command": "now", "tasks": {**tasks, "b": {"cfg": {"T": 4}}}}, "cells": {},
+           "hosts": {"runs": {"cpu X": 3}, "mixed_cells": []},
+           "runs": [run("a", "hf_linear(10%)", 1.0, 1.0), run("a", "adaptive_warmup", 2.02, 1.0),
+                    run("a", "linear_warmup(W=50%)", 3.0, 1.0), run("b", "hf_linear(10%)", 1.0, 1.0)]}
+    (tmp_path / "docs" / "benchmark").mkdir(parents=True)
+    for rel, data in ((rf_results.ROUND9_FRESH, then), (rf_results.FRESH, now)):
+        (tmp_path / rel).write_text(json.dumps(data))
+    text = rf_results.render_machine_dependence(tmp_path)
+    assert "| a | 1 / 1 | 0 / 1 | 1.00 % | 0.50 |" in text  # the third run of `a` has no partner
+    assert "| b | the task's config changed: not compared | | | |" in text
+    assert "| c | no run in both files | | | |" in text
+    assert "| all | 1 / 1 | 0 / 1 | | |" in text
+    assert "`then`" in text and "`now`" in text and "hosts: cpu X (3 runs)" in text
+
+
 def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:
     """Round 5's committed rule: a candidate passes only with strictly more cells within 1 % or better and no (a)
     or (b) violation the default lacks; the verdict names what decided it."""

@@ -611,6 +611,9 @@ def render_machine_dependence(root: Path) -> str:
             continue
         pairs = [(then[k], r) for r in newer["runs"] if r.get("eval_loss") is not None and r["task"] == task
                  and (k := (r["task"], r["arm"], r["lr"], r["seed"])) in then]
+        if not pairs:
+            rows.append(f"| {task} | no run in both files | | | |")
+            continue
         counts = []
         for default in (False, True):
             own = [(a, b) for a, b in pairs if (b["arm"] == DEFAULT_ROW) == default]
