@@ -284,10 +284,9 @@ def test_machine_dependence_counts_the_runs_that_repeat_to_the_digit(tmp_path: P
            "hosts": {"runs": {"cpu X": 3}, "mixed_cells": []},
            "runs": [run("a", "hf_linear(10%)", 1.0, 1.0), run("a", "adaptive_warmup", 2.02, 1.0),
                     run("a", "linear_warmup(W=50%)", 3.0, 1.0), run("b", "hf_linear(10%)", 1.0, 1.0)]}
-    (tmp_path / "docs" / "benchmark").mkdir(parents=True)
-    for rel, data in ((rf_results.ROUND9_FRESH, then), (rf_results.FRESH, now)):
+    for rel, data in (("then.json", then), ("now.json", now)):
         (tmp_path / rel).write_text(json.dumps(data))
-    text = rf_results.render_machine_dependence(tmp_path)
+    text = rf_results.machine_lines(tmp_path, "then.json", "now.json")
     assert "| a | 1 / 1 | 0 / 1 | 1.00 % | 0.50 |" in text  # the third run of `a` has no partner
     assert "| b | the task's config changed: not compared | | | |" in text
     assert "| c | no run in both files | | | |" in text

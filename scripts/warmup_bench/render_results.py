@@ -593,13 +593,24 @@ def render_round11_fresh(root: Path) -> str:
                       fresh_cells_table(root, HELDOUT_TEST, ROUND11_FRESH, "test", tasks=("gpt2_long",))])
 
 
+#: round 12: HF linear 10 % on four tuning tasks, seeds 0 and 4, runs of ROUND4_TUNING and TUNING_FRESH made again
+ROUND12_REPEAT = "docs/benchmark/round12_repeat.json"
+#: round 12: results files that hold some of the same runs (task config, arm, LR, seed), made on other occasions
+MACHINE_PAIRS = ((ROUND9_FRESH, FRESH), (ROUND4_TUNING, ROUND12_REPEAT), (TUNING_FRESH, ROUND12_REPEAT))
+
+
 @figure("machine-dependence")
 def render_machine_dependence(root: Path) -> str:
-    """docs/benchmark/README.md: the runs :data:`ROUND9_FRESH` (other machines) and :data:`FRESH` (one host) share,
-    same task config, arm, LR and seed, per task: how many repeat to the digit, how far the others moved, and how
-    long the later runs took against the earlier (a different speed is a different machine). The default's runs are
-    counted apart: round 10's change acts only at T < 225, which none of these tasks has."""
-    older, newer = load(root, ROUND9_FRESH), load(root, FRESH)
+    """docs/benchmark/README.md: each pair of :data:`MACHINE_PAIRS`, :func:`machine_lines`."""
+    return "\n\n".join(machine_lines(root, then_rel, now_rel) for then_rel, now_rel in MACHINE_PAIRS)
+
+
+def machine_lines(root: Path, then_rel: str, now_rel: str) -> str:
+    """The runs two results files share (same task config, arm, LR and seed), per task: how many repeat to the digit,
+    how far the others moved, and how long the later runs took against the earlier (a different speed is a different
+    machine). The default's runs are counted apart: its source may differ between the files (round 10's change acts
+    only at T < 225, which none of the tasks compared has)."""
+    older, newer = load(root, then_rel), load(root, now_rel)
     then = {(r["task"], r["arm"], r["lr"], r["seed"]): r for r in older["runs"] if r.get("eval_loss") is not None}
     rows = ["| task | fixed arms: identical / compared | default: identical / compared | largest change of the eval "
             "loss | wall time now / then (median) |", "|---|---|---|---|---|"]
@@ -621,12 +632,13 @@ def render_machine_dependence(root: Path) -> str:
         totals = [t + c for t, c in zip(totals, counts)]
         change = max(abs(b["eval_loss"] / a["eval_loss"] - 1) for a, b in pairs)
         speed = statistics.median(b["wall_seconds"] / a["wall_seconds"] for a, b in pairs)
-        rows.append(f"| {task} | {counts[0]} / {counts[1]} | {counts[2]} / {counts[3]} | {100 * change:.2f} % | "
-                    f"{speed:.2f} |")
+        fixed, default = (f"{same} / {n}" if n else "–" for same, n in (counts[:2], counts[2:]))
+        rows.append(f"| {task} | {fixed} | {default} | {100 * change:.2f} % | {speed:.2f} |")
     hosts = "; ".join(f"{h} ({n} runs)" for h, n in newer.get("hosts", {}).get("runs", {}).items())
-    return "\n".join([f"- then: {file_header(ROUND9_FRESH, older)}", f"- now: {file_header(FRESH, newer)}; hosts: "
+    return "\n".join([f"- then: {file_header(then_rel, older)}", f"- now: {file_header(now_rel, newer)}; hosts: "
                       f"{hosts or 'not recorded'}", "", *rows,
-                      f"| all | {totals[0]} / {totals[1]} | {totals[2]} / {totals[3]} | | |"])
+                      "| all | " + " | ".join(f"{same} / {n}" if n else "–" for same, n in (totals[:2], totals[2:]))
+                      + " | | |"])
 
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
