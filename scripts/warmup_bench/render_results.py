@@ -31,12 +31,13 @@ ROUND10_TEST = "docs/benchmark/round10_test.json"  # the test set before round 1
 ROUND9_TEST = "docs/benchmark/round9_test.json"  # the test set before round 10 (minilm2_tweets in it), seeds 0-3
 ROUND6_TEST = "docs/benchmark/round6_test.json"  # rounds 4, 5 and 6's test sets (their runs are in the headline's)
 ROUND5_TEST = "docs/benchmark/round5_test.json"  # rounds 4 and 5's test sets (their runs are in the headline's)
-HELDOUT_TUNING = "docs/benchmark/round10_tuning.json"  # the tuning tasks in full mode (round 10's: minilm2_tweets too)
+HELDOUT_TUNING = "docs/benchmark/round12_tuning.json"  # the tuning tasks in full mode (round 12's: postln_long too)
+ROUND10_TUNING = "docs/benchmark/round10_tuning.json"  # the tuning set before round 12 (postln_long not in it)
 ROUND4_TUNING = "docs/benchmark/round4_tuning.json"  # the tuning set before round 10
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND10_TEST, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST,
-                 ROUND4_TEST, ROUND3_TEST,
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND10_TUNING, ROUND10_TEST, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST,
+                 ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
                  "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
