@@ -291,7 +291,7 @@ def test_machine_dependence_counts_the_runs_that_repeat_to_the_digit(tmp_path: P
     assert "| b | the task's config changed: not compared | | | |" in text
     assert "| c | no run in both files | | | |" in text
     assert "| all | 1 / 1 | 0 / 1 | | |" in text
-    assert "`then`" in text and "`now`" in text and "hosts: cpu X (3 runs)" in text
+    assert "`then`" in text and "`now`" in text and "Hosts of the runs: cpu X (3 runs)." in text
 
 
 def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:

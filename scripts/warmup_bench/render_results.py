@@ -16,6 +16,7 @@ from warmup_bench.render import (
     cells_lines,
     figure,
     grid_text,
+    hosts_text,
     libraries_text,
     list_text,
     load,
@@ -461,8 +462,8 @@ def render_noise_floor(root: Path) -> str:
     return "\n".join([*lines, "", "The commands that wrote them:", "", *commands])
 
 
-#: every test cell of round 9's test set on seeds 4-7, each with the oracle arm committed in ROUND9_TEST: round 7's
-#: runs of rounds 4-6's tasks and round 9's of its own
+#: round 12: every test cell of HELDOUT_TEST on seeds 4-7, each with the oracle arm committed there, every arm on one
+#: host (gpt2_long's runs from ROUND11_FRESH)
 FRESH = "docs/benchmark/round12_fresh.json"
 #: rounds 7 and 9: the test cells of ROUND9_TEST on seeds 4-7 (the default before round 10), on other machines
 ROUND9_FRESH = "docs/benchmark/round9_fresh.json"
@@ -633,13 +634,15 @@ def machine_lines(root: Path, then_rel: str, now_rel: str) -> str:
         totals = [t + c for t, c in zip(totals, counts)]
         change = max(abs(b["eval_loss"] / a["eval_loss"] - 1) for a, b in pairs)
         speed = statistics.median(b["wall_seconds"] / a["wall_seconds"] for a, b in pairs)
-        fixed, default = (f"{same} / {n}" if n else "–" for same, n in (counts[:2], counts[2:]))
-        rows.append(f"| {task} | {fixed} | {default} | {100 * change:.2f} % | {speed:.2f} |")
-    hosts = "; ".join(f"{h} ({n} runs)" for h, n in newer.get("hosts", {}).get("runs", {}).items())
-    return "\n".join([f"- then: {file_header(then_rel, older)}", f"- now: {file_header(now_rel, newer)}; hosts: "
-                      f"{hosts or 'not recorded'}", "", *rows,
-                      "| all | " + " | ".join(f"{same} / {n}" if n else "–" for same, n in (totals[:2], totals[2:]))
-                      + " | | |"])
+        rows.append(f"| {task} | {identical_text(counts)} | {100 * change:.2f} % | {speed:.2f} |")
+    return "\n".join([f"- then: {file_header(then_rel, older)}",
+                      f"- now: {file_header(now_rel, newer)}. {hosts_text(newer.get('hosts'))}", "", *rows,
+                      f"| all | {identical_text(totals)} | | |"])
+
+
+def identical_text(counts: Sequence[int]) -> str:
+    """``3 / 4 | –``: the fixed arms' and the default's runs that repeat to the digit, of those compared."""
+    return " | ".join(f"{same} / {n}" if n else "–" for same, n in (counts[:2], counts[2:]))
 
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it

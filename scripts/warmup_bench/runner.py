@@ -33,6 +33,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -178,6 +179,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.cache
 def host_fingerprint(device: str) -> str:
     """What a run's numbers depend on besides its config and seed, recorded with every run: the CPU model, the CPU
     kernels torch dispatches to (AVX2, AVX512, ...), torch's version and, on CUDA, the GPU. On one fingerprint a run

@@ -53,7 +53,7 @@ def hosts(done: Sequence[dict[str, Any]]) -> dict[str, Any]:
         host = r.get("host") or UNRECORDED
         counts[host] = counts.get(host, 0) + 1
         if r.get("host"):
-            per_cell.setdefault(f"{r['task']}@{lr_key(r['lr'])}", set()).add(r["host"])
+            per_cell.setdefault(heldout.cell_name(r["task"], r["lr"]), set()).add(r["host"])
     return {"runs": counts, "mixed_cells": sorted(c for c, seen in per_cell.items() if len(seen) > 1)}
 
 
