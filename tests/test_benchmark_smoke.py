@@ -629,6 +629,12 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     fig = sweep_report.figure(summary, traced)
     assert fig.axes[1].get_title().endswith("adaptive_warmup (solid), oracle (dashed)")
     plt.close(fig)
+    # a report of HF linear alone has none of the arms the picture draws: it says that, not "no LR trace"
+    hf_only = json.loads((REPO / "docs" / "benchmark" / "round12_repeat.json").read_text())
+    fig = sweep_report.figure(hf_only, hf_only["runs"])
+    assert [t.get_text() for t in fig.axes[0].texts] == [sweep_report.NO_DRAWN_ARM]
+    assert [t.get_text() for t in fig.axes[1].texts] == [sweep_report.NO_DRAWN_ARM] and not fig.axes[1].lines
+    plt.close(fig)
 
 
 def test_sweep_picture_wraps_many_tasks_into_bands() -> None:

@@ -59,6 +59,8 @@ def hosts(done: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 #: what a lower panel says when none of its runs kept an LR trace (runs reported from a committed results file)
 NO_LR_TRACE = "no LR trace stored for these runs\n(reported from a results file)"
+#: what a panel says when the report has none of the arms it draws (a sweep of HF linear alone, say)
+NO_DRAWN_ARM = "no adaptive or oracle run in this report\n(the picture draws those arms only)"
 
 
 def picture(summary: dict[str, Any], runs: Sequence[dict[str, Any]], path: Path) -> None:
@@ -126,13 +128,17 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
         ax.set_title(f"{t} (T={meta['tasks'][t]['cfg']['T']})")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, NO_DRAWN_ARM, transform=ax.transAxes, ha="center", va="center", fontsize=8)
         ax = bottom
         seed = meta["seeds"][0]
         drawn: set[str] = set()
+        found = False  # some run of the arms drawn here exists, with or without a trace
         for k, lr in enumerate(lrs):
             color = colors[k % len(colors)]
             for arm_label, style in ((main, "-"), (summary["oracle"][t].get(lr_key(lr), {}).get("arm"), "--")):
                 r = by.get((t, arm_label, float(lr), seed)) if arm_label else None
+                found = found or r is not None
                 if r and r.get("lr_trace"):
                     first = style == "-" or not main  # one legend entry per LR, on its first line
                     ax.plot([p[0] for p in r["lr_trace"]], [p[1] / lr for p in r["lr_trace"]], style, color=color,
@@ -144,7 +150,8 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
-            ax.text(0.5, 0.5, NO_LR_TRACE, transform=ax.transAxes, ha="center", va="center", fontsize=8)
+            ax.text(0.5, 0.5, NO_LR_TRACE if found else NO_DRAWN_ARM, transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8)
     fig.tight_layout()
     return fig
 
