@@ -294,6 +294,23 @@ def test_machine_dependence_counts_the_runs_that_repeat_to_the_digit(tmp_path: P
     assert "`then`" in text and "`now`" in text and "Hosts of the runs: cpu X (3 runs)." in text
 
 
+def test_rebase_rows_pair_each_cell_then_and_now_and_count_the_classes_that_changed() -> None:
+    """Round 13's block: each cell's oracle arm, gap (class) and gap to HF then → now, and the cells whose class
+    changed, named; a cell whose HF arm is missing shows a dash, not a number."""
+    def cell(lr: float, gap: float, klass: str, hf: float | None, arm: str) -> dict[str, Any]:
+        return {"task": "t", "lr": lr, "gap_pct": gap, "class": klass, "gap_hf_pct": hf, "oracle_arm": arm,
+                "warmup_steps": [10, 12], "end_reasons": ["stable", "edge"]}
+
+    before = [cell(0.01, 0.5, "within", 0.2, "no_warmup"), cell(0.1, 3.0, "worse", None, "linear_warmup(W=50%)")]
+    after = [cell(0.01, 2.5, "worse", 1.5, "linear_warmup(W=10%)"), cell(0.1, 3.1, "worse", -0.4, "no_warmup")]
+    rows = rf_results.rebase_rows(before, after)
+    assert ("| t | 0.01 | `no_warmup` → `linear_warmup(W=10%)` | +0.5 % (within) → +2.5 % (worse) | +0.2 % → +1.5 % "
+            "| 10 (stable), 12 (edge) |") in rows
+    assert ("| t | 0.1 | `linear_warmup(W=50%)` → `no_warmup` | +3.0 % (worse) → +3.1 % (worse) "
+            "| – → -0.4 % |") in rows[3]
+    assert rows[-1] == "Cells whose class changed: 1 of 2 (t@0.01)."
+
+
 def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:
     """Round 5's committed rule: a candidate passes only with strictly more cells within 1 % or better and no (a)
     or (b) violation the default lacks; the verdict names what decided it."""

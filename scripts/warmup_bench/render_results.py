@@ -32,13 +32,15 @@ ROUND10_TEST = "docs/benchmark/round10_test.json"  # the test set before round 1
 ROUND9_TEST = "docs/benchmark/round9_test.json"  # the test set before round 10 (minilm2_tweets in it), seeds 0-3
 ROUND6_TEST = "docs/benchmark/round6_test.json"  # rounds 4, 5 and 6's test sets (their runs are in the headline's)
 ROUND5_TEST = "docs/benchmark/round5_test.json"  # rounds 4 and 5's test sets (their runs are in the headline's)
-HELDOUT_TUNING = "docs/benchmark/round12_tuning.json"  # the tuning tasks in full mode (round 12's: postln_long too)
+#: the tuning tasks in full mode: round 13's (four tasks re-made on one host, minilm_finetune too)
+HELDOUT_TUNING = "docs/benchmark/round13_tuning.json"
+ROUND12_TUNING = "docs/benchmark/round12_tuning.json"  # the tuning set before round 13 (round 4's runs of four tasks)
 ROUND10_TUNING = "docs/benchmark/round10_tuning.json"  # the tuning set before round 12 (postln_long not in it)
 ROUND4_TUNING = "docs/benchmark/round4_tuning.json"  # the tuning set before round 10
 ROUND4_TEST = "docs/benchmark/round4_test.json"  # round 4's test set as first measured (its runs are in the headline's)
 ROUND3_TEST = "docs/benchmark/round3_test.json"  # round 3's test set (resmlp_short, resmlp_long among them)
-HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND10_TUNING, ROUND10_TEST, ROUND9_TEST, ROUND4_TUNING, ROUND6_TEST,
-                 ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
+HELDOUT_FILES = (HELDOUT_TEST, HELDOUT_TUNING, ROUND12_TUNING, ROUND10_TUNING, ROUND10_TEST, ROUND9_TEST,
+                 ROUND4_TUNING, ROUND6_TEST, ROUND5_TEST, ROUND4_TEST, ROUND3_TEST,
                  "docs/benchmark/round3_tuning.json",
                  "docs/benchmark/round3_test_edge_off.json",
                  "docs/benchmark/round2_test.json", "docs/benchmark/round2_tuning.json",
@@ -242,7 +244,7 @@ def candidate_block(root: Path, rel: str,
 
 
 #: round 10: the tuning tasks its candidate (edge_min_steps) changes that have a committed full-mode baseline, and
-#: the file holding that baseline (the default before round 10); the candidate's runs are in HELDOUT_TUNING
+#: the file holding that baseline (the default before round 10); the candidate's runs are in ROUND10_TUNING
 ROUND10_BASELINES = ((ROUND4_TUNING, "minilm_verses"), (ROUND9_TEST, "minilm2_tweets"))
 
 
@@ -257,7 +259,7 @@ def failed_runs(res: dict[str, Any], tasks: Sequence[str], failed: bool = True) 
 def render_round10_decision(root: Path) -> str:
     """docs/benchmark/README.md: round 10's rule (``split.json``'s ``rounds."10"``) on the tuning cells its candidate
     changes: the default before it (its committed runs) against the candidate, now the default, on seeds 0-3."""
-    after = load(root, HELDOUT_TUNING)
+    after = load(root, ROUND10_TUNING)
     old_cells: list[dict[str, Any]] = []
     trained: set[tuple[str, float, int]] = set()
     for rel, task in ROUND10_BASELINES:
@@ -278,7 +280,7 @@ def render_round10_decision(root: Path) -> str:
     rows = abc_rows([(f"the default before round 10 ({len(old_cells)} cells)", before_t),
                      (f"C10 ({len(new_cells)} cells)", after_t)])
     sources = ", ".join(f"`{rel}` ({task})" for rel, task in ROUND10_BASELINES)
-    return "\n".join([f"The default before round 10 from {sources}; C10 from {file_header(HELDOUT_TUNING, after)}",
+    return "\n".join([f"The default before round 10 from {sources}; C10 from {file_header(ROUND10_TUNING, after)}",
                       "", *rows, "", f"**{verdict}.**", "", *side_by_side_lines(old_cells, new_cells, "C10")])
 
 
@@ -597,14 +599,30 @@ def render_round11_fresh(root: Path) -> str:
 
 #: round 12: HF linear 10 % on four tuning tasks, seeds 0 and 4, runs of ROUND4_TUNING and TUNING_FRESH made again
 ROUND12_REPEAT = "docs/benchmark/round12_repeat.json"
+#: round 13: every arm of the four tuning tasks whose runs in ROUND4_TUNING came from another machine, made again on one
+#: host (seeds 0-3), and minilm_finetune's first full-mode runs: runs/r13_rebase alone
+ROUND13_REBASE = "docs/benchmark/round13_rebase.json"
+#: the tasks round 13 made again (their cells in ROUND12_TUNING are round 4's runs, in HELDOUT_TUNING round 13's)
+REBASED = ("prenorm_long", "resmlp_long", "digits_cnn_long", "digits_ae_long")
+#: round 13: the length probes' runs made again (the default at one LR each, and one HF linear 10 % run)
+ROUND13_30K = "docs/benchmark/round13_30k_check.json"
 #: round 12: results files that hold some of the same runs (task config, arm, LR, seed), made on other occasions
 MACHINE_PAIRS = ((ROUND9_FRESH, FRESH), (ROUND4_TUNING, ROUND12_REPEAT), (TUNING_FRESH, ROUND12_REPEAT))
+#: round 13: the same, for the runs it made again
+ROUND13_MACHINE_PAIRS = ((ROUND4_TUNING, ROUND13_REBASE), ("docs/benchmark/prenorm_30k.json", ROUND13_30K),
+                         ("docs/benchmark/resmlp_30k.json", ROUND13_30K))
 
 
 @figure("machine-dependence")
 def render_machine_dependence(root: Path) -> str:
     """docs/benchmark/README.md: each pair of :data:`MACHINE_PAIRS`, :func:`machine_lines`."""
     return "\n\n".join(machine_lines(root, then_rel, now_rel) for then_rel, now_rel in MACHINE_PAIRS)
+
+
+@figure("round13-machine")
+def render_round13_machine(root: Path) -> str:
+    """docs/benchmark/README.md: each pair of :data:`ROUND13_MACHINE_PAIRS`, :func:`machine_lines`."""
+    return "\n\n".join(machine_lines(root, then_rel, now_rel) for then_rel, now_rel in ROUND13_MACHINE_PAIRS)
 
 
 def machine_lines(root: Path, then_rel: str, now_rel: str) -> str:
@@ -643,6 +661,43 @@ def machine_lines(root: Path, then_rel: str, now_rel: str) -> str:
 def identical_text(counts: Sequence[int]) -> str:
     """``3 / 4 | –``: the fixed arms' and the default's runs that repeat to the digit, of those compared."""
     return " | ".join(f"{same} / {n}" if n else "–" for same, n in (counts[:2], counts[2:]))
+
+
+@figure("round13-rebase")
+def render_round13_rebase(root: Path) -> str:
+    """docs/benchmark/README.md: the cells of the tasks round 13 made again on one host, as the tuning set reported
+    them before (round 4's runs, :data:`ROUND12_TUNING`) and now (:data:`HELDOUT_TUNING`): (a)–(c) over them, and
+    each cell's oracle arm, gap and class then and now."""
+    then, now = load(root, ROUND12_TUNING), load(root, HELDOUT_TUNING)
+    before, after = ([c for c in res["sets"][DEFAULT_ROW]["cells"] if c["task"] in REBASED] for res in (then, now))
+    cols = [(f"`{Path(ROUND12_TUNING).name}` (round 4's runs)", heldout.abc_targets(before)),
+            (f"`{Path(HELDOUT_TUNING).name}` (one host)", heldout.abc_targets(after))]
+    return "\n".join([f"- then: {file_header(ROUND12_TUNING, then)}",
+                      f"- now: {file_header(HELDOUT_TUNING, now)}. {hosts_text(now.get('hosts'))}", "",
+                      *abc_rows(cols), "", *rebase_rows(before, after)])
+
+
+def rebase_rows(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]) -> list[str]:
+    """One row per cell of ``after``: the oracle arm, the gap to it (class) and the gap to HF `linear` 10 % as
+    ``before`` had them and as ``after`` has them, and the warmup now; then the cells whose class changed."""
+    old = {(c["task"], c["lr"]): c for c in before}
+    rows = ["| task | LR | oracle arm: then → now | gap to the oracle: then → now | vs HF 10 %: then → now "
+            "| warmup (end), now |", "|---|---|---|---|---|---|"]
+
+    def gap(c: dict[str, Any]) -> str:
+        return f"{c['gap_pct']:+.1f} % ({c['class']})"
+
+    def hf(c: dict[str, Any]) -> str:
+        return "–" if c["gap_hf_pct"] is None else f"{c['gap_hf_pct']:+.1f} %"
+
+    moved = []
+    for c in after:
+        o = old[(c["task"], c["lr"])]
+        if o["class"] != c["class"]:
+            moved.append(heldout.cell_name(c["task"], c["lr"]))
+        rows.append(f"| {c['task']} | {c['lr']:g} | `{o['oracle_arm']}` → `{c['oracle_arm']}` | {gap(o)} → {gap(c)} "
+                    f"| {hf(o)} → {hf(c)} | {warmup_ends_text(c)} |")
+    return [*rows, "", f"Cells whose class changed: {len(moved)} of {len(after)} ({list_text(moved)})."]
 
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
