@@ -295,8 +295,8 @@ def test_machine_dependence_counts_the_runs_that_repeat_to_the_digit(tmp_path: P
 
 
 def test_rebase_rows_pair_each_cell_then_and_now_and_count_the_classes_that_changed() -> None:
-    """Round 13's block: each cell's oracle arm, gap (class) and gap to HF then → now, and the cells whose class
-    changed, named; a cell whose HF arm is missing shows a dash, not a number."""
+    """Round 13's block: each cell's oracle arm, gap (class) and gap to HF then → now, the cells whose class changed,
+    named, and how many changed their oracle arm; a cell whose HF arm is missing shows a dash, not a number."""
     def cell(lr: float, gap: float, klass: str, hf: float | None, arm: str) -> dict[str, Any]:
         return {"task": "t", "lr": lr, "gap_pct": gap, "class": klass, "gap_hf_pct": hf, "oracle_arm": arm,
                 "warmup_steps": [10, 12], "end_reasons": ["stable", "edge"]}
@@ -308,7 +308,7 @@ def test_rebase_rows_pair_each_cell_then_and_now_and_count_the_classes_that_chan
             "| 10 (stable), 12 (edge) |") in rows
     assert ("| t | 0.1 | `linear_warmup(W=50%)` → `no_warmup` | +3.0 % (worse) → +3.1 % (worse) "
             "| – → -0.4 % |") in rows[3]
-    assert rows[-1] == "Cells whose class changed: 1 of 2 (t@0.01)."
+    assert rows[-1] == "Cells whose class changed: 1 of 2 (t@0.01); whose oracle arm changed: 2 of 2."
 
 
 def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:

@@ -679,7 +679,8 @@ def render_round13_rebase(root: Path) -> str:
 
 def rebase_rows(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]) -> list[str]:
     """One row per cell of ``after``: the oracle arm, the gap to it (class) and the gap to HF `linear` 10 % as
-    ``before`` had them and as ``after`` has them, and the warmup now; then the cells whose class changed."""
+    ``before`` had them and as ``after`` has them, and the warmup now; then the cells whose class changed, and how many
+    changed their oracle arm."""
     old = {(c["task"], c["lr"]): c for c in before}
     rows = ["| task | LR | oracle arm: then → now | gap to the oracle: then → now | vs HF 10 %: then → now "
             "| warmup (end), now |", "|---|---|---|---|---|---|"]
@@ -690,14 +691,16 @@ def rebase_rows(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]
     def hf(c: dict[str, Any]) -> str:
         return "–" if c["gap_hf_pct"] is None else f"{c['gap_hf_pct']:+.1f} %"
 
-    moved = []
+    moved, new_oracle = [], 0
     for c in after:
         o = old[(c["task"], c["lr"])]
         if o["class"] != c["class"]:
             moved.append(heldout.cell_name(c["task"], c["lr"]))
+        new_oracle += o["oracle_arm"] != c["oracle_arm"]
         rows.append(f"| {c['task']} | {c['lr']:g} | `{o['oracle_arm']}` → `{c['oracle_arm']}` | {gap(o)} → {gap(c)} "
                     f"| {hf(o)} → {hf(c)} | {warmup_ends_text(c)} |")
-    return [*rows, "", f"Cells whose class changed: {len(moved)} of {len(after)} ({list_text(moved)})."]
+    return [*rows, "", f"Cells whose class changed: {len(moved)} of {len(after)} ({list_text(moved)}); whose oracle "
+            f"arm changed: {new_oracle} of {len(after)}."]
 
 
 #: round 7's diagnosis: the edge off beside the default on seeds 4-7, in the test cells where the default met it
