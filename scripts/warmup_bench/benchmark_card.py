@@ -21,7 +21,7 @@ from warmup_bench.results import cell_key
 
 #: Summary files read, in order of preference (the first that has a task wins for that task): full mode, the files
 #: of the current default first (the headline's test and tuning sets), then round 1's for tasks only they have.
-SUMMARY_FILES: tuple[str, ...] = ("round11_test.json", "round10_tuning.json", "round5_test.json",
+SUMMARY_FILES: tuple[str, ...] = ("round11_test.json", "round13_tuning.json", "round5_test.json",
                                   "round4_tuning.json",
                                   "heldout_full_partial.json", "heldout_test_full.json")
 BENCHMARK_HINT = ("run `python scripts/benchmark_warmup.py --docs_prefix docs/benchmark/"
