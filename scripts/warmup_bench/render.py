@@ -405,6 +405,11 @@ def warmup_ends_text(cell: dict[str, Any]) -> str:
     return ", ".join(f"{'–' if s is None else s} ({e or '–'})" for s, e in pairs)
 
 
+def hf_gap_text(cell: dict[str, Any]) -> str:
+    """``+1.2 %``: a cell's gap to HF `linear` 10 % (``–`` where the cell has no HF run)."""
+    return "–" if cell["gap_hf_pct"] is None else f"{cell['gap_hf_pct']:+.1f} %"
+
+
 def cells_lines(cells: Sequence[dict[str, Any]]) -> list[str]:
     """A table of held-out cell rows (:func:`warmup_bench.heldout.cell_rows`), one line each."""
     rows = ["| task | T | LR | oracle W | gap to oracle | vs HF 10 % | seed spread | D/S | warmup (end) | LR reached |",
@@ -412,9 +417,9 @@ def cells_lines(cells: Sequence[dict[str, Any]]) -> list[str]:
     for r in cells:
         ends = warmup_ends_text(r)
         reached = ", ".join("–" if x is None else f"{x:.2g}" for x in r["lr_reached"])
-        hf = "–" if r["gap_hf_pct"] is None else f"{r['gap_hf_pct']:+.1f} %"
         rows.append(f"| {r['task']} | {r['T']} | {r['lr']:g} | {r['oracle_W']} | {r['gap_pct']:+.1f} % ({r['class']}) "
-                    f"| {hf} | ±{r['spread_pct']:.1f} % | {r['n_diverged']}/{r['n_stuck']} | {ends} | {reached} |")
+                    f"| {hf_gap_text(r)} | ±{r['spread_pct']:.1f} % | {r['n_diverged']}/{r['n_stuck']} | {ends} "
+                    f"| {reached} |")
     return rows
 
 

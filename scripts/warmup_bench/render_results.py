@@ -16,6 +16,7 @@ from warmup_bench.render import (
     cells_lines,
     figure,
     grid_text,
+    hf_gap_text,
     hosts_text,
     libraries_text,
     list_text,
@@ -653,9 +654,14 @@ def machine_lines(root: Path, then_rel: str, now_rel: str) -> str:
         change = max(abs(b["eval_loss"] / a["eval_loss"] - 1) for a, b in pairs)
         speed = statistics.median(b["wall_seconds"] / a["wall_seconds"] for a, b in pairs)
         rows.append(f"| {task} | {identical_text(counts)} | {100 * change:.2f} % | {speed:.2f} |")
-    return "\n".join([f"- then: {file_header(then_rel, older)}",
-                      f"- now: {file_header(now_rel, newer)}. {hosts_text(newer.get('hosts'))}", "", *rows,
+    return "\n".join([*then_now_lines(then_rel, older, now_rel, newer), "", *rows,
                       f"| all | {identical_text(totals)} | | |"])
+
+
+def then_now_lines(then_rel: str, then: dict[str, Any], now_rel: str, now: dict[str, Any]) -> list[str]:
+    """The two lines that name the results files a comparison reads: each file's header, and the hosts of the later."""
+    return [f"- then: {file_header(then_rel, then)}",
+            f"- now: {file_header(now_rel, now)}. {hosts_text(now.get('hosts'))}"]
 
 
 def identical_text(counts: Sequence[int]) -> str:
@@ -672,9 +678,8 @@ def render_round13_rebase(root: Path) -> str:
     before, after = ([c for c in res["sets"][DEFAULT_ROW]["cells"] if c["task"] in REBASED] for res in (then, now))
     cols = [(f"`{Path(ROUND12_TUNING).name}` (round 4's runs)", heldout.abc_targets(before)),
             (f"`{Path(HELDOUT_TUNING).name}` (one host)", heldout.abc_targets(after))]
-    return "\n".join([f"- then: {file_header(ROUND12_TUNING, then)}",
-                      f"- now: {file_header(HELDOUT_TUNING, now)}. {hosts_text(now.get('hosts'))}", "",
-                      *abc_rows(cols), "", *rebase_rows(before, after)])
+    return "\n".join([*then_now_lines(ROUND12_TUNING, then, HELDOUT_TUNING, now), "", *abc_rows(cols), "",
+                      *rebase_rows(before, after)])
 
 
 def rebase_rows(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]) -> list[str]:
@@ -688,9 +693,6 @@ def rebase_rows(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]
     def gap(c: dict[str, Any]) -> str:
         return f"{c['gap_pct']:+.1f} % ({c['class']})"
 
-    def hf(c: dict[str, Any]) -> str:
-        return "–" if c["gap_hf_pct"] is None else f"{c['gap_hf_pct']:+.1f} %"
-
     moved, new_oracle = [], 0
     for c in after:
         o = old[(c["task"], c["lr"])]
@@ -698,7 +700,7 @@ def rebase_rows(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]
             moved.append(heldout.cell_name(c["task"], c["lr"]))
         new_oracle += o["oracle_arm"] != c["oracle_arm"]
         rows.append(f"| {c['task']} | {c['lr']:g} | `{o['oracle_arm']}` → `{c['oracle_arm']}` | {gap(o)} → {gap(c)} "
-                    f"| {hf(o)} → {hf(c)} | {warmup_ends_text(c)} |")
+                    f"| {hf_gap_text(o)} → {hf_gap_text(c)} | {warmup_ends_text(c)} |")
     return [*rows, "", f"Cells whose class changed: {len(moved)} of {len(after)} ({list_text(moved)}); whose oracle "
             f"arm changed: {new_oracle} of {len(after)}."]
 
