@@ -629,6 +629,14 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     fig = sweep_report.figure(summary, traced)
     assert fig.axes[1].get_title().endswith("adaptive_warmup (solid), oracle (dashed)")
     plt.close(fig)
+    # a report with no fixed-warmup grid has no oracle run: the title says that, not that its trace was not stored
+    check = json.loads((REPO / "docs" / "benchmark" / "round13_30k_check.json").read_text())
+    traced = [{**r, "lr_trace": [[0, 0.0], [100, r["lr"]]]} for r in check["runs"]]
+    fig = sweep_report.figure(check, traced)
+    lower_titles = [ax.get_title() for ax in fig.axes if ": " in ax.get_title()]
+    assert lower_titles == [f"{t}: adaptive_warmup (solid), no oracle run in this report"
+                            for t in ("prenorm_30k", "resmlp_30k")]
+    plt.close(fig)
     # a report of HF linear alone has none of the arms the picture draws: it says that, not "no LR trace"
     hf_only = json.loads((REPO / "docs" / "benchmark" / "round12_repeat.json").read_text())
     fig = sweep_report.figure(hf_only, hf_only["runs"])

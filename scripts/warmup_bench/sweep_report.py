@@ -133,12 +133,13 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
         ax = bottom
         seed = meta["seeds"][0]
         drawn: set[str] = set()
-        found = False  # some run of the arms drawn here exists, with or without a trace
+        found: set[str] = set()  # the styles of the arms drawn here that have a run, with or without a trace
         for k, lr in enumerate(lrs):
             color = colors[k % len(colors)]
             for arm_label, style in ((main, "-"), (summary["oracle"][t].get(lr_key(lr), {}).get("arm"), "--")):
                 r = by.get((t, arm_label, float(lr), seed)) if arm_label else None
-                found = found or r is not None
+                if r is not None:
+                    found.add(style)
                 if r and r.get("lr_trace"):
                     first = style == "-" or not main  # one legend entry per LR, on its first line
                     ax.plot([p[0] for p in r["lr_trace"]], [p[1] / lr for p in r["lr_trace"]], style, color=color,
@@ -146,7 +147,7 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
                     drawn.add(style)
         ax.set_xlabel("step")
         ax.set_ylabel("LR / peak")
-        ax.set_title(f"{t}: {trace_title(main, drawn)}", fontsize=8)
+        ax.set_title(f"{t}: {trace_title(main, drawn, oracle_run='--' in found)}", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
@@ -156,14 +157,15 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
     return fig
 
 
-def trace_title(main: str | None, drawn: set[str]) -> str:
-    """What the lower panel shows: the adaptive row (solid) and the oracle (dashed) where their traces were drawn,
-    and that the oracle's runs kept none where only the adaptive row's were (fixed arms from a summary file)."""
+def trace_title(main: str | None, drawn: set[str], oracle_run: bool) -> str:
+    """What the lower panel shows: the adaptive row (solid) and the oracle (dashed) where their traces were drawn;
+    where only the adaptive row's were, that the oracle's runs kept none (fixed arms from a summary file) or, without
+    an ``oracle_run``, that the report has no oracle run (no fixed-warmup grid)."""
     parts = [f"{main} (solid)"] if "-" in drawn else []
     if "--" in drawn:
         parts.append("oracle (dashed)")
     elif parts:
-        parts.append("no LR trace stored for the oracle")
+        parts.append("no LR trace stored for the oracle" if oracle_run else "no oracle run in this report")
     return ", ".join(parts) or "LR / peak"
 
 
