@@ -820,6 +820,7 @@ def test_paired_resolution_of_gaps() -> None:
     assert v["cells"] == 2 and v["seeds"] == (2, 4)
     assert v["worse_by_means"] == ["t@0.1"] and v["worse"] == ["t@0.1"]  # 2 % on every one of four seeds
     assert v["classes"] == {"within": 1, "better": 0, "worse": 1, "unresolved": 0}
+    assert v["by_means"] == {"within": 1, "better": 0, "worse": 1}
     assert pooled_versus([first], "adaptive_warmup", hf, "tuning")["cells"] == 0  # only the set asked for
     # a candidate row against the default, same seeds, no oracle involved; a cell without the default: unresolved
     cand = {"t": {**cells["t"], "0.1|cand": cell([1.0, 2.0, 3.0, 4.0]), "0.3|cand": cell([0.95, 1.9, 2.85, 3.8]),

@@ -32,6 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from warmup_bench import render as rf  # noqa: E402
+from warmup_bench import render_baseline as rf_baseline  # noqa: E402
 from warmup_bench import render_overhead as rf_overhead  # noqa: E402
 from warmup_bench import render_results as rf_results  # noqa: E402
 
@@ -309,6 +310,27 @@ def test_rebase_rows_pair_each_cell_then_and_now_and_count_the_classes_that_chan
     assert ("| t | 0.1 | `linear_warmup(W=50%)` → `no_warmup` | +3.0 % (worse) → +3.1 % (worse) "
             "| – → -0.4 % |") in rows[3]
     assert rows[-1] == "Cells whose class changed: 1 of 2 (t@0.01); whose oracle arm changed: 2 of 2."
+
+
+def test_round14_fixed_arm_is_scored_as_the_default_is_and_picked_on_the_tuning_set() -> None:
+    """Round 14's baseline: scored by the same rule as the default, the default's own row repeats the headline's
+    targets (a)–(c) on each set; the arm the tuning set picks (most cells within 1 % or better, then the fewest (b)
+    violations) is the one round 14 ran on fresh seeds; a tie in (c) goes to the arm with fewer (b) violations."""
+    split = rf_results.heldout.load_split()
+    for rel, set_name in rf_baseline.SET_FILES:
+        res = json.loads((ROOT / rel).read_text())
+        own = rf_baseline.as_default(res, rf_results.DEFAULT_ROW, split, set_name)
+        headline = res["sets"][rf_results.DEFAULT_ROW]["targets"][set_name]
+        assert own["c_share"] == pytest.approx(headline["c_share"]) and own["cells"] == headline["cells"]
+        assert own["b_violations"] == headline["b_violations"] and own["a_violations"] == headline["a_violations"]
+    tuning = json.loads((ROOT / rf_results.HELDOUT_TUNING).read_text())
+    scores = {arm: rf_baseline.as_default(tuning, arm, split, "tuning") for arm in rf_baseline.grid_arms(tuning)}
+    assert rf_baseline.chosen_arm(scores) == rf_baseline.FRESH_ARM
+
+    def score(c: float, b: int) -> dict[str, Any]:
+        return {"c_share": c, "b_violations": ["x"] * b}
+
+    assert rf_baseline.chosen_arm({"w10": score(0.5, 3), "w25": score(0.5, 1), "w50": score(0.4, 0)}) == "w25"
 
 
 def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:

@@ -475,4 +475,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # The blocks of the benchmark, the overhead page and the demo and cards register themselves when imported.
-from warmup_bench import render_cards, render_overhead, render_results  # noqa: E402, F401
+from warmup_bench import render_baseline, render_cards, render_overhead, render_results  # noqa: E402, F401

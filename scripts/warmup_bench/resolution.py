@@ -28,7 +28,7 @@ from typing import Any
 from scipy.stats import t as student_t
 
 from .aggregate import WITHIN_PCT
-from .heldout import HF_LABEL, cell_name
+from .heldout import HF_LABEL, cell_name, gap_class
 from .results import cell_key
 
 #: one-sided level of each end of the interval
@@ -151,11 +151,13 @@ def pooled(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_name: str) -> dict[str, Any]:
-    """Row ``label`` against arm ``reference`` (HF ``linear`` 10 %: no arm chosen on the seeds) in the cells of set
-    ``set_name`` of ``files[0]``, each cell's runs pooled over every file that has it (:func:`pooled`): the gap
-    over all their common seeds and its interval, the cells more than 1 % worse by that mean, the resolved classes
-    and cells, their :func:`spread`, and how many seeds the cells have (fewest, most)."""
+    """Row ``label`` against arm ``reference`` (an arm fixed in advance, not chosen on the seeds: HF ``linear`` 10 %,
+    or one fixed warmup) in the cells of set ``set_name`` of ``files[0]``, each cell's runs pooled over every file
+    that has it (:func:`pooled`): the gap over all their common seeds and its interval, the classes by that mean
+    (``by_means``, of the cells with an interval) and the cells more than 1 % worse by it, the resolved classes and
+    cells, their :func:`spread`, and how many seeds the cells have (fewest, most)."""
     classes = dict.fromkeys(CLASSES, 0)
+    by_means = {k: 0 for k in ("within", "better", "worse")}
     named: dict[str, list[str]] = {"worse_by_means": [], "better": [], "worse": []}
     pairs: list[tuple[float, float, int]] = []
     for r in files[0]["sets"][label]["cells"]:
@@ -171,8 +173,9 @@ def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_n
             named[kind].append(name)
         if pair is not None:
             pairs.append(pair)
+            by_means[gap_class(pair[0])] += 1
             if pair[0] > WITHIN_PCT:
                 named["worse_by_means"].append(name)
     seeds = [n for _, _, n in pairs]
-    return {"cells": sum(classes.values()), "classes": classes, **named,
+    return {"cells": sum(classes.values()), "classes": classes, "by_means": by_means, **named,
             "seeds": (min(seeds), max(seeds)) if seeds else None, **spread(pairs)}
