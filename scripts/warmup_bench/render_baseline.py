@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from warmup_bench import heldout, resolution
-from warmup_bench.render import figure, load
+from warmup_bench.render import figure, list_text, load
 from warmup_bench.render_results import DEFAULT_ROW, HELDOUT_TEST, HELDOUT_TUNING, file_header
 
 #: the headline's files, each with the set whose cells it reports
@@ -75,10 +75,12 @@ def render_round14_fixed(root: Path) -> str:
                   "10 % (b) | stuck or diverged where a grid warmup trains (a) | the default against it, by the "
                   "means: >1 % better / within ±1 % / >1 % worse | resolved: better / within / worse / unresolved |",
                   "|---|---|---|---|---|---|"]
+        versus = {arm: resolution.pooled_versus([res], DEFAULT_ROW, arm, set_name) for arm in arms}
         for arm in [DEFAULT_ROW, *arms]:
-            v = None if arm == DEFAULT_ROW else resolution.pooled_versus([res], DEFAULT_ROW, arm, set_name)
-            lines.append(f"| `{arm}` | {score_text(scores[arm])} | {versus_text(v)} |")
-        lines.append("")
+            lines.append(f"| `{arm}` | {score_text(scores[arm])} | {versus_text(versus.get(arm))} |")
+        fixed = versus[FRESH_ARM]
+        lines += ["", f"Cells where the seeds resolve the default against `{FRESH_ARM}`: better in "
+                  f"{list_text(fixed['better'])}; worse in {list_text(fixed['worse'])}.", ""]
     return "\n".join([*lines, f"The grid arm with the most cells within 1 % of the oracle or better, then the fewest "
                       f"(b) violations: `{picks['tuning']}` on the tuning set, `{picks['test']}` on the test set."])
 
