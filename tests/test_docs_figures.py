@@ -331,6 +331,13 @@ def test_round14_fixed_arm_is_scored_as_the_default_is_and_picked_on_the_tuning_
         return {"c_share": c, "b_violations": ["x"] * b}
 
     assert rf_baseline.chosen_arm({"w10": score(0.5, 3), "w25": score(0.5, 1), "w50": score(0.4, 0)}) == "w25"
+    # the fresh seeds: that arm and the default only, seeds 4-7, one host; pooled with seeds 0-3, 8 seeds per cell
+    fresh = json.loads((ROOT / rf_baseline.ROUND14_FRESH).read_text())
+    assert {r["arm"] for r in fresh["runs"]} == {rf_baseline.FRESH_ARM, rf_results.DEFAULT_ROW}
+    assert {r["seed"] for r in fresh["runs"]} == {4, 5, 6, 7} and len({r["host"] for r in fresh["runs"]}) == 1
+    test = json.loads((ROOT / rf_results.HELDOUT_TEST).read_text())
+    pooled = rf_results.resolution.pooled_versus([test, fresh], rf_results.DEFAULT_ROW, rf_baseline.FRESH_ARM, "test")
+    assert pooled["cells"] == 76 and pooled["seeds"] == (8, 8)
 
 
 def test_round5_rule_needs_more_cells_and_no_new_violation() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from warmup_bench import heldout, resolution
-from warmup_bench.render import figure, list_text, load
+from warmup_bench.render import figure, hosts_text, list_text, load
 from warmup_bench.render_results import DEFAULT_ROW, HELDOUT_TEST, HELDOUT_TUNING, file_header
 
 #: the headline's files, each with the set whose cells it reports
@@ -84,3 +84,20 @@ def render_round14_fixed(root: Path) -> str:
     return "\n".join([*lines, f"The grid arm with the most cells within 1 % of the oracle or better, then the fewest "
                       f"(b) violations: `{picks['tuning']}` on the tuning set, `{picks['test']}` on the test set."])
 
+
+@figure("round14-fresh")
+def render_round14_fresh(root: Path) -> str:
+    """docs/benchmark/README.md: the default against :data:`FRESH_ARM` on the test set: on the headline's seeds 0-3,
+    on round 14's seeds 4-7 and pooled over both, each seed's pair from one file."""
+    test, fresh = load(root, HELDOUT_TEST), load(root, ROUND14_FRESH)
+    rows = ["| seeds | cells | seeds per cell | the default against it, by the means: >1 % better / within ±1 % / "
+            ">1 % worse | resolved: better / within / worse / unresolved | resolved better | resolved worse |",
+            "|---|---|---|---|---|---|---|"]
+    for name, files in (("0–3", [test]), ("4–7", [fresh]), ("0–7", [test, fresh])):
+        v = resolution.pooled_versus(files, DEFAULT_ROW, FRESH_ARM, "test")
+        fewest, most = v["seeds"] or (0, 0)
+        rows.append(f"| {name} | {v['cells']} | {fewest if fewest == most else f'{fewest}–{most}'} | "
+                    f"{versus_text(v)} | {list_text(v['better'])} | {list_text(v['worse'])} |")
+    return "\n".join([f"- seeds 0–3: {file_header(HELDOUT_TEST, test)}",
+                      f"- seeds 4–7: {file_header(ROUND14_FRESH, fresh)}. {hosts_text(fresh.get('hosts'))}", "",
+                      f"Against `{FRESH_ARM}`:", "", *rows])
