@@ -624,6 +624,7 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     lower = fig.axes[1]
     assert not lower.texts and lower.lines and max(lower.lines[0].get_ydata()) == 1.0
     assert lower.get_title().endswith("adaptive_warmup (solid), no LR trace stored for the oracle")  # no dashes drawn
+    assert fig.axes[0].get_legend_handles_labels()[1][0] == "W: oracle"
     plt.close(fig)
     traced = [{**r, "lr_trace": [[0, 0.0], [100, r["lr"]]]} for r in runs]
     fig = sweep_report.figure(summary, traced)
@@ -636,6 +637,16 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     lower_titles = [ax.get_title() for ax in fig.axes if ": " in ax.get_title()]
     assert lower_titles == [f"{t}: adaptive_warmup (solid), no oracle run in this report"
                             for t in ("prenorm_30k", "resmlp_30k")]
+    plt.close(fig)
+    # a sweep whose grid is one fixed warmup names that arm where the picture would say "oracle"
+    fresh = json.loads((REPO / "docs" / "benchmark" / "round14_fresh.json").read_text())
+    assert sweep_report.oracle_name(fresh["meta"]) == "linear_warmup(W=25%)"
+    assert sweep_report.oracle_name(summary["meta"]) == "oracle"
+    one_task = {**fresh, "meta": {**fresh["meta"], "tasks": {"conv_ae": fresh["meta"]["tasks"]["conv_ae"]}}}
+    traced = [{**r, "lr_trace": [[0, 0.0], [100, r["lr"]]]} for r in fresh["runs"] if r["task"] == "conv_ae"]
+    fig = sweep_report.figure(one_task, traced)
+    assert fig.axes[0].get_legend_handles_labels()[1][0] == "W: linear_warmup(W=25%)"
+    assert fig.axes[1].get_title() == "conv_ae: adaptive_warmup (solid), linear_warmup(W=25%) (dashed)"
     plt.close(fig)
     # a report of HF linear alone has none of the arms the picture draws: it says that, not "no LR trace"
     hf_only = json.loads((REPO / "docs" / "benchmark" / "round12_repeat.json").read_text())

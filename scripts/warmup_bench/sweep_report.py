@@ -99,13 +99,14 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
     by = {(r["task"], r["arm"], float(r["lr"]), r["seed"]): r for r in runs if r.get("status") == "done"}
     main = next((a["label"] for a in adaptive if a["kind"] == "adaptive_warmup"), adaptive[0]["label"] if adaptive
                 else None)
+    oracle = oracle_name(meta)
     for j, t in enumerate(tasks):
         ax, bottom = places[j]
         lrs = meta["tasks"][t]["lrs"]
         ow = [(lr, summary["oracle"][t].get(lr_key(lr), {}).get("warmup_steps")) for lr in lrs]
         ow = [(lr, w) for lr, w in ow if w is not None]
         if ow:
-            ax.plot([x for x, _ in ow], [w for _, w in ow], "k--s", label="oracle W")
+            ax.plot([x for x, _ in ow], [w for _, w in ow], "k--s", label=f"W: {oracle}")
         for i, arm in enumerate(adaptive):
             xs, ys, means = [], [], []
             for lr in lrs:
@@ -147,7 +148,7 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
                     drawn.add(style)
         ax.set_xlabel("step")
         ax.set_ylabel("LR / peak")
-        ax.set_title(f"{t}: {trace_title(main, drawn, oracle_run='--' in found)}", fontsize=8)
+        ax.set_title(f"{t}: {trace_title(main, drawn, oracle_run='--' in found, oracle=oracle)}", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
@@ -157,15 +158,22 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
     return fig
 
 
-def trace_title(main: str | None, drawn: set[str], oracle_run: bool) -> str:
-    """What the lower panel shows: the adaptive row (solid) and the oracle (dashed) where their traces were drawn;
-    where only the adaptive row's were, that the oracle's runs kept none (fixed arms from a summary file) or, without
-    an ``oracle_run``, that the report has no oracle run (no fixed-warmup grid)."""
+def oracle_name(meta: dict[str, Any]) -> str:
+    """What the picture calls the per-cell best grid arm: ``oracle``, or, where the grid has one arm (a sweep that
+    sets a single fixed warmup against the default), that arm's label: the best of one arm is that arm."""
+    grid = [a["label"] for a in meta["arms"] if a["in_grid"]]
+    return grid[0] if len(grid) == 1 else "oracle"
+
+
+def trace_title(main: str | None, drawn: set[str], oracle_run: bool, oracle: str = "oracle") -> str:
+    """What the lower panel shows: the adaptive row (solid) and the ``oracle`` (:func:`oracle_name`, dashed) where
+    their traces were drawn; where only the adaptive row's were, that the oracle's runs kept none (fixed arms from a
+    summary file) or, without an ``oracle_run``, that the report has no oracle run (no fixed-warmup grid)."""
     parts = [f"{main} (solid)"] if "-" in drawn else []
     if "--" in drawn:
-        parts.append("oracle (dashed)")
+        parts.append(f"{oracle} (dashed)")
     elif parts:
-        parts.append("no LR trace stored for the oracle" if oracle_run else "no oracle run in this report")
+        parts.append(f"no LR trace stored for the {oracle}" if oracle_run else "no oracle run in this report")
     return ", ".join(parts) or "LR / peak"
 
 
