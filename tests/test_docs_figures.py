@@ -324,7 +324,8 @@ def test_round14_fixed_arm_is_scored_as_the_default_is_and_picked_on_the_tuning_
         assert own["c_share"] == pytest.approx(headline["c_share"]) and own["cells"] == headline["cells"]
         assert own["b_violations"] == headline["b_violations"] and own["a_violations"] == headline["a_violations"]
     tuning = json.loads((ROOT / rf_results.HELDOUT_TUNING).read_text())
-    scores = {arm: rf_baseline.as_default(tuning, arm, split, "tuning") for arm in rf_baseline.grid_arms(tuning)}
+    grid = rf_results.heldout.grid_labels(tuning["meta"])
+    scores = {arm: rf_baseline.as_default(tuning, arm, split, "tuning") for arm in grid}
     assert rf_baseline.chosen_arm(scores) == rf_baseline.FRESH_ARM
 
     def score(c: float, b: int) -> dict[str, Any]:

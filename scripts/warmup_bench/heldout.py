@@ -68,10 +68,15 @@ def failed_where_grid_trains(cell: dict[str, Any], grid_cells: Sequence[dict[str
     return sorted(s for s, bad in zip(cell.get("seeds", []), cell.get("failed", [])) if bad and s in trained)
 
 
+def grid_labels(meta: dict[str, Any]) -> list[str]:
+    """The labels of a sweep's oracle grid arms (``meta["arms"]`` with ``in_grid``), shortest warmup first."""
+    return [a["label"] for a in meta["arms"] if a["in_grid"]]
+
+
 def cell_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per (task, LR) where ``label`` finished: gaps, class, spread, failures, warmup, LR reached."""
     rows = []
-    grid = [a["label"] for a in meta["arms"] if a["in_grid"]]
+    grid = grid_labels(meta)
     for task, tmeta in meta["tasks"].items():
         info = split["tasks"].get(task, {})
         for lr in tmeta["lrs"]:

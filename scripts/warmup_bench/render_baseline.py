@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from warmup_bench import heldout, resolution
-from warmup_bench.render import figure, hosts_text, list_text, load
-from warmup_bench.render_results import DEFAULT_ROW, HELDOUT_TEST, HELDOUT_TUNING, file_header
+from warmup_bench.render import figure, list_text, load
+from warmup_bench.render_results import (
+    DEFAULT_ROW,
+    HELDOUT_TEST,
+    HELDOUT_TUNING,
+    file_header,
+    seeds_per_cell_text,
+    then_now_lines,
+)
 
 #: the headline's files, each with the set whose cells it reports
 SET_FILES = ((HELDOUT_TEST, "test"), (HELDOUT_TUNING, "tuning"))
@@ -23,11 +30,6 @@ SET_FILES = ((HELDOUT_TEST, "test"), (HELDOUT_TUNING, "tuning"))
 FRESH_ARM = "linear_warmup(W=25%)"
 #: round 14: the default and :data:`FRESH_ARM` on the test set's seeds 4-7, on one host
 ROUND14_FRESH = "docs/benchmark/round14_fresh.json"
-
-
-def grid_arms(res: dict[str, Any]) -> list[str]:
-    """The labels of the oracle grid's arms of a results file, shortest warmup first."""
-    return [a["label"] for a in res["meta"]["arms"] if a["in_grid"]]
 
 
 def as_default(res: dict[str, Any], arm: str, split: dict[str, Any], set_name: str) -> dict[str, Any]:
@@ -67,9 +69,10 @@ def render_round14_fixed(root: Path) -> str:
     picks = {}
     for rel, set_name in SET_FILES:
         res = load(root, rel)
-        arms = [*grid_arms(res), heldout.HF_LABEL]
+        grid = heldout.grid_labels(res["meta"])
+        arms = [*grid, heldout.HF_LABEL]
         scores = {arm: as_default(res, arm, split, set_name) for arm in [DEFAULT_ROW, *arms]}
-        picks[set_name] = chosen_arm({arm: scores[arm] for arm in grid_arms(res)})
+        picks[set_name] = chosen_arm({arm: scores[arm] for arm in grid})
         lines += [f"{set_name} set, {scores[DEFAULT_ROW]['cells']} cells: {file_header(rel, res)}", "",
                   "| arm | as the default: cells within 1 % of the oracle or better (c) | >1 % worse than HF `linear` "
                   "10 % (b) | stuck or diverged where a grid warmup trains (a) | the default against it, by the "
@@ -95,9 +98,7 @@ def render_round14_fresh(root: Path) -> str:
             "|---|---|---|---|---|---|---|"]
     for name, files in (("0–3", [test]), ("4–7", [fresh]), ("0–7", [test, fresh])):
         v = resolution.pooled_versus(files, DEFAULT_ROW, FRESH_ARM, "test")
-        fewest, most = v["seeds"] or (0, 0)
-        rows.append(f"| {name} | {v['cells']} | {fewest if fewest == most else f'{fewest}–{most}'} | "
+        rows.append(f"| {name} | {v['cells']} | {seeds_per_cell_text(v['seeds'])} | "
                     f"{versus_text(v)} | {list_text(v['better'])} | {list_text(v['worse'])} |")
-    return "\n".join([f"- seeds 0–3: {file_header(HELDOUT_TEST, test)}",
-                      f"- seeds 4–7: {file_header(ROUND14_FRESH, fresh)}. {hosts_text(fresh.get('hosts'))}", "",
-                      f"Against `{FRESH_ARM}`:", "", *rows])
+    return "\n".join([*then_now_lines(HELDOUT_TEST, test, ROUND14_FRESH, fresh, names=("seeds 0–3", "seeds 4–7")),
+                      "", f"Against `{FRESH_ARM}`:", "", *rows])

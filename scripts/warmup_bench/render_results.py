@@ -545,13 +545,22 @@ def render_pooled_b(root: Path) -> str:
     for before, after, set_name in FRESH_PAIRS:
         v = resolution.pooled_versus([load(root, before), load(root, after)], DEFAULT_ROW, heldout.HF_LABEL,
                                      set_name)
-        k, (fewest, most) = v["classes"], v["seeds"]
+        k = v["classes"]
         lines.append(f"| {set_name} | `{Path(before).name}`, `{Path(after).name}` | {v['cells']} | "
-                     f"{fewest if fewest == most else f'{fewest}–{most}'} | {len(v['worse_by_means'])}: "
+                     f"{seeds_per_cell_text(v['seeds'])} | {len(v['worse_by_means'])}: "
                      f"{list_text(v['worse_by_means'])} | {k['within']} / {k['better']} / {k['worse']} / "
                      f"{k['unresolved']} | {list_text(v['worse'])} | ±{v['half_median']:.1f} % | "
                      f"{v['seeds_for_median']:g} |")
     return "\n".join(lines)
+
+
+def seeds_per_cell_text(seeds: tuple[int, int] | None) -> str:
+    """``8`` or ``4–8``: the fewest and most seeds of the cells :func:`warmup_bench.resolution.pooled_versus` paired
+    (``–`` where it paired none)."""
+    if seeds is None:
+        return "–"
+    fewest, most = seeds
+    return str(fewest) if fewest == most else f"{fewest}–{most}"
 
 
 @figure("fresh-seeds-cells")
@@ -658,10 +667,12 @@ def machine_lines(root: Path, then_rel: str, now_rel: str) -> str:
                       f"| all | {identical_text(totals)} | | |"])
 
 
-def then_now_lines(then_rel: str, then: dict[str, Any], now_rel: str, now: dict[str, Any]) -> list[str]:
-    """The two lines that name the results files a comparison reads: each file's header, and the hosts of the later."""
-    return [f"- then: {file_header(then_rel, then)}",
-            f"- now: {file_header(now_rel, now)}. {hosts_text(now.get('hosts'))}"]
+def then_now_lines(then_rel: str, then: dict[str, Any], now_rel: str, now: dict[str, Any],
+                   names: tuple[str, str] = ("then", "now")) -> list[str]:
+    """The two lines that name the results files a comparison reads, each under its name in ``names``: each file's
+    header, and the hosts of the later."""
+    return [f"- {names[0]}: {file_header(then_rel, then)}",
+            f"- {names[1]}: {file_header(now_rel, now)}. {hosts_text(now.get('hosts'))}"]
 
 
 def identical_text(counts: Sequence[int]) -> str:

@@ -161,7 +161,7 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
 def oracle_name(meta: dict[str, Any]) -> str:
     """What the picture calls the per-cell best grid arm: ``oracle``, or, where the grid has one arm (a sweep that
     sets a single fixed warmup against the default), that arm's label: the best of one arm is that arm."""
-    grid = [a["label"] for a in meta["arms"] if a["in_grid"]]
+    grid = heldout.grid_labels(meta)
     return grid[0] if len(grid) == 1 else "oracle"
 
 
