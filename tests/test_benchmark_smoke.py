@@ -27,6 +27,7 @@ from warmup_bench import runner as bench  # noqa: E402
 from warmup_bench.aggregate import aggregate  # noqa: E402
 from warmup_bench.autowu import AutoWULR  # noqa: E402
 from warmup_bench.protocol import Arm, not_applicable, scheduler_request  # noqa: E402
+from warmup_bench.render import sweep_markdown  # noqa: E402
 from warmup_bench.results import make_record  # noqa: E402
 from warmup_bench.tasks import TASK_NAMES, load_task  # noqa: E402
 
@@ -640,8 +641,10 @@ def test_sweep_picture_says_when_a_panel_has_no_lr_trace() -> None:
     plt.close(fig)
     # a sweep whose grid is one fixed warmup names that arm where the picture would say "oracle"
     fresh = json.loads((REPO / "docs" / "benchmark" / "round14_fresh.json").read_text())
-    assert sweep_report.oracle_name(fresh["meta"]) == "linear_warmup(W=25%)"
-    assert sweep_report.oracle_name(summary["meta"]) == "oracle"
+    assert heldout.oracle_name(fresh["meta"]) == "linear_warmup(W=25%)"
+    assert heldout.oracle_name(summary["meta"]) == "oracle"
+    one_arm = "its oracle is `linear_warmup(W=25%)` in every cell"
+    assert one_arm in sweep_markdown(fresh) and "W grid is one arm" not in sweep_markdown(summary)
     one_task = {**fresh, "meta": {**fresh["meta"], "tasks": {"conv_ae": fresh["meta"]["tasks"]["conv_ae"]}}}
     traced = [{**r, "lr_trace": [[0, 0.0], [100, r["lr"]]]} for r in fresh["runs"] if r["task"] == "conv_ae"]
     fig = sweep_report.figure(one_task, traced)

@@ -73,6 +73,13 @@ def grid_labels(meta: dict[str, Any]) -> list[str]:
     return [a["label"] for a in meta["arms"] if a["in_grid"]]
 
 
+def oracle_name(meta: dict[str, Any]) -> str:
+    """What a sweep's report calls the per-cell best grid arm: ``oracle``, or, where the grid has one arm (a sweep
+    that sets a single fixed warmup against the default), that arm's label: the best of one arm is that arm."""
+    grid = grid_labels(meta)
+    return grid[0] if len(grid) == 1 else "oracle"
+
+
 def cell_rows(agg: dict[str, Any], meta: dict[str, Any], label: str, split: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per (task, LR) where ``label`` finished: gaps, class, spread, failures, warmup, LR reached."""
     rows = []

@@ -247,6 +247,16 @@ def _md_table(rows: list[list[str]]) -> list[str]:
     return out
 
 
+def one_arm_grid_lines(meta: dict[str, Any]) -> list[str]:
+    """For a sweep whose W grid is one fixed warmup: that the oracle of its tables is that arm, so every gap is to
+    it (nothing is picked per cell); no lines otherwise."""
+    name = heldout.oracle_name(meta)
+    if name == "oracle":
+        return []
+    return ["", f"This sweep's W grid is one arm, so its oracle is `{name}` in every cell: each gap below is to "
+                "that fixed warmup, not to the best of several."]
+
+
 def sweep_markdown(summary: dict[str, Any]) -> str:
     """``summary.md`` of a sweep: settings, tasks, the gaps to the oracle, per-task tables, the held-out view."""
     meta = summary["meta"]
@@ -275,6 +285,7 @@ def sweep_markdown(summary: dict[str, Any]) -> str:
         "oracle. `hf_linear(10%)` is transformers' `linear` (its own linear decay to 0); every other arm uses "
         "the task's decay. D = a diverged run, S = a stuck run (no better than the trivial predictor). n/a: "
         "the β2-derived warmups need 2/(1−β2) < T.",
+        *one_arm_grid_lines(meta),
         "",
         "## Tasks",
         "",

@@ -99,7 +99,7 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
     by = {(r["task"], r["arm"], float(r["lr"]), r["seed"]): r for r in runs if r.get("status") == "done"}
     main = next((a["label"] for a in adaptive if a["kind"] == "adaptive_warmup"), adaptive[0]["label"] if adaptive
                 else None)
-    oracle = oracle_name(meta)
+    oracle = heldout.oracle_name(meta)
     for j, t in enumerate(tasks):
         ax, bottom = places[j]
         lrs = meta["tasks"][t]["lrs"]
@@ -158,17 +158,11 @@ def figure(summary: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Any:
     return fig
 
 
-def oracle_name(meta: dict[str, Any]) -> str:
-    """What the picture calls the per-cell best grid arm: ``oracle``, or, where the grid has one arm (a sweep that
-    sets a single fixed warmup against the default), that arm's label: the best of one arm is that arm."""
-    grid = heldout.grid_labels(meta)
-    return grid[0] if len(grid) == 1 else "oracle"
-
-
 def trace_title(main: str | None, drawn: set[str], oracle_run: bool, oracle: str = "oracle") -> str:
-    """What the lower panel shows: the adaptive row (solid) and the ``oracle`` (:func:`oracle_name`, dashed) where
-    their traces were drawn; where only the adaptive row's were, that the oracle's runs kept none (fixed arms from a
-    summary file) or, without an ``oracle_run``, that the report has no oracle run (no fixed-warmup grid)."""
+    """What the lower panel shows: the adaptive row (solid) and the ``oracle`` (:func:`heldout.oracle_name`,
+    dashed) where their traces were drawn; where only the adaptive row's were, that the oracle's runs kept none (fixed
+    arms from a summary file) or, without an ``oracle_run``, that the report has no oracle run (no fixed-warmup
+    grid)."""
     parts = [f"{main} (solid)"] if "-" in drawn else []
     if "--" in drawn:
         parts.append(f"{oracle} (dashed)")
