@@ -142,8 +142,6 @@ def file_header(rel: str, res: dict[str, Any]) -> str:
             f"{{{grid_text(meta['grid'])}}} % of T; {meta['machine']}{libraries_text(meta)}): `{meta['command']}`")
 
 
-
-
 def variants_block(root: Path, rel: str) -> str:
     """Each adaptive row of a tuning-set sweep in its own column, targets (a)–(e) on the tuning set."""
     res = load(root, rel)
@@ -292,10 +290,14 @@ ROUND10_REPEAT = "docs/benchmark/round10_repeat.json"
 
 @figure("round10-repeat")
 def render_round10_repeat(root: Path) -> str:
-    """docs/benchmark/README.md: each arm of ROUND10_REPEAT against the same runs in ROUND9_TEST, per task: how many
-    repeat their eval loss to the last digit, and the largest change of the others."""
+    """docs/benchmark/README.md: ROUND10_REPEAT's runs against the same runs in ROUND9_TEST, :func:`repeat_rows`."""
     now, then = load(root, ROUND10_REPEAT), load(root, ROUND9_TEST)
+    return "\n".join([f"{file_header(ROUND10_REPEAT, now)}; against `{ROUND9_TEST}`:", "", *repeat_rows(now, then)])
 
+
+def repeat_rows(now: dict[str, Any], then: dict[str, Any]) -> list[str]:
+    """Per task and arm of ``now``, the runs ``then`` also has (same arm, LR and seed): how many repeat their eval
+    loss to the last digit, and the largest change of the others."""
     def losses(res: dict[str, Any]) -> dict[tuple[str, str, float, int], float]:
         return {(r["task"], r["arm"], r["lr"], r["seed"]): r["eval_loss"] for r in res["runs"]}
 
@@ -307,7 +309,7 @@ def render_round10_repeat(root: Path) -> str:
         moved = [abs(a[k] - b[k]) / abs(b[k]) for k in both if a[k] != b[k]]
         rows.append(f"| {task} | `{arm}` | {len(both)} | {len(both) - len(moved)} | "
                     f"{f'{100 * max(moved):.2g} %' if moved else '–'} |")
-    return "\n".join([f"{file_header(ROUND10_REPEAT, now)}; against `{ROUND9_TEST}`:", "", *rows])
+    return rows
 
 
 @figure("round4-variants")
