@@ -318,9 +318,13 @@ def render_round4_variants(root: Path) -> str:
     return variants_block(root, ROUND4_VARIANTS)
 
 
-#: the length probes: (the probe's results file, the file with the same task at shorter lengths, those tasks)
-LENGTH_PROBES = (("docs/benchmark/resmlp_30k.json", ROUND3_TEST, ("resmlp_short", "resmlp_long")),
-                 ("docs/benchmark/prenorm_30k.json", HELDOUT_TUNING, ("prenorm_long",)))
+#: the length probes as round 15 made them again on one host at the current source: (the probe's results file, the
+#: file with the same task at shorter lengths, those tasks)
+LENGTH_PROBES = (("docs/benchmark/round15_resmlp_30k.json", HELDOUT_TUNING, ("resmlp_short", "resmlp_long")),
+                 ("docs/benchmark/round15_prenorm_30k.json", HELDOUT_TUNING, ("prenorm_long",)))
+#: round 15: each length probe's results file as first committed, and as round 15 made it again
+ROUND15_REPEATS = (("docs/benchmark/resmlp_30k.json", LENGTH_PROBES[0][0]),
+                   ("docs/benchmark/prenorm_30k.json", LENGTH_PROBES[1][0]))
 
 
 def length_probe_lines(root: Path, rel: str, sibling_rel: str, sibling_tasks: Sequence[str]) -> list[str]:
@@ -347,6 +351,18 @@ def render_length_probe(root: Path) -> str:
     `linear` 10 %."""
     blocks = [length_probe_lines(root, *probe) for probe in LENGTH_PROBES]
     return "\n\n".join("\n".join(lines) for lines in blocks)
+
+
+@figure("round15-repeat")
+def render_round15_repeat(root: Path) -> str:
+    """docs/benchmark/README.md: each length probe's runs made again in round 15 against the committed ones,
+    :func:`repeat_rows`."""
+    blocks = []
+    for then_rel, now_rel in ROUND15_REPEATS:
+        then, now = load(root, then_rel), load(root, now_rel)
+        blocks.append("\n".join([*then_now_lines(then_rel, then, now_rel, now, names=("committed", "round 15")), "",
+                                 *repeat_rows(now, then)]))
+    return "\n\n".join(blocks)
 
 
 SIGNALS_ROUND5 = "docs/benchmark/signals_round5.json"  # round 5: the signals probe on its plain-loop tuning tasks
