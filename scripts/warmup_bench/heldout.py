@@ -53,6 +53,10 @@ def named_only_tasks(split: dict[str, Any]) -> list[str]:
     return [t for t, info in split["tasks"].items() if info.get("set") in (SEALED_SET, PROBE_SET)]
 
 
+#: a gap's classes against a reference (:func:`gap_class`), in the order the tables print them
+GAP_CLASSES = ("within", "better", "worse")
+
+
 def gap_class(gap: float) -> str:
     return "within" if abs(gap) <= WITHIN_PCT else "better" if gap < 0 else "worse"
 
@@ -142,7 +146,7 @@ def abc_targets(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     c = [r for r in rows if r["gap_pct"] <= WITHIN_PCT]
     return {
         "cells": len(rows),
-        "classes": {k: sum(r["class"] == k for r in rows) for k in ("within", "better", "worse")},
+        "classes": {k: sum(r["class"] == k for r in rows) for k in GAP_CLASSES},
         "a_violations": [cell_name(r["task"], r["lr"]) for r in a], "a_met": not a,
         "b_violations": [cell_name(r["task"], r["lr"]) for r in b], "b_met": not b,
         "c_share": len(c) / len(rows) if rows else None, "c_met": bool(rows) and len(c) >= TARGET_C_SHARE * len(rows),

@@ -46,7 +46,8 @@ def chosen_arm(scores: dict[str, dict[str, Any]]) -> str:
 
 def score_text(t: dict[str, Any]) -> str:
     """``48 (55 %) | 20 | 3``: an arm's (c) count and share, its (b) violations and its (a) violations."""
-    return (f"{round(t['c_share'] * t['cells'])} ({100 * t['c_share']:.0f} %) | {len(t['b_violations'])} | "
+    within_or_better = t["classes"]["within"] + t["classes"]["better"]
+    return (f"{within_or_better} ({100 * t['c_share']:.0f} %) | {len(t['b_violations'])} | "
             f"{len(t['a_violations'])}")
 
 

@@ -28,12 +28,12 @@ from typing import Any
 from scipy.stats import t as student_t
 
 from .aggregate import WITHIN_PCT
-from .heldout import HF_LABEL, cell_name, gap_class
+from .heldout import GAP_CLASSES, HF_LABEL, cell_name, gap_class
 from .results import cell_key
 
 #: one-sided level of each end of the interval
 LEVEL = 0.95
-CLASSES = ("within", "better", "worse", "unresolved")
+CLASSES = (*GAP_CLASSES, "unresolved")
 
 
 def paired_gap(x: dict[str, Any], y: dict[str, Any]) -> tuple[float, float, int] | None:
@@ -157,7 +157,7 @@ def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_n
     (``by_means``, of the cells with an interval) and the cells more than 1 % worse by it, the resolved classes and
     cells, their :func:`spread`, and how many seeds the cells have (fewest, most)."""
     classes = dict.fromkeys(CLASSES, 0)
-    by_means = {k: 0 for k in ("within", "better", "worse")}
+    by_means = dict.fromkeys(GAP_CLASSES, 0)
     named: dict[str, list[str]] = {"worse_by_means": [], "better": [], "worse": []}
     pairs: list[tuple[float, float, int]] = []
     for r in files[0]["sets"][label]["cells"]:
@@ -173,8 +173,9 @@ def pooled_versus(files: list[dict[str, Any]], label: str, reference: str, set_n
             named[kind].append(name)
         if pair is not None:
             pairs.append(pair)
-            by_means[gap_class(pair[0])] += 1
-            if pair[0] > WITHIN_PCT:
+            by_class = gap_class(pair[0])
+            by_means[by_class] += 1
+            if by_class == "worse":
                 named["worse_by_means"].append(name)
     seeds = [n for _, _, n in pairs]
     return {"cells": sum(classes.values()), "classes": classes, "by_means": by_means, **named,
